@@ -1,0 +1,160 @@
+package models
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Scheme is how a design splits the slot inventory into partitions.
+type Scheme string
+
+// The partitioning schemes.
+const (
+	// Monolithic keeps every slot in one partition: one store, one lock.
+	Monolithic Scheme = "monolithic"
+	// PerPPV gives each vaccination centre its own partition.
+	PerPPV Scheme = "per-ppv"
+	// PerPPVDay gives each centre-day its own partition.
+	PerPPVDay Scheme = "per-ppv-day"
+)
+
+// Schemes lists the known schemes in the order reports show them.
+var Schemes = []Scheme{Monolithic, PerPPV, PerPPVDay}
+
+// WaitingRoomSuffix turns a waiting room on in front of a design when it ends
+// the design's name, as in "per-ppv-day+waiting-room".
+const WaitingRoomSuffix = "+waiting-room"
+
+// PartitionKey names one partition of a design. It is safe as a file name.
+type PartitionKey string
+
+// Limits are the capacity limits of ONE partition, the way a partitioned store
+// such as DynamoDB provisions each partition separately. Zero means unlimited
+// for rates and bounds.
+type Limits struct {
+	// WriteRate is the sustained booking attempts per second a partition
+	// admits (token bucket); beyond it the server answers 429 with Retry-After.
+	WriteRate float64 `json:"write_rate" yaml:"write_rate"`
+	// WriteBurst is the token bucket depth for writes.
+	WriteBurst int `json:"write_burst" yaml:"write_burst"`
+	// ReadRate is the sustained reads per second a partition admits.
+	ReadRate float64 `json:"read_rate" yaml:"read_rate"`
+	// ReadBurst is the token bucket depth for reads.
+	ReadBurst int `json:"read_burst" yaml:"read_burst"`
+	// MaxInFlight bounds the requests a partition works on at once.
+	MaxInFlight int `json:"max_in_flight" yaml:"max_in_flight"`
+	// MaxQueue bounds the requests waiting for MaxInFlight; beyond it the
+	// server answers 503 with Retry-After at once.
+	MaxQueue int `json:"max_queue" yaml:"max_queue"`
+	// MaxWait bounds how long a request may wait in the queue before the
+	// server gives up on it with 503.
+	MaxWait time.Duration `json:"max_wait" yaml:"max_wait"`
+}
+
+// Validate returns every problem of the limits.
+func (l Limits) Validate() []error {
+	var errs []error
+	if l.WriteRate < 0 {
+		errs = append(errs, fmt.Errorf("write_rate %v is negative", l.WriteRate))
+	}
+	if l.ReadRate < 0 {
+		errs = append(errs, fmt.Errorf("read_rate %v is negative", l.ReadRate))
+	}
+	if l.WriteBurst < 0 || l.ReadBurst < 0 {
+		errs = append(errs, fmt.Errorf("burst is negative"))
+	}
+	if l.MaxInFlight < 0 || l.MaxQueue < 0 {
+		errs = append(errs, fmt.Errorf("max_in_flight and max_queue must not be negative"))
+	}
+	if l.MaxWait < 0 {
+		errs = append(errs, fmt.Errorf("max_wait %v is negative", l.MaxWait))
+	}
+	return errs
+}
+
+// Design is a partitioning design: a scheme, the limits each of its partitions
+// gets, and whether a waiting room fronts it. A Design is a value; it is safe
+// for concurrent use.
+type Design struct {
+	// Name is the design's name as users write it, e.g. "per-ppv-day".
+	Name string `json:"design"`
+	// Scheme maps slots to partitions.
+	Scheme Scheme `json:"scheme"`
+	// Limits apply to each partition separately.
+	Limits Limits `json:"limits"`
+	// WaitingRoom reports whether a waiting room fronts the design.
+	WaitingRoom bool `json:"waiting_room,omitempty"`
+}
+
+// ParseDesign returns the design named name ("monolithic", "per-ppv",
+// "per-ppv-day", each optionally followed by "+waiting-room") with the given
+// per-partition limits. It returns an error naming the unknown design.
+func ParseDesign(name string, limits Limits) (Design, error) {
+	d := Design{Name: name, Limits: limits}
+	base := name
+	if strings.HasSuffix(base, WaitingRoomSuffix) {
+		d.WaitingRoom = true
+		base = strings.TrimSuffix(base, WaitingRoomSuffix)
+	}
+	for _, s := range Schemes {
+		if string(s) == base {
+			d.Scheme = s
+			return d, nil
+		}
+	}
+	return Design{}, fmt.Errorf("unknown design %q (want one of monolithic, per-ppv, per-ppv-day, optionally with %s)", name, WaitingRoomSuffix)
+}
+
+// Key returns the partition that stores slot k.
+func (d Design) Key(k SlotKey) PartitionKey {
+	switch d.Scheme {
+	case PerPPV:
+		return PartitionKey("ppv-" + k.PPV)
+	case PerPPVDay:
+		return PartitionKey("ppv-" + k.PPV + "-" + k.Date.String())
+	default:
+		return PartitionKey("all")
+	}
+}
+
+// Partitions returns the partitions of inv under d, sorted, each with the
+// slots it stores.
+func (d Design) Partitions(inv *Inventory) []Partition {
+	byKey := map[PartitionKey]*Partition{}
+	var keys []PartitionKey
+	for _, s := range inv.Slots {
+		k := d.Key(s.Key())
+		p, ok := byKey[k]
+		if !ok {
+			p = &Partition{Key: k, Limits: d.Limits}
+			byKey[k] = p
+			keys = append(keys, k)
+		}
+		p.Slots = append(p.Slots, s)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+	out := make([]Partition, len(keys))
+	for i, k := range keys {
+		out[i] = *byKey[k]
+	}
+	return out
+}
+
+// Partition is one partition of a design: its key, its limits and the slots
+// it stores.
+type Partition struct {
+	Key    PartitionKey
+	Limits Limits
+	Slots  []Slot
+}
+
+// Capacity returns the total places of the partition's slots.
+func (p Partition) Capacity() int {
+	n := 0
+	for _, s := range p.Slots {
+		n += s.Capacity
+	}
+	return n
+}

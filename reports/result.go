@@ -1,0 +1,399 @@
+// Package reports holds the result format of a slotrush run (JSON with
+// HdrHistograms), its plots, the self-contained HTML report and compare, the
+// CI regression gate. It imports only models among slotrush packages, so a
+// result can be read and rendered without the engines that produced it.
+package reports
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/slotrush/slotrush/models"
+)
+
+// FormatVersion is the version of the result file written by this build.
+// Readers accept every version from 1 to FormatVersion.
+const FormatVersion = 1
+
+// Engines that produce results.
+const (
+	EngineLive  = "live"
+	EngineModel = "model"
+)
+
+// Operations measured by the engines. Results may hold others.
+const (
+	OpListPPVs  = "list_ppvs"
+	OpListSlots = "list_slots"
+	OpBook      = "book"
+	OpQueue     = "queue"
+)
+
+// Latency histograms record microseconds from 1 µs to one hour with three
+// significant digits.
+const (
+	HistMinMicros = 1
+	HistMaxMicros = int64(time.Hour / time.Microsecond)
+	HistSigFigs   = 3
+)
+
+// NewLatencyHistogram returns an empty histogram with the bounds every result
+// uses, so histograms of different runs merge without loss.
+func NewLatencyHistogram() *hdrhistogram.Histogram {
+	return hdrhistogram.New(HistMinMicros, HistMaxMicros, HistSigFigs)
+}
+
+// Result is one result file: one scenario replayed against one or more
+// designs by one engine. It is plain data; not safe for concurrent mutation.
+type Result struct {
+	Format      int            `json:"format"`
+	Scenario    string         `json:"scenario"`
+	Engine      string         `json:"engine"`
+	Seed        int64          `json:"seed"`
+	StartedAt   time.Time      `json:"started_at"`
+	FinishedAt  time.Time      `json:"finished_at"`
+	Target      string         `json:"target,omitempty"`
+	Interrupted bool           `json:"interrupted,omitempty"`
+	Environment Environment    `json:"environment"`
+	Parameters  []Parameter    `json:"parameters,omitempty"`
+	Designs     []DesignResult `json:"designs"`
+}
+
+// Environment describes where a result was measured.
+type Environment struct {
+	Slotrush  string `json:"slotrush"`
+	Commit    string `json:"commit,omitempty"`
+	GoVersion string `json:"go_version"`
+	OS        string `json:"os"`
+	Arch      string `json:"arch"`
+	CPU       string `json:"cpu,omitempty"`
+	Cores     int    `json:"cores"`
+}
+
+// Parameter is one named scenario parameter shown beside the verdict, e.g.
+// {"crowd size", "20000"}.
+type Parameter struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// DesignResult is what one design did under the scenario.
+type DesignResult struct {
+	Design      string                    `json:"design"`
+	Assumptions Assumptions               `json:"assumptions"`
+	DurationS   float64                   `json:"duration_s"`
+	Requests    Requests                  `json:"requests"`
+	LatencyMs   map[string]LatencySummary `json:"latency_ms"`
+	Users       Users                     `json:"users"`
+	Slots       Slots                     `json:"slots"`
+	Timeline    []TimelinePoint           `json:"timeline"`
+	// Histograms holds, per operation, an HdrHistogram of latency in
+	// microseconds, V2 compressed and base64 encoded.
+	Histograms map[string]string `json:"histograms"`
+	// Calibration lists, for model results, each model parameter and
+	// whether it was measured or assumed.
+	Calibration []CalibratedParameter `json:"calibration,omitempty"`
+}
+
+// Assumptions are the facts a design's figures rest on.
+type Assumptions struct {
+	Scheme      models.Scheme `json:"scheme"`
+	Partitions  int           `json:"partitions"`
+	Limits      models.Limits `json:"limits_per_partition"`
+	WaitingRoom bool          `json:"waiting_room,omitempty"`
+	Store       string        `json:"store"`
+	Durability  string        `json:"durability"`
+}
+
+// Requests counts requests by outcome. Total = sum(ByStatus) + TransportErrors.
+type Requests struct {
+	Total           int64            `json:"total"`
+	ByStatus        map[string]int64 `json:"by_status"`
+	TransportErrors int64            `json:"transport_errors"`
+}
+
+// LatencySummary is the percentiles of one operation's histogram.
+type LatencySummary struct {
+	P50   float64 `json:"p50"`
+	P90   float64 `json:"p90"`
+	P99   float64 `json:"p99"`
+	P999  float64 `json:"p999"`
+	Max   float64 `json:"max"`
+	Mean  float64 `json:"mean"`
+	Count int64   `json:"count"`
+}
+
+// Users counts user outcomes. Arrived = Booked + GaveUp + StillWaiting.
+type Users struct {
+	Arrived int64 `json:"arrived"`
+	Booked  int64 `json:"booked"`
+	GaveUp  int64 `json:"gave_up"`
+	// StillWaiting counts users whose journey had not ended when the run did.
+	StillWaiting int64 `json:"still_waiting"`
+	// LateStarts counts arrivals the engine could not start on time (more
+	// than 10 ms late); they are still run and counted, never dropped.
+	LateStarts int64 `json:"late_starts"`
+	// RequestsPerUser is total requests / arrived users (retry amplification).
+	RequestsPerUser float64 `json:"requests_per_user"`
+	// Fairness is Spearman's rho between arrival order and getting a slot.
+	Fairness float64 `json:"fairness"`
+	// TimeToOutcome is an HdrHistogram (µs, base64) of arrival to booked or gave up.
+	TimeToOutcome string `json:"time_to_outcome,omitempty"`
+	// TimeToBook is an HdrHistogram (µs, base64) of arrival to booked.
+	TimeToBook string `json:"time_to_book,omitempty"`
+}
+
+// Slots is the audit of the store after a run.
+type Slots struct {
+	Capacity int64 `json:"capacity"`
+	Booked   int64 `json:"booked"`
+	Oversold int64 `json:"oversold"`
+	// Answered201 counts bookings the server answered 201 to.
+	Answered201 int64 `json:"answered_201"`
+	// Persisted counts bookings found in the store afterwards (-1 when the
+	// store could not be audited, as with --target).
+	Persisted int64 `json:"persisted"`
+	// Missing counts 201 answers whose booking is not in the store.
+	Missing int64 `json:"missing"`
+}
+
+// TimelinePoint is one second of a run. TUnix is absolute so timelines of
+// shards of one run merge; TS is seconds since the run started.
+type TimelinePoint struct {
+	TS        int     `json:"t_s"`
+	TUnix     int64   `json:"t_unix"`
+	RPS       float64 `json:"rps"`
+	OK        int64   `json:"ok"`
+	Conflict  int64   `json:"conflict"`
+	Throttled int64   `json:"throttled"`
+	ServerErr int64   `json:"server_errors"`
+	Transport int64   `json:"transport_errors"`
+	Errors    int64   `json:"errors"`
+	Booked    int64   `json:"booked"`
+	Arrivals  int64   `json:"arrivals"`
+	P50Ms     float64 `json:"p50_ms"`
+	P99Ms     float64 `json:"p99_ms"`
+}
+
+// CalibratedParameter records one model parameter and its provenance.
+type CalibratedParameter struct {
+	Name     string  `json:"name"`
+	Value    float64 `json:"value"`
+	Unit     string  `json:"unit"`
+	Measured bool    `json:"measured"`
+	Source   string  `json:"source"`
+}
+
+// EncodeHistogram returns h as base64 V2-compressed HdrHistogram text.
+func EncodeHistogram(h *hdrhistogram.Histogram) (string, error) {
+	b, err := h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	if err != nil {
+		return "", fmt.Errorf("encode histogram: %w", err)
+	}
+	return string(b), nil
+}
+
+// DecodeHistogram parses the output of EncodeHistogram.
+func DecodeHistogram(s string) (*hdrhistogram.Histogram, error) {
+	h, err := hdrhistogram.Decode([]byte(s))
+	if err != nil {
+		return nil, fmt.Errorf("decode histogram: %w", err)
+	}
+	return h, nil
+}
+
+// Summarize returns the percentiles of h (µs) in milliseconds.
+func Summarize(h *hdrhistogram.Histogram) LatencySummary {
+	ms := func(v int64) float64 { return float64(v) / 1000 }
+	return LatencySummary{
+		P50: ms(h.ValueAtQuantile(50)), P90: ms(h.ValueAtQuantile(90)),
+		P99: ms(h.ValueAtQuantile(99)), P999: ms(h.ValueAtQuantile(99.9)),
+		Max: ms(h.Max()), Mean: h.Mean() / 1000, Count: h.TotalCount(),
+	}
+}
+
+// Histogram decodes the histogram of operation op.
+func (d *DesignResult) Histogram(op string) (*hdrhistogram.Histogram, error) {
+	s, ok := d.Histograms[op]
+	if !ok {
+		return nil, fmt.Errorf("design %s: no histogram for %q", d.Design, op)
+	}
+	return DecodeHistogram(s)
+}
+
+// Operations returns the design's operations sorted.
+func (d *DesignResult) Operations() []string {
+	ops := make([]string, 0, len(d.LatencyMs))
+	for op := range d.LatencyMs {
+		ops = append(ops, op)
+	}
+	sort.Strings(ops)
+	return ops
+}
+
+// BookedShare returns booked users / arrived users (0 when none arrived).
+func (d *DesignResult) BookedShare() float64 {
+	if d.Users.Arrived == 0 {
+		return 0
+	}
+	return float64(d.Users.Booked) / float64(d.Users.Arrived)
+}
+
+// ErrorRate returns the share of requests that were 429, 5xx or transport
+// errors (409 is a normal answer, not an error).
+func (d *DesignResult) ErrorRate() float64 {
+	if d.Requests.Total == 0 {
+		return 0
+	}
+	var bad int64 = d.Requests.TransportErrors
+	for code, n := range d.Requests.ByStatus {
+		if code == "429" || strings.HasPrefix(code, "5") {
+			bad += n
+		}
+	}
+	return float64(bad) / float64(d.Requests.Total)
+}
+
+// Check returns every inconsistency of the result: counts that do not add up
+// and oversold slots. A result read from disk must pass it.
+func (r *Result) Check() []error {
+	var errs []error
+	if r.Format < 1 || r.Format > FormatVersion {
+		errs = append(errs, fmt.Errorf("format %d not supported (this build reads 1 to %d)", r.Format, FormatVersion))
+	}
+	if r.Engine != EngineLive && r.Engine != EngineModel {
+		errs = append(errs, fmt.Errorf("engine %q: want %q or %q", r.Engine, EngineLive, EngineModel))
+	}
+	if len(r.Designs) == 0 {
+		errs = append(errs, errors.New("no designs"))
+	}
+	for i := range r.Designs {
+		d := &r.Designs[i]
+		var sum int64 = d.Requests.TransportErrors
+		for _, n := range d.Requests.ByStatus {
+			sum += n
+		}
+		if sum != d.Requests.Total {
+			errs = append(errs, fmt.Errorf("design %s: by_status + transport_errors = %d; total = %d", d.Design, sum, d.Requests.Total))
+		}
+		if d.Slots.Booked > d.Slots.Capacity {
+			errs = append(errs, fmt.Errorf("design %s: booked %d > capacity %d", d.Design, d.Slots.Booked, d.Slots.Capacity))
+		}
+		if u := d.Users; u.Booked+u.GaveUp+u.StillWaiting != u.Arrived {
+			errs = append(errs, fmt.Errorf("design %s: booked %d + gave_up %d + still_waiting %d != arrived %d", d.Design, u.Booked, u.GaveUp, u.StillWaiting, u.Arrived))
+		}
+		for op, h := range d.Histograms {
+			if _, err := DecodeHistogram(h); err != nil {
+				errs = append(errs, fmt.Errorf("design %s: histogram %s: %w", d.Design, op, err))
+			}
+		}
+	}
+	return errs
+}
+
+// Design returns the result of the named design.
+func (r *Result) Design(name string) (*DesignResult, bool) {
+	for i := range r.Designs {
+		if r.Designs[i].Design == name {
+			return &r.Designs[i], true
+		}
+	}
+	return nil, false
+}
+
+// Write writes r as indented JSON.
+func (r *Result) Write(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// WriteFile writes r to path atomically (temp file + rename).
+func (r *Result) WriteFile(path string) error {
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return fmt.Errorf("write result: %w", err)
+	}
+	if err := r.Write(f); err != nil {
+		f.Close()
+		return fmt.Errorf("write result %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write result %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write result: %w", err)
+	}
+	return nil
+}
+
+// ReadResult decodes and checks a result. Errors name the problem and, for
+// JSON syntax and type errors, the line and column.
+func ReadResult(name string, data []byte) (*Result, error) {
+	var r Result
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	if err := dec.Decode(&r); err != nil {
+		return nil, fmt.Errorf("%s: %w", locate(name, data, err), unwrapJSON(err))
+	}
+	if r.Format == 0 && r.Engine == "" && len(r.Designs) == 0 {
+		return nil, fmt.Errorf("%s: not a slotrush result (no format, engine or designs)", name)
+	}
+	if errs := r.Check(); len(errs) > 0 {
+		return nil, fmt.Errorf("%s: %w", name, errors.Join(errs...))
+	}
+	return &r, nil
+}
+
+// LoadResult reads and checks the result file at path.
+func LoadResult(path string) (*Result, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read result: %w", err)
+	}
+	return ReadResult(path, data)
+}
+
+func unwrapJSON(err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return errors.New("file ends early (truncated JSON)")
+	}
+	return err
+}
+
+// locate returns "name:line:col" for JSON errors that carry an offset.
+func locate(name string, data []byte, err error) string {
+	var off int64 = -1
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		off = se.Offset
+	case errors.As(err, &te):
+		off = te.Offset
+	}
+	if off < 0 {
+		return name
+	}
+	if off > int64(len(data)) {
+		off = int64(len(data))
+	}
+	line, col := 1, 1
+	for _, c := range data[:off] {
+		if c == '\n' {
+			line++
+			col = 1
+		} else {
+			col++
+		}
+	}
+	return fmt.Sprintf("%s:%d:%d", name, line, col)
+}
