@@ -1,0 +1,138 @@
+package sim
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/slotrush/slotrush/reports"
+)
+
+// Client speaks the booking API v1 to one target. It is safe for concurrent
+// use. A failed request is data (a Response), never an error.
+type Client struct {
+	base    string
+	hc      *http.Client
+	timeout time.Duration
+}
+
+// NewTransport returns a keep-alive HTTP/1.1 transport sized for a crowd:
+// idle connections are kept per host so users reuse them, as browsers do.
+func NewTransport() *http.Transport {
+	return &http.Transport{
+		Proxy:               nil,
+		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:        0,
+		MaxIdleConnsPerHost: 8192,
+		IdleConnTimeout:     90 * time.Second,
+		DisableCompression:  true,
+		ForceAttemptHTTP2:   false,
+	}
+}
+
+// NewClient returns a client for the API at base (e.g. "http://127.0.0.1:8080")
+// that bounds each request by timeout.
+func NewClient(base string, rt http.RoundTripper, timeout time.Duration) (*Client, error) {
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("bad target %q: want http://host:port", base)
+	}
+	return &Client{base: strings.TrimRight(base, "/"), hc: &http.Client{Transport: rt}, timeout: timeout}, nil
+}
+
+// Do sends r and returns what came back.
+func (c *Client) Do(ctx context.Context, r Request) Response {
+	if c.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+	}
+	var req *http.Request
+	var err error
+	switch r.Op {
+	case reports.OpListPPVs:
+		u := c.base + "/api/v1/ppvs"
+		if r.State != "" {
+			u += "?state=" + url.QueryEscape(r.State)
+		}
+		req, err = http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	case reports.OpListSlots:
+		req, err = http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/api/v1/ppvs/"+url.PathEscape(r.PPV)+"/slots", nil)
+	case reports.OpBook:
+		body, _ := json.Marshal(bookBody{PersonID: r.PersonID, PPV: r.PPV, Date: r.Date.String()})
+		req, err = http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/api/v1/bookings", bytes.NewReader(body))
+		if err == nil {
+			req.Header.Set("Content-Type", "application/json")
+			if r.IdempotencyKey != "" {
+				req.Header.Set("Idempotency-Key", r.IdempotencyKey)
+			}
+		}
+	default:
+		return Response{Err: fmt.Errorf("unknown operation %q", r.Op)}
+	}
+	if err != nil {
+		return Response{Err: err}
+	}
+	res, err := c.hc.Do(req)
+	if err != nil {
+		return Response{Err: err}
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+	if err != nil {
+		return Response{Err: err}
+	}
+	out := Response{Status: res.StatusCode, RetryAfter: retryAfter(res.Header)}
+	switch {
+	case res.StatusCode >= 200 && res.StatusCode < 300 && r.Op == reports.OpListSlots:
+		if err := json.Unmarshal(data, &out.Slots); err != nil {
+			out.Err = fmt.Errorf("bad slots body: %w", err)
+		}
+	case res.StatusCode >= 200 && res.StatusCode < 300 && r.Op == reports.OpBook:
+		var b struct {
+			ID string `json:"id"`
+		}
+		if err := json.Unmarshal(data, &b); err != nil || b.ID == "" {
+			out.Err = errors.New("bad booking body")
+		}
+		out.BookingID = b.ID
+	case res.StatusCode >= 400:
+		var e struct {
+			Error string `json:"error"`
+		}
+		_ = json.Unmarshal(data, &e) // a foreign server may send no JSON
+		out.Code = e.Error
+	}
+	return out
+}
+
+type bookBody struct {
+	PersonID string `json:"person_id"`
+	PPV      string `json:"ppv"`
+	Date     string `json:"date"`
+}
+
+// retryAfter reads Retry-After-Ms (precise, slotrush's own) or Retry-After
+// in seconds. HTTP dates are not used by booking APIs and read as absent.
+func retryAfter(h http.Header) time.Duration {
+	if v := h.Get("Retry-After-Ms"); v != "" {
+		if ms, err := strconv.Atoi(v); err == nil && ms > 0 {
+			return time.Duration(ms) * time.Millisecond
+		}
+	}
+	if v := h.Get("Retry-After"); v != "" {
+		if s, err := strconv.Atoi(v); err == nil && s > 0 {
+			return time.Duration(s) * time.Second
+		}
+	}
+	return 0
+}

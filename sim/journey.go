@@ -1,0 +1,320 @@
+package sim
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/slotrush/slotrush/models"
+	"github.com/slotrush/slotrush/reports"
+	"github.com/slotrush/slotrush/scenarios"
+)
+
+// Request is one API call a journey wants made.
+type Request struct {
+	// Op is one of reports.OpListPPVs, reports.OpListSlots, reports.OpBook.
+	Op   string
+	PPV  string
+	Date models.Date
+	// State filters list_ppvs.
+	State string
+	// PersonID and IdempotencyKey are set for bookings; a retry of the same
+	// booking reuses its key so it can never book twice.
+	PersonID       string
+	IdempotencyKey string
+}
+
+// SlotView is one entry of a list_slots answer.
+type SlotView struct {
+	Date      models.Date `json:"date"`
+	Capacity  int         `json:"capacity"`
+	Remaining int         `json:"remaining"`
+}
+
+// Response is what came back for a Request. A transport failure (timeout,
+// refused connection) has Status 0 and Err set.
+type Response struct {
+	Status int
+	Err    error
+	// Code is the error code of an error body ("sold_out", "already_booked").
+	Code string
+	// RetryAfter is the server's Retry-After advice, 0 when absent.
+	RetryAfter time.Duration
+	// Slots is the answer of a successful list_slots.
+	Slots []SlotView
+	// BookingID is the id of a successful booking.
+	BookingID string
+}
+
+// Outcome is how a journey ended.
+type Outcome int8
+
+// Journey outcomes. StillWaiting is the engine's verdict when a run ends
+// before the journey does.
+const (
+	Pending Outcome = iota
+	Booked
+	GaveUp
+	StillWaiting
+)
+
+func (o Outcome) String() string {
+	switch o {
+	case Booked:
+		return "booked"
+	case GaveUp:
+		return "gave_up"
+	case StillWaiting:
+		return "still_waiting"
+	default:
+		return "pending"
+	}
+}
+
+// Action is the journey's next step: wait Wait, then send Req; or, when Done,
+// stop with Outcome.
+type Action struct {
+	Done    bool
+	Outcome Outcome
+	// Reason says why a journey gave up ("patience", "attempts", "sold_out").
+	Reason string
+	Wait   time.Duration
+	Req    Request
+}
+
+// Policy is how a user retries. Behaviours map to policies in PolicyFor.
+type Policy struct {
+	HonourRetryAfter bool
+	// Immediate retries on errors after a click delay of up to ClickDelay
+	// instead of backing off (the 2021 refreshers).
+	Immediate   bool
+	ClickDelay  time.Duration
+	Backoff     time.Duration
+	MaxBackoff  time.Duration
+	Jitter      float64
+	MaxAttempts int // per request; 0 = no limit
+	Patience    time.Duration
+	ThinkTime   time.Duration
+	Alts        int
+}
+
+// PolicyFor returns the retry policy of behaviour b under the scenario's
+// journey settings: patient users follow the scenario's retry policy;
+// refreshers ignore Retry-After and click again within half a second, without
+// an attempt limit; abandoners follow the policy but leave after a quarter of
+// the patience.
+func PolicyFor(b scenarios.Behaviour, js scenarios.JourneySpec) Policy {
+	p := Policy{
+		HonourRetryAfter: js.Retry.HonourRetryAfter,
+		Backoff:          js.Retry.Backoff,
+		MaxBackoff:       js.Retry.MaxBackoff,
+		Jitter:           js.Retry.Jitter,
+		MaxAttempts:      js.Retry.MaxAttempts,
+		Patience:         js.Patience,
+		ThinkTime:        js.ThinkTime,
+		Alts:             js.Alternatives,
+	}
+	switch b {
+	case scenarios.Refresher:
+		p.HonourRetryAfter = false
+		p.Immediate = true
+		p.ClickDelay = 500 * time.Millisecond
+		p.MaxAttempts = 0
+	case scenarios.Abandoner:
+		p.Patience = js.Patience / 4
+	}
+	return p
+}
+
+type step int8
+
+const (
+	stepListPPVs step = iota
+	stepListSlots
+	stepBook
+)
+
+// Journey is one user's way through the booking site. It is a pure state
+// machine: the engine feeds it responses and elapsed time, it answers with the
+// next action. It is deterministic given the user's seed. Not safe for
+// concurrent use.
+type Journey struct {
+	user   *scenarios.Arrival
+	policy Policy
+	rng    *rand.Rand
+
+	step     step
+	ppv      int // index into user.PPVs
+	alts     int // alternatives tried after the first choice
+	attempts int // failed attempts of the current request
+	bookSeq  int
+	current  Request
+	tried    map[models.SlotKey]bool
+	// Requests counts the requests the journey asked for.
+	Requests int
+	// BookingID is set once booked.
+	BookingID string
+}
+
+// NewJourney returns the journey of user a under policy p.
+func NewJourney(a *scenarios.Arrival, p Policy) *Journey {
+	return &Journey{
+		user:   a,
+		policy: p,
+		rng:    rand.New(rand.NewPCG(a.Seed, uint64(a.Index))),
+	}
+}
+
+// Start returns the first action: list the PPVs of the user's state.
+func (j *Journey) Start() Action {
+	j.step = stepListPPVs
+	return j.send(0, Request{Op: reports.OpListPPVs, State: j.user.State})
+}
+
+func (j *Journey) send(wait time.Duration, r Request) Action {
+	j.current = r
+	j.Requests++
+	return Action{Wait: wait, Req: r}
+}
+
+func (j *Journey) think() time.Duration {
+	if j.policy.ThinkTime <= 0 {
+		return 0
+	}
+	return time.Duration(j.rng.ExpFloat64() * float64(j.policy.ThinkTime))
+}
+
+func (j *Journey) giveUp(reason string) Action {
+	return Action{Done: true, Outcome: GaveUp, Reason: reason}
+}
+
+// Next returns the action after resp, given the time since the user arrived.
+func (j *Journey) Next(resp Response, elapsed time.Duration) Action {
+	if resp.Status >= 200 && resp.Status < 300 {
+		j.attempts = 0
+		switch j.step {
+		case stepListPPVs:
+			return j.listSlots(elapsed, j.think())
+		case stepListSlots:
+			return j.pickSlot(resp.Slots, elapsed)
+		case stepBook:
+			j.BookingID = resp.BookingID
+			return Action{Done: true, Outcome: Booked}
+		}
+	}
+	switch {
+	case resp.Status == 409 && resp.Code == "already_booked":
+		// An earlier attempt (say one that timed out) did book.
+		return Action{Done: true, Outcome: Booked}
+	case resp.Status == 409:
+		// Sold out: try another slot.
+		j.attempts = 0
+		if j.tried == nil {
+			j.tried = make(map[models.SlotKey]bool, 4)
+		}
+		j.tried[models.SlotKey{PPV: j.current.PPV, Date: j.current.Date}] = true
+		return j.nextAlternative(elapsed, true)
+	case resp.Status == 404 && j.step == stepListSlots:
+		return j.nextPPV(elapsed)
+	case resp.Status == 400 || resp.Status == 403 || resp.Status == 404 || resp.Status == 413:
+		// The client is wrong, not the load: retrying will not help.
+		return j.giveUp(fmt.Sprintf("status %d", resp.Status))
+	}
+	// 429, 5xx, transport errors: retry the same request.
+	return j.retry(resp, elapsed)
+}
+
+func (j *Journey) retry(resp Response, elapsed time.Duration) Action {
+	j.attempts++
+	if j.policy.MaxAttempts > 0 && j.attempts >= j.policy.MaxAttempts {
+		return j.giveUp("attempts")
+	}
+	var wait time.Duration
+	switch {
+	case resp.RetryAfter > 0 && j.policy.HonourRetryAfter:
+		wait = resp.RetryAfter + time.Duration(j.rng.Float64()*j.policy.Jitter*float64(resp.RetryAfter))
+	case j.policy.Immediate:
+		wait = time.Duration(j.rng.Float64() * float64(j.policy.ClickDelay))
+	default:
+		wait = j.backoff()
+	}
+	if elapsed+wait > j.policy.Patience {
+		return j.giveUp("patience")
+	}
+	return j.send(wait, j.current)
+}
+
+// backoff is exponential from Backoff, capped at MaxBackoff, with the
+// Jitter share of it drawn uniformly.
+func (j *Journey) backoff() time.Duration {
+	b := float64(j.policy.Backoff) * math.Pow(2, float64(j.attempts-1))
+	if m := float64(j.policy.MaxBackoff); m > 0 && b > m {
+		b = m
+	}
+	return time.Duration(b*(1-j.policy.Jitter) + j.rng.Float64()*j.policy.Jitter*b)
+}
+
+func (j *Journey) listSlots(elapsed, wait time.Duration) Action {
+	if elapsed+wait > j.policy.Patience {
+		return j.giveUp("patience")
+	}
+	j.step = stepListSlots
+	return j.send(wait, Request{Op: reports.OpListSlots, PPV: j.user.PPVs[j.ppv]})
+}
+
+// pickSlot books a date with places left at the current PPV, the earliest
+// when the user wants it, else one at random.
+func (j *Journey) pickSlot(slots []SlotView, elapsed time.Duration) Action {
+	ppv := j.user.PPVs[j.ppv]
+	var open []models.Date
+	for _, s := range slots {
+		if s.Remaining > 0 && !j.tried[models.SlotKey{PPV: ppv, Date: s.Date}] {
+			open = append(open, s.Date)
+		}
+	}
+	if len(open) == 0 {
+		return j.nextPPV(elapsed)
+	}
+	date := open[0]
+	if j.user.WantsEarliest {
+		for _, d := range open[1:] {
+			if d.Before(date) {
+				date = d
+			}
+		}
+	} else {
+		date = open[j.rng.IntN(len(open))]
+	}
+	wait := j.think()
+	if elapsed+wait > j.policy.Patience {
+		return j.giveUp("patience")
+	}
+	j.step = stepBook
+	j.bookSeq++
+	return j.send(wait, Request{
+		Op: reports.OpBook, PPV: ppv, Date: date, PersonID: j.user.PersonID,
+		IdempotencyKey: fmt.Sprintf("%s-%d", j.user.PersonID, j.bookSeq),
+	})
+}
+
+// nextAlternative spends one alternative after a 409: list the same PPV
+// again for its other dates.
+func (j *Journey) nextAlternative(elapsed time.Duration, samePPV bool) Action {
+	j.alts++
+	if j.alts > j.policy.Alts {
+		return j.giveUp("sold_out")
+	}
+	if !samePPV {
+		j.ppv++
+		if j.ppv >= len(j.user.PPVs) {
+			return j.giveUp("sold_out")
+		}
+	}
+	return j.listSlots(elapsed, j.think())
+}
+
+// nextPPV moves to the user's next centre when this one has nothing left.
+func (j *Journey) nextPPV(elapsed time.Duration) Action {
+	return j.nextAlternative(elapsed, false)
+}

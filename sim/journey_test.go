@@ -1,0 +1,192 @@
+package sim
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/slotrush/slotrush/models"
+	"github.com/slotrush/slotrush/reports"
+	"github.com/slotrush/slotrush/scenarios"
+)
+
+var (
+	day1 = models.Date{Year: 2021, Month: time.June, Day: 7}
+	day2 = day1.AddDays(1)
+)
+
+func testUser(b scenarios.Behaviour) *scenarios.Arrival {
+	return &scenarios.Arrival{Index: 3, PersonID: "p3", State: "selangor", PPVs: []string{"a", "b"}, WantsEarliest: true, Behaviour: b, Seed: 42}
+}
+
+func testSpec() scenarios.JourneySpec {
+	return scenarios.JourneySpec{
+		Patience: 60 * time.Second, Alternatives: 2,
+		Retry: scenarios.RetrySpec{MaxAttempts: 5, Backoff: 100 * time.Millisecond, MaxBackoff: time.Second, HonourRetryAfter: true},
+	}
+}
+
+// journeyAt drives a fresh journey of user u to the step named by prefix
+// responses, returning it and the last action.
+func journeyAt(u *scenarios.Arrival, spec scenarios.JourneySpec, prefix ...Response) (*Journey, Action) {
+	j := NewJourney(u, PolicyFor(u.Behaviour, spec))
+	act := j.Start()
+	for _, r := range prefix {
+		act = j.Next(r, time.Second)
+	}
+	return j, act
+}
+
+var (
+	okPPVs  = Response{Status: 200}
+	okSlots = Response{Status: 200, Slots: []SlotView{{Date: day2, Capacity: 10, Remaining: 3}, {Date: day1, Capacity: 10, Remaining: 1}}}
+)
+
+func TestJourneyTransitions(t *testing.T) {
+	t.Parallel()
+	slowFail := Response{Status: 503, RetryAfter: 2 * time.Second}
+	tests := []struct {
+		name     string
+		b        scenarios.Behaviour
+		prefix   []Response
+		resp     Response
+		elapsed  time.Duration
+		wantDone bool
+		outcome  Outcome
+		wantOp   string
+		wantPPV  string
+		wantDate models.Date
+		waitMin  time.Duration
+		waitMax  time.Duration
+	}{
+		{name: "ppvs 200 -> list slots of first choice", resp: okPPVs, wantOp: reports.OpListSlots, wantPPV: "a"},
+		{name: "slots 200 -> book earliest open date", prefix: []Response{okPPVs}, resp: okSlots, wantOp: reports.OpBook, wantPPV: "a", wantDate: day1},
+		{name: "slots all full -> next ppv", prefix: []Response{okPPVs}, resp: Response{Status: 200, Slots: []SlotView{{Date: day1, Capacity: 5}}}, wantOp: reports.OpListSlots, wantPPV: "b"},
+		{name: "slots 404 -> next ppv", prefix: []Response{okPPVs}, resp: Response{Status: 404}, wantOp: reports.OpListSlots, wantPPV: "b"},
+		{name: "book 201 -> booked", prefix: []Response{okPPVs, okSlots}, resp: Response{Status: 201, BookingID: "x"}, wantDone: true, outcome: Booked},
+		{name: "book 409 already_booked -> booked", prefix: []Response{okPPVs, okSlots}, resp: Response{Status: 409, Code: "already_booked"}, wantDone: true, outcome: Booked},
+		{name: "book 409 sold_out -> relist same ppv", prefix: []Response{okPPVs, okSlots}, resp: Response{Status: 409, Code: "sold_out"}, wantOp: reports.OpListSlots, wantPPV: "a"},
+		{name: "book 429 honoured -> wait retry-after, same request", prefix: []Response{okPPVs, okSlots}, resp: Response{Status: 429, RetryAfter: time.Second}, wantOp: reports.OpBook, wantPPV: "a", wantDate: day1, waitMin: time.Second, waitMax: time.Second},
+		{name: "book 429 refresher -> at once", b: scenarios.Refresher, prefix: []Response{okPPVs, okSlots}, resp: Response{Status: 429, RetryAfter: 5 * time.Second}, wantOp: reports.OpBook, wantDate: day1, wantPPV: "a", waitMax: 500 * time.Millisecond},
+		{name: "503 without retry-after -> backoff", resp: Response{Status: 503}, wantOp: reports.OpListPPVs, waitMin: 100 * time.Millisecond, waitMax: 100 * time.Millisecond},
+		{name: "timeout -> backoff", resp: Response{Err: errors.New("timeout")}, wantOp: reports.OpListPPVs, waitMin: 100 * time.Millisecond, waitMax: 100 * time.Millisecond},
+		{name: "500 -> backoff", resp: Response{Status: 500}, wantOp: reports.OpListPPVs, waitMin: 100 * time.Millisecond, waitMax: 100 * time.Millisecond},
+		{name: "retry past patience -> give up", resp: slowFail, elapsed: 59 * time.Second, wantDone: true, outcome: GaveUp},
+		{name: "abandoner gives up sooner", b: scenarios.Abandoner, resp: slowFail, elapsed: 14 * time.Second, wantDone: true, outcome: GaveUp},
+		{name: "patient with same elapsed retries", resp: slowFail, elapsed: 14 * time.Second, wantOp: reports.OpListPPVs, waitMin: 2 * time.Second, waitMax: 2 * time.Second},
+		{name: "400 -> give up", resp: Response{Status: 400}, wantDone: true, outcome: GaveUp},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := tt.b
+			if b == "" {
+				b = scenarios.Patient
+			}
+			j, _ := journeyAt(testUser(b), testSpec(), tt.prefix...)
+			elapsed := tt.elapsed
+			if elapsed == 0 {
+				elapsed = time.Second
+			}
+			act := j.Next(tt.resp, elapsed)
+			if act.Done != tt.wantDone || act.Outcome != tt.outcome {
+				t.Fatalf("Next(%+v) = done %v outcome %v (%s); want done %v outcome %v", tt.resp, act.Done, act.Outcome, act.Reason, tt.wantDone, tt.outcome)
+			}
+			if act.Done {
+				return
+			}
+			if act.Req.Op != tt.wantOp || act.Req.PPV != tt.wantPPV || act.Req.Date != tt.wantDate {
+				t.Errorf("Next(%+v) sends %s %s %s; want %s %s %s", tt.resp, act.Req.Op, act.Req.PPV, act.Req.Date, tt.wantOp, tt.wantPPV, tt.wantDate)
+			}
+			if act.Wait < tt.waitMin || (tt.waitMax > 0 && act.Wait > tt.waitMax) || (tt.waitMax == 0 && tt.waitMin == 0 && act.Wait != 0) {
+				t.Errorf("Next(%+v) waits %v; want in [%v, %v]", tt.resp, act.Wait, tt.waitMin, tt.waitMax)
+			}
+		})
+	}
+}
+
+func TestJourneyRetryKeepsIdempotencyKey(t *testing.T) {
+	t.Parallel()
+	j, book := journeyAt(testUser(scenarios.Patient), testSpec(), okPPVs, okSlots)
+	retry := j.Next(Response{Err: errors.New("timeout")}, time.Second)
+	if book.Req.IdempotencyKey == "" || retry.Req.IdempotencyKey != book.Req.IdempotencyKey {
+		t.Errorf("retry key %q; want the first attempt's %q", retry.Req.IdempotencyKey, book.Req.IdempotencyKey)
+	}
+	// A different slot after a 409 is a different booking: new key.
+	j.Next(Response{Status: 409, Code: "sold_out"}, time.Second)
+	other := j.Next(okSlots, time.Second)
+	if other.Req.Op != reports.OpBook || other.Req.Date != day2 || other.Req.IdempotencyKey == book.Req.IdempotencyKey {
+		t.Errorf("after 409 got %s %s key %q; want book of %s with a new key", other.Req.Op, other.Req.Date, other.Req.IdempotencyKey, day2)
+	}
+}
+
+func TestJourneyGivesUpAfterAlternativesAndAttempts(t *testing.T) {
+	t.Parallel()
+	j, _ := journeyAt(testUser(scenarios.Patient), testSpec(), okPPVs, okSlots)
+	soldOut := Response{Status: 409, Code: "sold_out"}
+	// Alternatives: 2 → after the third 409 the user gives up.
+	for i := 0; i < 2; i++ {
+		if act := j.Next(soldOut, time.Second); act.Done {
+			t.Fatalf("gave up after %d sold-outs; want 2 alternatives", i+1)
+		}
+		j.Next(okSlots, time.Second)
+	}
+	if act := j.Next(soldOut, time.Second); !act.Done || act.Outcome != GaveUp || act.Reason != "sold_out" {
+		t.Errorf("third sold-out: %+v; want gave up (sold_out)", act)
+	}
+
+	j, _ = journeyAt(testUser(scenarios.Patient), testSpec())
+	var act Action
+	for i := 0; i < 5; i++ {
+		act = j.Next(Response{Status: 500}, time.Second)
+	}
+	if !act.Done || act.Reason != "attempts" {
+		t.Errorf("after 5 failures: %+v; want gave up (attempts)", act)
+	}
+	// Refreshers never run out of attempts, only of patience.
+	j, _ = journeyAt(testUser(scenarios.Refresher), testSpec())
+	for i := 0; i < 50; i++ {
+		if act = j.Next(Response{Status: 500}, time.Second); act.Done {
+			t.Fatalf("refresher gave up after %d failures", i+1)
+		}
+	}
+	if j.Requests != 51 {
+		t.Errorf("refresher requests = %d; want 51", j.Requests)
+	}
+}
+
+func TestJourneyDeterministic(t *testing.T) {
+	t.Parallel()
+	run := func() []time.Duration {
+		j, _ := journeyAt(testUser(scenarios.Patient), scenarios.JourneySpec{ThinkTime: time.Second, Patience: time.Hour, Alternatives: 1,
+			Retry: scenarios.RetrySpec{Backoff: time.Second, MaxBackoff: 8 * time.Second, Jitter: 0.5}})
+		var waits []time.Duration
+		for _, r := range []Response{{Status: 500}, okPPVs, {Status: 503}, okSlots} {
+			waits = append(waits, j.Next(r, time.Second).Wait)
+		}
+		return waits
+	}
+	a, b := run(), run()
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("waits differ between identical journeys: %v vs %v", a, b)
+		}
+	}
+}
+
+func TestFirstComeFairness(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		got  []float64
+		want float64
+	}{
+		{[]float64{1, 1, 0, 0}, 0.894},
+		{[]float64{0, 0, 1, 1}, -0.894},
+		{[]float64{1, 1, 1, 1}, 0},
+		{[]float64{1, 0, 0, 1}, 0},
+	}
+	for _, tt := range tests {
+		if got := FirstComeFairness(tt.got); got < tt.want-0.001 || got > tt.want+0.001 {
+			t.Errorf("FirstComeFairness(%v) = %.3f; want %.3f", tt.got, got, tt.want)
+		}
+	}
+}

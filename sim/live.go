@@ -1,0 +1,198 @@
+package sim
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/slotrush/slotrush/reports"
+	"github.com/slotrush/slotrush/scenarios"
+)
+
+// LateStartThreshold is how late an arrival may start before it is counted
+// as a late start.
+const LateStartThreshold = 10 * time.Millisecond
+
+// Live drives a crowd against a target over real HTTP on the real clock.
+// Build it with NewLive; Run it once.
+type Live struct {
+	client   *Client
+	journey  scenarios.JourneySpec
+	duration time.Duration
+	now      func() time.Time
+	progress func(Progress)
+	every    time.Duration
+
+	requests, errors, booked, arrived, late atomic.Int64
+}
+
+// Progress is a snapshot of a live run for a progress line.
+type Progress struct {
+	Elapsed, Total time.Duration
+	Requests       int64
+	Errors         int64
+	Booked         int64
+	Arrived        int64
+}
+
+// LiveOption configures a Live engine.
+type LiveOption func(*Live)
+
+// WithProgress calls f every interval with a snapshot, from one goroutine.
+func WithProgress(every time.Duration, f func(Progress)) LiveOption {
+	return func(l *Live) { l.progress, l.every = f, every }
+}
+
+// WithClock replaces time.Now (tests).
+func WithClock(now func() time.Time) LiveOption { return func(l *Live) { l.now = now } }
+
+// NewLive returns a live engine that sends through client, following the
+// journey settings, and ends each run after duration at the latest.
+func NewLive(client *Client, journey scenarios.JourneySpec, duration time.Duration, opts ...LiveOption) *Live {
+	l := &Live{client: client, journey: journey, duration: duration, now: time.Now}
+	for _, o := range opts {
+		o(l)
+	}
+	return l
+}
+
+// LiveRun is what a live run measured.
+type LiveRun struct {
+	Recorder *Recorder
+	Start    time.Time
+	End      time.Time
+	// LateStarts counts arrivals started more than LateStartThreshold late.
+	LateStarts int64
+	// Interrupted is set when ctx was cancelled before the run ended.
+	Interrupted bool
+}
+
+// Run replays crowd (sorted by At) against the target. Each user starts at
+// its scheduled time whatever the server does (open model): a scheduler
+// goroutine releases users when due, each user's journey runs in its own
+// goroutine, and latency is measured from each request's scheduled start.
+// Run returns when every journey has ended, the duration has passed, or ctx
+// is cancelled; requests cut short by the end are not counted and their
+// users count as still waiting.
+func (l *Live) Run(ctx context.Context, crowd []scenarios.Arrival) *LiveRun {
+	start := l.now()
+	rec := NewRecorder(start, len(crowd))
+	parent := ctx
+	ctx, cancel := context.WithDeadline(ctx, start.Add(l.duration))
+	defer cancel()
+
+	var progressDone chan struct{}
+	if l.progress != nil {
+		progressDone = make(chan struct{})
+		go l.report(ctx, start, progressDone)
+	}
+
+	var wg sync.WaitGroup
+	timer := time.NewTimer(0)
+	<-timer.C
+	defer timer.Stop()
+schedule:
+	for i := range crowd {
+		due := start.Add(crowd[i].At)
+		if d := due.Sub(l.now()); d > 0 {
+			timer.Reset(d)
+			select {
+			case <-ctx.Done():
+				break schedule
+			case <-timer.C:
+			}
+		} else if ctx.Err() != nil {
+			break
+		}
+		if l.now().Sub(due) > LateStartThreshold {
+			l.late.Add(1)
+		}
+		wg.Add(1)
+		go func(a *scenarios.Arrival) {
+			defer wg.Done()
+			l.user(ctx, rec, a, due)
+		}(&crowd[i])
+	}
+	wg.Wait()
+	run := &LiveRun{Recorder: rec, Start: start, End: l.now(), LateStarts: l.late.Load()}
+	run.Interrupted = parent.Err() != nil
+	cancel()
+	if progressDone != nil {
+		<-progressDone
+	}
+	return run
+}
+
+func (l *Live) user(ctx context.Context, rec *Recorder, a *scenarios.Arrival, arrival time.Time) {
+	rec.Arrived(a.Index, arrival)
+	l.arrived.Add(1)
+	j := NewJourney(a, PolicyFor(a.Behaviour, l.journey))
+	act := j.Start()
+	due := arrival
+	timer := time.NewTimer(0)
+	<-timer.C
+	defer timer.Stop()
+	for !act.Done {
+		due = due.Add(act.Wait)
+		if d := due.Sub(l.now()); d > 0 {
+			timer.Reset(d)
+			select {
+			case <-ctx.Done():
+				rec.Finished(a.Index, StillWaiting, j.Requests-1, 0)
+				return
+			case <-timer.C:
+			}
+		}
+		resp := l.client.Do(ctx, act.Req)
+		done := l.now()
+		if ctx.Err() != nil {
+			// The run ended under this request: it did not complete.
+			rec.Finished(a.Index, StillWaiting, j.Requests-1, 0)
+			return
+		}
+		rec.Record(a.Index, act.Req.Op, resp, due, done)
+		l.requests.Add(1)
+		if resp.Status == 0 || resp.Status == 429 || resp.Status >= 500 {
+			l.errors.Add(1)
+		}
+		// The next step is scheduled from when this answer came.
+		due = done
+		act = j.Next(resp, done.Sub(arrival))
+	}
+	if act.Outcome == Booked {
+		l.booked.Add(1)
+	}
+	rec.Finished(a.Index, act.Outcome, j.Requests, l.now().Sub(arrival))
+}
+
+func (l *Live) report(ctx context.Context, start time.Time, done chan<- struct{}) {
+	defer close(done)
+	t := time.NewTicker(l.every)
+	defer t.Stop()
+	snap := func() Progress {
+		return Progress{Elapsed: l.now().Sub(start), Total: l.duration, Requests: l.requests.Load(),
+			Errors: l.errors.Load(), Booked: l.booked.Load(), Arrived: l.arrived.Load()}
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			l.progress(snap())
+			return
+		case <-t.C:
+			l.progress(snap())
+		}
+	}
+}
+
+// FillLive writes a live run's measurements into d and returns the ids of
+// bookings answered 201, for the store audit.
+func FillLive(run *LiveRun, d *reports.DesignResult) ([]string, error) {
+	ids, err := run.Recorder.Fill(d)
+	if err != nil {
+		return nil, err
+	}
+	d.DurationS = run.End.Sub(run.Start).Seconds()
+	d.Users.LateStarts = run.LateStarts
+	return ids, nil
+}

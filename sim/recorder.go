@@ -1,0 +1,288 @@
+package sim
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/slotrush/slotrush/reports"
+)
+
+// recorderShards spreads recording over independent locks so goroutines on
+// different cores rarely meet; shards are merged once, at the end.
+const recorderShards = 8
+
+// Recorder collects what a run measured: per-operation latency histograms,
+// counts by status, a per-second timeline and user outcomes. Safe for
+// concurrent use; Record takes one of several shard locks, never a global one.
+type Recorder struct {
+	start  time.Time
+	shards [recorderShards]shard
+	// users is written once per user index, by that user's goroutine only.
+	users []userRecord
+}
+
+type userRecord struct {
+	arrived  bool
+	outcome  Outcome
+	requests int32
+	took     time.Duration
+}
+
+type shard struct {
+	mu       sync.Mutex // guards everything below
+	hists    map[string]*hdrhistogram.Histogram
+	byStatus map[int]int64
+	trans    int64
+	booked   []string
+	seconds  []second
+}
+
+type second struct {
+	ok, conflict, throttled, serverErr, transport, booked, arrivals int64
+	hist                                                            *hdrhistogram.Histogram
+}
+
+// NewRecorder returns a recorder for a run that starts at start with n users.
+func NewRecorder(start time.Time, users int) *Recorder {
+	r := &Recorder{start: start, users: make([]userRecord, users)}
+	for i := range r.shards {
+		r.shards[i].hists = map[string]*hdrhistogram.Histogram{}
+		r.shards[i].byStatus = map[int]int64{}
+	}
+	return r
+}
+
+func (s *shard) sec(i int) *second {
+	if i < 0 {
+		i = 0
+	}
+	for len(s.seconds) <= i {
+		s.seconds = append(s.seconds, second{})
+	}
+	return &s.seconds[i]
+}
+
+// Record counts one completed request of op that was scheduled at due and
+// answered at done. key picks the shard (the user index).
+func (r *Recorder) Record(key int, op string, resp Response, due, done time.Time) {
+	lat := done.Sub(due).Microseconds()
+	if lat < reports.HistMinMicros {
+		lat = reports.HistMinMicros
+	}
+	if lat > reports.HistMaxMicros {
+		lat = reports.HistMaxMicros
+	}
+	s := &r.shards[key%recorderShards]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h := s.hists[op]
+	if h == nil {
+		h = reports.NewLatencyHistogram()
+		s.hists[op] = h
+	}
+	_ = h.RecordValue(lat) // clamped above, cannot fail
+	sec := s.sec(int(done.Sub(r.start) / time.Second))
+	if sec.hist == nil {
+		sec.hist = hdrhistogram.New(reports.HistMinMicros, reports.HistMaxMicros, 2)
+	}
+	_ = sec.hist.RecordValue(lat)
+	switch st := resp.Status; {
+	case st == 0:
+		s.trans++
+		sec.transport++
+		return
+	case st >= 200 && st < 300:
+		sec.ok++
+		if op == reports.OpBook && resp.BookingID != "" {
+			s.booked = append(s.booked, resp.BookingID)
+			sec.booked++
+		}
+	case st == 409:
+		sec.conflict++
+	case st == 429:
+		sec.throttled++
+	case st >= 500:
+		sec.serverErr++
+	}
+	s.byStatus[resp.Status]++
+}
+
+// Arrived counts user i's start at t. Users that never arrived (the run
+// ended first) are left out of the user figures.
+func (r *Recorder) Arrived(i int, t time.Time) {
+	r.users[i].arrived = true
+	s := &r.shards[i%recorderShards]
+	s.mu.Lock()
+	s.sec(int(t.Sub(r.start) / time.Second)).arrivals++
+	s.mu.Unlock()
+}
+
+// Finished records user i's outcome, its request count and the time from
+// arrival to outcome. Each user index must be finished once, by one goroutine.
+func (r *Recorder) Finished(i int, o Outcome, requests int, took time.Duration) {
+	r.users[i] = userRecord{arrived: true, outcome: o, requests: int32(requests), took: took}
+}
+
+// Fill writes the measured figures into d. Users never finished count as
+// still waiting. Call after every recording goroutine has ended.
+func (r *Recorder) Fill(d *reports.DesignResult) ([]string, error) {
+	hists := map[string]*hdrhistogram.Histogram{}
+	byStatus := map[int]int64{}
+	var trans int64
+	var booked []string
+	var secs []second
+	for i := range r.shards {
+		s := &r.shards[i]
+		for op, h := range s.hists {
+			if hists[op] == nil {
+				hists[op] = reports.NewLatencyHistogram()
+			}
+			if dropped := hists[op].Merge(h); dropped != 0 {
+				return nil, fmt.Errorf("merge %s histograms: %d values dropped", op, dropped)
+			}
+		}
+		for st, n := range s.byStatus {
+			byStatus[st] += n
+		}
+		trans += s.trans
+		booked = append(booked, s.booked...)
+		for j := range s.seconds {
+			for len(secs) <= j {
+				secs = append(secs, second{})
+			}
+			a, b := &secs[j], &s.seconds[j]
+			a.ok += b.ok
+			a.conflict += b.conflict
+			a.throttled += b.throttled
+			a.serverErr += b.serverErr
+			a.transport += b.transport
+			a.booked += b.booked
+			a.arrivals += b.arrivals
+			if b.hist != nil {
+				if a.hist == nil {
+					a.hist = hdrhistogram.New(reports.HistMinMicros, reports.HistMaxMicros, 2)
+				}
+				a.hist.Merge(b.hist)
+			}
+		}
+	}
+	d.Requests = reports.Requests{ByStatus: map[string]int64{}, TransportErrors: trans}
+	d.Requests.Total = trans
+	for st, n := range byStatus {
+		d.Requests.ByStatus[strconv.Itoa(st)] = n
+		d.Requests.Total += n
+	}
+	d.LatencyMs = map[string]reports.LatencySummary{}
+	d.Histograms = map[string]string{}
+	ops := make([]string, 0, len(hists))
+	for op := range hists {
+		ops = append(ops, op)
+	}
+	sort.Strings(ops)
+	for _, op := range ops {
+		d.LatencyMs[op] = reports.Summarize(hists[op])
+		enc, err := reports.EncodeHistogram(hists[op])
+		if err != nil {
+			return nil, err
+		}
+		d.Histograms[op] = enc
+	}
+	d.Timeline = make([]reports.TimelinePoint, len(secs))
+	for i, s := range secs {
+		p := reports.TimelinePoint{
+			TS: i, TUnix: r.start.Unix() + int64(i),
+			OK: s.ok, Conflict: s.conflict, Throttled: s.throttled, ServerErr: s.serverErr,
+			Transport: s.transport, Booked: s.booked, Arrivals: s.arrivals,
+		}
+		p.Errors = s.throttled + s.serverErr + s.transport
+		p.RPS = float64(s.ok + s.conflict + s.throttled + s.serverErr + s.transport)
+		if s.hist != nil {
+			p.P50Ms = float64(s.hist.ValueAtQuantile(50)) / 1000
+			p.P99Ms = float64(s.hist.ValueAtQuantile(99)) / 1000
+		}
+		d.Timeline[i] = p
+	}
+	return booked, r.fillUsers(&d.Users, d.Requests.Total)
+}
+
+func (r *Recorder) fillUsers(u *reports.Users, total int64) error {
+	toOutcome, toBook := reports.NewLatencyHistogram(), reports.NewLatencyHistogram()
+	got := make([]float64, 0, len(r.users))
+	for _, ur := range r.users {
+		if !ur.arrived {
+			continue
+		}
+		u.Arrived++
+		got = append(got, 0)
+		switch ur.outcome {
+		case Booked:
+			u.Booked++
+			got[len(got)-1] = 1
+			_ = toBook.RecordValue(clampMicros(ur.took))
+			_ = toOutcome.RecordValue(clampMicros(ur.took))
+		case GaveUp:
+			u.GaveUp++
+			_ = toOutcome.RecordValue(clampMicros(ur.took))
+		default:
+			u.StillWaiting++
+		}
+	}
+	if u.Arrived > 0 {
+		u.RequestsPerUser = float64(total) / float64(u.Arrived)
+	}
+	u.Fairness = FirstComeFairness(got)
+	var err error
+	if u.TimeToOutcome, err = reports.EncodeHistogram(toOutcome); err != nil {
+		return err
+	}
+	u.TimeToBook, err = reports.EncodeHistogram(toBook)
+	return err
+}
+
+func clampMicros(d time.Duration) int64 {
+	v := d.Microseconds()
+	return max(reports.HistMinMicros, min(v, reports.HistMaxMicros))
+}
+
+// FirstComeFairness returns Spearman's rank correlation between earliness of
+// arrival (index 0 is earliest) and got[i] (1 booked, 0 not): +1 when exactly
+// the earliest users booked (first come, first served), about 0 for a
+// lottery, negative when late comers fared better. It is 0 when everyone had
+// the same outcome.
+func FirstComeFairness(got []float64) float64 {
+	n := len(got)
+	if n < 2 {
+		return 0
+	}
+	// Ranks of earliness: user i has rank n-i (earliest is highest).
+	// Ranks of got with ties averaged: zeros share one mean rank, ones another.
+	var ones float64
+	for _, g := range got {
+		ones += g
+	}
+	zeros := float64(n) - ones
+	if ones == 0 || zeros == 0 {
+		return 0
+	}
+	rankZero := (zeros + 1) / 2
+	rankOne := zeros + (ones+1)/2
+	mean := (float64(n) + 1) / 2
+	var sxy, sxx, syy float64
+	for i, g := range got {
+		x := float64(n-i) - mean
+		y := rankZero - mean
+		if g == 1 {
+			y = rankOne - mean
+		}
+		sxy += x * y
+		sxx += x * x
+		syy += y * y
+	}
+	return sxy / math.Sqrt(sxx*syy)
+}
