@@ -1,6 +1,17 @@
 // Package scenarios defines the slotrush scenario format (YAML), loads it with
 // errors that name file:line:column, embeds the built-in presets, and generates
 // the crowd of a scenario deterministically from its seed.
+//
+// Load a preset or a file with Load (or bytes with Parse): it decodes
+// strictly, fills defaults (Scenario.EnsureDefaults) and validates
+// (Scenario.Validate), reporting every problem at once as an ErrorList. From
+// a loaded Scenario, BuildInventory and BuildDesigns give what the reference
+// server and the simulator are built from, Arrivals the crowd, Scaled a
+// smaller or larger copy, and Parameters the facts a report prints. The
+// format and the presets are described in README.md next to this file.
+//
+// The package imports models and github.com/goccy/go-yaml only; it needs no
+// cgo.
 package scenarios
 
 import (
@@ -11,8 +22,12 @@ import (
 
 // Scenario is one registration-day rush: the slot inventory, the crowd, how
 // users behave, and the designs to compare. It is plain serialized config:
-// call EnsureDefaults, then Validate, before use. Not safe for concurrent
-// mutation; safe for concurrent reads.
+// call EnsureDefaults, then Validate, before use (Parse and Load do both).
+// Not safe for concurrent mutation; safe for concurrent reads.
+//
+// Zero values that EnsureDefaults fills are listed in its doc comment; every
+// other zero value means what it says (0 think time = none, 0 hot skew =
+// uniform, 0 alternatives = none).
 type Scenario struct {
 	Name        string `yaml:"name"`
 	Description string `yaml:"description"`
@@ -20,6 +35,8 @@ type Scenario struct {
 	Seed int64 `yaml:"seed"`
 	// Duration bounds a live run per design (arrivals plus the journeys in
 	// flight); whatever has not finished by then is counted still waiting.
+	// Default: long enough for the last arrival (or the opening, if later)
+	// to run out of patience, plus one request timeout.
 	Duration time.Duration `yaml:"duration"`
 
 	Inventory   InventorySpec   `yaml:"inventory"`
@@ -38,16 +55,22 @@ type Scenario struct {
 // makes PPVsPerState centres in each state. Every PPV offers DailyCapacity
 // places (unless it sets its own) on each of Days days from FirstDate.
 type InventorySpec struct {
-	FirstDate     models.Date `yaml:"first_date"`
-	Days          int         `yaml:"days"`
-	DailyCapacity int         `yaml:"daily_capacity"`
-	PPVs          []PPVSpec   `yaml:"ppvs"`
-	// Generator, used when PPVs is empty.
+	// FirstDate is the first day with places (default 2021-06-07, the first
+	// jab day of the 26 May 2021 round).
+	FirstDate models.Date `yaml:"first_date"`
+	// Days is the number of consecutive days with places (default 1).
+	Days          int       `yaml:"days"`
+	DailyCapacity int       `yaml:"daily_capacity"`
+	PPVs          []PPVSpec `yaml:"ppvs"`
+	// Generator, used when PPVs is empty: PPVsPerState (default 1) centres
+	// in each state, with ids "<state>-01", "<state>-02", ...
 	States       []string `yaml:"states"`
 	PPVsPerState int      `yaml:"ppvs_per_state"`
 }
 
-// PPVSpec is one listed centre.
+// PPVSpec is one listed centre. The ID must be unique and made of letters,
+// digits, '-', '_' and '.' (it becomes part of partition and file names);
+// Name defaults to the ID, DailyCapacity to the inventory's.
 type PPVSpec struct {
 	ID            string `yaml:"id"`
 	Name          string `yaml:"name"`
@@ -70,19 +93,28 @@ type CrowdSpec struct {
 }
 
 // ArrivalSpec shapes arrivals. Shapes:
-//   - "constant": Size users spread evenly over Over;
-//   - "spike": rate ramps linearly from 0 to its peak over RampUp, then
-//     decays exponentially with time constant Decay (the registration-day curve);
+//   - "constant": Size users spread evenly over Over (default 1m);
+//   - "spike": rate ramps linearly from 0 to its peak over RampUp (0 = starts
+//     at the peak), then decays exponentially with time constant Decay
+//     (default 1m): the registration-day curve. The peak is chosen so that
+//     exactly Size users arrive; when Over is set the tail is cut at Over, so
+//     every user has arrived by then;
 //   - "piecewise": the rate follows Pieces, each a rate held from At until the
-//     next piece; arrivals stop when Size users have come.
+//     next piece (the last is held for ever); arrivals stop when Size users
+//     have come. Before the first piece the rate is 0.
+//
+// An empty Shape is inferred: "piecewise" when Pieces are set, "spike" when
+// RampUp or Decay is, else "constant". Arrival times are measured from the
+// announced opening (t=0), not from CrowdSpec.OpeningDelay.
 type ArrivalSpec struct {
 	Shape  string        `yaml:"shape"`
 	Over   time.Duration `yaml:"over"`
 	RampUp time.Duration `yaml:"ramp_up"`
 	Decay  time.Duration `yaml:"decay"`
 	Pieces []RatePiece   `yaml:"pieces"`
-	// Poisson draws exponential gaps around the curve instead of spacing
-	// users deterministically.
+	// Poisson draws the arrival times as a Poisson process following the
+	// curve (conditioned on exactly Size arrivals) instead of spacing users
+	// deterministically.
 	Poisson bool `yaml:"poisson"`
 }
 
@@ -94,24 +126,31 @@ type RatePiece struct {
 
 // PreferencesSpec is what users want.
 type PreferencesSpec struct {
-	// HotSkew is the Zipf exponent over PPVs (0 = uniform; 1.2 = a few hot).
+	// HotSkew is the Zipf exponent over PPVs (0 = uniform; 1.2 = a few hot):
+	// the k-th PPV in inventory order (generated inventories: the k-th in
+	// round-robin order over states) is wanted first with weight 1/k^HotSkew.
+	// Ignored when any PPV sets a Popularity.
 	HotSkew float64 `yaml:"hot_skew"`
 	// EarlyDateBias in [0,1] is the probability a user wants the earliest
 	// date with places left rather than any date.
 	EarlyDateBias float64 `yaml:"early_date_bias"`
-	// SameState keeps alternatives in the user's own state.
+	// SameState puts PPVs of the user's own state (the state of their first
+	// choice) first among their alternatives.
 	SameState bool `yaml:"same_state"`
 }
 
 // JourneySpec is the user journey's timing and retry policy.
 type JourneySpec struct {
-	// ThinkTime is the mean pause between a user's steps (exponential).
+	// ThinkTime is the mean pause between a user's steps (exponential);
+	// 0 means none.
 	ThinkTime time.Duration `yaml:"think_time"`
-	// RequestTimeout bounds each HTTP request.
+	// RequestTimeout bounds each HTTP request (default 10s).
 	RequestTimeout time.Duration `yaml:"request_timeout"`
-	// Patience is how long a user keeps trying before giving up.
+	// Patience is how long a user keeps trying before giving up (default 1m).
 	Patience time.Duration `yaml:"patience"`
-	// Alternatives is how many other slots a user tries after a 409.
+	// Alternatives is how many other slots a user tries after a 409; it also
+	// sets how many alternative PPVs each generated user lists (capped by the
+	// number of PPVs).
 	Alternatives int `yaml:"alternatives"`
 	// Retry is the policy on 429, 5xx and timeouts.
 	Retry RetrySpec `yaml:"retry"`
@@ -119,9 +158,13 @@ type JourneySpec struct {
 
 // RetrySpec is exponential backoff with jitter.
 type RetrySpec struct {
-	MaxAttempts int           `yaml:"max_attempts"`
-	Backoff     time.Duration `yaml:"backoff"`
-	MaxBackoff  time.Duration `yaml:"max_backoff"`
+	// MaxAttempts bounds the attempts per request; 0 means no bound but
+	// the user's patience.
+	MaxAttempts int `yaml:"max_attempts"`
+	// Backoff is the first wait (default 100ms); each retry doubles it up
+	// to MaxBackoff (default 10s, and never below Backoff).
+	Backoff    time.Duration `yaml:"backoff"`
+	MaxBackoff time.Duration `yaml:"max_backoff"`
 	// Jitter in [0,1] is the share of each backoff drawn at random.
 	Jitter float64 `yaml:"jitter"`
 	// HonourRetryAfter makes clients wait what Retry-After says.
@@ -144,26 +187,31 @@ type BehaviourShare struct {
 	Share     float64   `yaml:"share"`
 }
 
-// DesignSpec is one design to compare and its per-partition limits.
+// DesignSpec is one design to compare and its per-partition limits. Its Name
+// is parsed by models.ParseDesign. A scenario without designs gets
+// DefaultDesigns.
 type DesignSpec struct {
 	Name   string        `yaml:"name"`
 	Limits models.Limits `yaml:"limits"`
 }
 
-// WaitingRoomSpec configures admission through the waiting room.
+// WaitingRoomSpec configures admission through the waiting room. It must be
+// set (AdmitPerInterval > 0) when a design ends in "+waiting-room".
 type WaitingRoomSpec struct {
-	// AdmitPerInterval users are admitted every Interval.
+	// AdmitPerInterval users are admitted every Interval (default 1s).
 	AdmitPerInterval int           `yaml:"admit_per_interval"`
 	Interval         time.Duration `yaml:"interval"`
 	// MaxActive caps admitted users holding a valid token (0 = no cap).
 	MaxActive int `yaml:"max_active"`
-	// Order is "fifo" or "random" for everyone present at opening.
+	// Order is "fifo" (default) or "random" for everyone present at opening.
 	Order string `yaml:"order"`
-	// TokenTTL is how long an admission token stays valid.
+	// TokenTTL is how long an admission token stays valid (default 5m).
 	TokenTTL time.Duration `yaml:"token_ttl"`
 }
 
-// Arrival is one user of a generated crowd.
+// Arrival is one user of a generated crowd (see Scenario.Crowd). Arrivals
+// are values; the PPVs slice is shared between users and must not be
+// modified.
 type Arrival struct {
 	// Index is the user's arrival order, from 0.
 	Index int
@@ -173,12 +221,15 @@ type Arrival struct {
 	At time.Duration
 	// State is the user's home state.
 	State string
-	// PPVs is the user's preference order over centres, most wanted first.
+	// PPVs is the user's preference order over centres, most wanted first:
+	// the first choice, then up to JourneySpec.Alternatives alternatives.
+	// Shared with other users: read only.
 	PPVs []string
 	// WantsEarliest reports whether the user takes the earliest date with
 	// places left (else a random date with places).
 	WantsEarliest bool
-	Behaviour     Behaviour
+	// Behaviour is the user's client behaviour, drawn by share.
+	Behaviour Behaviour
 	// Seed seeds this user's own random stream (think times, jitter), so a
 	// journey is the same however the engine schedules users.
 	Seed uint64

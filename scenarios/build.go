@@ -1,0 +1,344 @@
+package scenarios
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/slotrush/slotrush/models"
+)
+
+// BuildInventory returns the slot inventory of the scenario: the listed PPVs
+// (or the generated ones, "<state>-01" ...) in order, each with a slot on
+// each of Days days from FirstDate. A PPV without its own daily capacity
+// takes the inventory's. Safe for concurrent use; expects a valid scenario.
+func (s *Scenario) BuildInventory() models.Inventory {
+	ppvs, _ := s.ppvList()
+	inv := models.Inventory{PPVs: ppvs}
+	days := max(s.Inventory.Days, 0)
+	dates := make([]models.Date, days)
+	for d := range dates {
+		dates[d] = s.Inventory.FirstDate.AddDays(d)
+	}
+	inv.Slots = make([]models.Slot, 0, len(ppvs)*days)
+	for i, p := range ppvs {
+		c := s.dailyCapacity(i)
+		for _, d := range dates {
+			inv.Slots = append(inv.Slots, models.Slot{PPV: p.ID, Date: d, Capacity: c})
+		}
+	}
+	return inv
+}
+
+// dailyCapacity returns the daily places of the i-th PPV in inventory order.
+func (s *Scenario) dailyCapacity(i int) int {
+	if i < len(s.Inventory.PPVs) && s.Inventory.PPVs[i].DailyCapacity > 0 {
+		return s.Inventory.PPVs[i].DailyCapacity
+	}
+	return s.Inventory.DailyCapacity
+}
+
+// NumPPVs returns how many PPVs the inventory has (listed or generated).
+func (s *Scenario) NumPPVs() int {
+	if len(s.Inventory.PPVs) > 0 {
+		return len(s.Inventory.PPVs)
+	}
+	return len(s.Inventory.States) * max(s.Inventory.PPVsPerState, 0)
+}
+
+// TotalCapacity returns the places of the whole inventory, without building
+// it.
+func (s *Scenario) TotalCapacity() int {
+	n, total := s.NumPPVs(), 0
+	for i := range n {
+		total += s.dailyCapacity(i)
+	}
+	return total * max(s.Inventory.Days, 0)
+}
+
+// DesignNames returns the names of the scenario's designs in order.
+func (s *Scenario) DesignNames() []string {
+	out := make([]string, len(s.Designs))
+	for i, d := range s.Designs {
+		out[i] = d.Name
+	}
+	return out
+}
+
+// BuildDesigns returns the designs called names, in that order and each once,
+// with the limits the scenario gives them; no names means all of the
+// scenario's designs in order. Names are trimmed and empty ones skipped, so
+// a split "--design a,b" can be passed as is. It returns an error naming the
+// scenario's designs when a name is not one of them, and the parse error of
+// a design that is not valid.
+func (s *Scenario) BuildDesigns(names []string) ([]models.Design, error) {
+	if len(names) == 0 {
+		names = s.DesignNames()
+	}
+	var out []models.Design
+	seen := map[string]bool{}
+	for _, name := range names {
+		name = strings.TrimSpace(name)
+		if name == "" || seen[name] {
+			continue
+		}
+		seen[name] = true
+		i := slices.IndexFunc(s.Designs, func(d DesignSpec) bool { return d.Name == name })
+		if i < 0 {
+			return nil, fmt.Errorf("design %q is not in scenario %q (it has %s)", name, s.Name, strings.Join(s.DesignNames(), ", "))
+		}
+		d, err := models.ParseDesign(name, s.Designs[i].Limits)
+		if err != nil {
+			return nil, fmt.Errorf("scenario %q: %w", s.Name, err)
+		}
+		out = append(out, d)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("scenario %q: no designs to run", s.Name)
+	}
+	return out, nil
+}
+
+// Scaled returns a copy of s for `simulate --scale f`: the crowd size, every
+// daily capacity and every piecewise arrival rate multiplied by f (rounded,
+// and at least 1 where it was positive), so the arrival curve keeps its
+// timing. Per-partition limits and the waiting room are properties of the
+// store and the operator and are not scaled: scaling the crowd up against
+// the same limits is the point. Name, seed and duration are kept. Scaled
+// panics when f is not a positive finite number. s is not modified.
+func (s *Scenario) Scaled(f float64) *Scenario {
+	if !(f > 0) || math.IsInf(f, 0) {
+		panic(fmt.Sprintf("scenarios: Scaled(%v): scale must be a positive finite number", f))
+	}
+	c := s.clone()
+	scale := func(n int) int {
+		if n <= 0 {
+			return n
+		}
+		x := math.Round(float64(n) * f)
+		if x >= math.MaxInt32 {
+			return math.MaxInt32
+		}
+		return max(int(x), 1)
+	}
+	c.Crowd.Size = scale(c.Crowd.Size)
+	c.Inventory.DailyCapacity = scale(c.Inventory.DailyCapacity)
+	for i := range c.Inventory.PPVs {
+		c.Inventory.PPVs[i].DailyCapacity = scale(c.Inventory.PPVs[i].DailyCapacity)
+	}
+	for i := range c.Crowd.Arrival.Pieces {
+		c.Crowd.Arrival.Pieces[i].Rate *= f
+	}
+	return c
+}
+
+// clone returns a deep copy of s.
+func (s *Scenario) clone() *Scenario {
+	c := *s
+	c.Inventory.PPVs = slices.Clone(s.Inventory.PPVs)
+	c.Inventory.States = slices.Clone(s.Inventory.States)
+	c.Crowd.Arrival.Pieces = slices.Clone(s.Crowd.Arrival.Pieces)
+	c.Behaviours = slices.Clone(s.Behaviours)
+	c.Designs = slices.Clone(s.Designs)
+	return &c
+}
+
+// Parameters returns the key facts of the scenario as (name, value) pairs in
+// a fixed order, for the report to print beside the verdict: crowd, arrival
+// curve and peak rate, opening delay, PPVs, days, total capacity, hot skew,
+// patience, retry policy, behaviours, each design's partitions and limits,
+// the waiting room when used, duration and seed. Safe for concurrent use.
+func (s *Scenario) Parameters() [][2]string {
+	j := s.Journey
+	p := [][2]string{
+		{"scenario", s.Name},
+		{"crowd", commas(s.Crowd.Size) + " users"},
+		{"arrival", s.describeArrival()},
+		{"peak arrival rate", fmt.Sprintf("%s users/s", commas(int(math.Round(s.PeakRate()))))},
+		{"opening delay", s.Crowd.OpeningDelay.String()},
+		{"PPVs", s.describePPVs()},
+		{"days", fmt.Sprintf("%d from %s", s.Inventory.Days, s.Inventory.FirstDate)},
+		{"total capacity", commas(s.TotalCapacity()) + " places"},
+		{"first choice", s.describeSkew()},
+		{"early date bias", fmt.Sprintf("%g%% of users want the earliest date", roundTo(100*s.Preferences.EarlyDateBias, 2))},
+		{"alternatives", fmt.Sprintf("%d other PPVs%s", j.Alternatives, yes(s.Preferences.SameState, ", own state first", ""))},
+		{"patience", j.Patience.String()},
+		{"think time", yes(j.ThinkTime > 0, j.ThinkTime.String()+" mean", "none")},
+		{"request timeout", j.RequestTimeout.String()},
+		{"retry policy", describeRetry(j.Retry)},
+		{"behaviours", describeBehaviours(s.Behaviours)},
+	}
+	for _, d := range s.Designs {
+		p = append(p, [2]string{"design " + d.Name, fmt.Sprintf("%s, each %s", plural(s.partitions(d.Name), "partition"), DescribeLimits(d.Limits))})
+	}
+	if s.UsesWaitingRoom() {
+		w := s.WaitingRoom
+		p = append(p, [2]string{"waiting room", fmt.Sprintf("admit %d every %v, max active %s, %s order, token TTL %v",
+			w.AdmitPerInterval, w.Interval, unlimited(w.MaxActive), w.Order, w.TokenTTL)})
+	}
+	p = append(p, [2]string{"duration", s.Duration.String()}, [2]string{"seed", strconv.FormatInt(s.Seed, 10)})
+	return p
+}
+
+// partitions returns how many partitions design name splits the inventory
+// into (0 for an unknown design).
+func (s *Scenario) partitions(name string) int {
+	d, err := models.ParseDesign(name, models.Limits{})
+	if err != nil {
+		return 0
+	}
+	switch d.Scheme {
+	case models.Monolithic:
+		return 1
+	case models.PerPPV:
+		return s.NumPPVs()
+	case models.PerPPVDay:
+		return s.NumPPVs() * max(s.Inventory.Days, 0)
+	}
+	return 0
+}
+
+func (s *Scenario) describeArrival() string {
+	a := s.Crowd.Arrival
+	var b strings.Builder
+	switch a.Shape {
+	case ShapeConstant:
+		fmt.Fprintf(&b, "constant over %v", a.Over)
+	case ShapeSpike:
+		fmt.Fprintf(&b, "spike: ramp-up %v, decay %v", a.RampUp, a.Decay)
+		if a.Over > 0 {
+			fmt.Fprintf(&b, ", all in by %v", a.Over)
+		}
+	case ShapePiecewise:
+		b.WriteString("piecewise:")
+		for i, p := range a.Pieces {
+			fmt.Fprintf(&b, "%s %g/s from %v", yes(i > 0, ",", ""), p.Rate, p.At)
+		}
+	default:
+		b.WriteString(a.Shape)
+	}
+	if a.Poisson {
+		b.WriteString(", Poisson")
+	}
+	if w := s.ArrivalWindow(); w > 0 {
+		fmt.Fprintf(&b, "; last arrival at %v", w.Round(time.Millisecond))
+	}
+	return b.String()
+}
+
+func (s *Scenario) describePPVs() string {
+	ppvs, _ := s.ppvList()
+	states := map[string]bool{}
+	for _, p := range ppvs {
+		states[p.State] = true
+	}
+	return fmt.Sprintf("%d in %s", len(ppvs), plural(len(states), "state"))
+}
+
+func (s *Scenario) describeSkew() string {
+	ppvs, w := s.ppvList()
+	if len(ppvs) == 0 {
+		return "none"
+	}
+	total, top := 0.0, 0
+	for i, x := range w {
+		total += x
+		if x > w[top] {
+			top = i
+		}
+	}
+	how := fmt.Sprintf("Zipf, hot skew %g", s.Preferences.HotSkew)
+	if !(s.Preferences.HotSkew > 0) {
+		how = "uniform"
+	}
+	for _, p := range s.Inventory.PPVs {
+		if p.Popularity > 0 {
+			how = "explicit popularity"
+			break
+		}
+	}
+	if !(total > 0) {
+		return how
+	}
+	if w[top]*float64(len(w)) == total {
+		return fmt.Sprintf("uniform: each PPV wanted first by %.3g%%", 100/float64(len(w)))
+	}
+	return fmt.Sprintf("%s (hottest: %s, wanted first by %.0f%%)", how, ppvs[top].ID, 100*w[top]/total)
+}
+
+func describeRetry(r RetrySpec) string {
+	attempts := "attempts bounded by patience"
+	if r.MaxAttempts > 0 {
+		attempts = fmt.Sprintf("at most %d attempts", r.MaxAttempts)
+	}
+	return fmt.Sprintf("exponential backoff %v to %v, jitter %g, %s Retry-After, %s",
+		r.Backoff, r.MaxBackoff, r.Jitter, yes(r.HonourRetryAfter, "honours", "ignores"), attempts)
+}
+
+func describeBehaviours(bs []BehaviourShare) string {
+	parts := make([]string, len(bs))
+	for i, b := range bs {
+		parts[i] = fmt.Sprintf("%s %g%%", b.Behaviour, roundTo(100*b.Share, 2))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// DescribeLimits returns per-partition limits in words, such as
+// "write 150/s (burst 50), read 600/s, 8 in flight, queue 64, wait 250ms";
+// zero limits read "unlimited".
+func DescribeLimits(l models.Limits) string {
+	rate := func(r float64, burst int) string {
+		if r == 0 {
+			return "unlimited"
+		}
+		if burst == 0 {
+			return fmt.Sprintf("%g/s", r)
+		}
+		return fmt.Sprintf("%g/s (burst %d)", r, burst)
+	}
+	wait := "unbounded"
+	if l.MaxWait > 0 {
+		wait = l.MaxWait.String()
+	}
+	return fmt.Sprintf("write %s, read %s, in flight %s, queue %s, wait %s",
+		rate(l.WriteRate, l.WriteBurst), rate(l.ReadRate, l.ReadBurst), unlimited(l.MaxInFlight), unlimited(l.MaxQueue), wait)
+}
+
+func unlimited(n int) string {
+	if n == 0 {
+		return "unlimited"
+	}
+	return strconv.Itoa(n)
+}
+
+func yes(b bool, t, f string) string {
+	if b {
+		return t
+	}
+	return f
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return commas(n) + " " + what + "s"
+}
+
+// commas formats n with thousands separators: 1260000 → "1,260,000".
+func commas(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	return yes(neg, "-", "") + b.String()
+}

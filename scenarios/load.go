@@ -1,0 +1,193 @@
+package scenarios
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/parser"
+)
+
+// Error is one problem in a scenario file, at a position. Its text is
+// "file:line:col: field: problem" (without "field: " when the problem is not
+// about one field, such as a syntax error).
+type Error struct {
+	// File is the name the file was parsed under.
+	File string
+	// Line and Column are 1-based.
+	Line, Column int
+	// Field is the YAML path of the field, such as "crowd.size" or
+	// "designs[1].limits.write_rate"; empty for syntax errors.
+	Field string
+	// Msg says what is wrong.
+	Msg string
+}
+
+// Error implements error.
+func (e *Error) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s:%d:%d: ", e.File, e.Line, e.Column)
+	if e.Field != "" {
+		b.WriteString(e.Field)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// ErrorList is every problem found in one scenario file, sorted by position.
+// Parse and Load return it (as error) whenever the file is invalid.
+type ErrorList []*Error
+
+// Error lists the problems one per line.
+func (l ErrorList) Error() string {
+	lines := make([]string, len(l))
+	for i, e := range l {
+		lines[i] = e.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (l ErrorList) sort() {
+	sort.SliceStable(l, func(i, j int) bool {
+		if l[i].Line != l[j].Line {
+			return l[i].Line < l[j].Line
+		}
+		return l[i].Column < l[j].Column
+	})
+}
+
+// Load returns the scenario ref names: a built-in preset when ref is a preset
+// name (see Presets), else the YAML file at path ref. A file that happens to
+// share a preset's name can be loaded as "./name". The scenario is decoded,
+// defaulted and validated as by Parse.
+//
+// Load returns an ErrorList for an invalid scenario, and a plain error when
+// the file cannot be read or ref is neither a preset nor a file.
+func Load(ref string) (*Scenario, error) {
+	if data, err := Preset(ref); err == nil {
+		return Parse(presetDir+"/"+ref+".yaml", data)
+	}
+	data, err := os.ReadFile(ref)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) && !strings.ContainsAny(ref, `/\.`) {
+			return nil, fmt.Errorf("unknown scenario %q: not a preset (%s) nor a file", ref, strings.Join(Presets(), ", "))
+		}
+		return nil, fmt.Errorf("load scenario: %w", err)
+	}
+	return Parse(ref, data)
+}
+
+// Parse decodes the YAML scenario data read from the file called name, fills
+// defaults (EnsureDefaults) and validates it (Validate). Decoding is strict:
+// unknown fields, values of the wrong type, bad durations ("30s", "1m30s")
+// and bad dates ("2021-06-07") are errors. When the scenario has no name,
+// Parse names it after the file (base name without extension).
+//
+// Every problem found is reported at once, as an ErrorList whose entries name
+// name:line:column and the field; Validate's problems are placed at the
+// field's node in the file (or its nearest enclosing node when the field is
+// absent). Parse never panics on any input.
+func Parse(name string, data []byte) (s *Scenario, err error) {
+	// goccy/go-yaml can panic on some malformed input; a scenario file
+	// must never crash the caller.
+	defer func() {
+		if r := recover(); r != nil {
+			s, err = nil, ErrorList{{File: name, Line: 1, Column: 1, Msg: fmt.Sprintf("cannot decode the YAML (decoder failure: %v)", r)}}
+		}
+	}()
+	return parse(name, data)
+}
+
+func parse(name string, data []byte) (*Scenario, error) {
+	file, err := parser.ParseBytes(data, 0)
+	if err != nil {
+		return nil, ErrorList{yamlError(name, err)}
+	}
+	docs := file.Docs[:0:0]
+	for _, d := range file.Docs {
+		if d != nil && d.Body != nil {
+			docs = append(docs, d)
+		}
+	}
+	switch {
+	case len(docs) == 0:
+		return nil, ErrorList{{File: name, Line: 1, Column: 1, Msg: "empty scenario: want a YAML mapping with at least crowd and inventory"}}
+	case len(docs) > 1:
+		p := nodePos(docs[1].Body)
+		return nil, ErrorList{{File: name, Line: p.line, Column: p.col, Msg: fmt.Sprintf("found %d YAML documents; want one scenario per file", len(docs))}}
+	}
+	body := docs[0].Body
+
+	c := newChecker(name)
+	body = c.root(body)
+	if c.tooBig { // decoding would expand the same aliases
+		c.errs.sort()
+		return nil, c.errs
+	}
+	var s Scenario
+	if body != nil {
+		if err := yaml.NodeToValue(body, &s, yaml.Strict()); err != nil {
+			// The checker should have caught everything goccy rejects; if it
+			// did not, goccy's own (single) error still carries a position.
+			if len(c.errs) == 0 {
+				c.errs = append(c.errs, yamlError(name, err))
+			}
+			c.errs.sort()
+			return nil, c.errs
+		}
+	}
+	if s.Name == "" {
+		base := filepath.Base(name)
+		s.Name = strings.TrimSuffix(base, filepath.Ext(base))
+	}
+	s.EnsureDefaults()
+	reported := map[string]bool{}
+	for _, err := range s.Validate() {
+		var fe *FieldError
+		field, msg := "", err.Error()
+		if errors.As(err, &fe) {
+			field, msg = fe.Field, fe.Err.Error()
+		}
+		if c.hasSchemaError(field) {
+			continue // a consequence of a value the checker already rejected
+		}
+		p := c.lookup(field)
+		// A value shared through an alias fails once per use; say it once.
+		key := fmt.Sprintf("%d:%d: %s", p.line, p.col, msg)
+		if reported[key] {
+			continue
+		}
+		reported[key] = true
+		c.errs = append(c.errs, &Error{File: name, Line: p.line, Column: p.col, Field: field, Msg: msg})
+	}
+	if len(c.errs) > 0 {
+		c.errs.sort()
+		return nil, c.errs
+	}
+	return &s, nil
+}
+
+// yamlError turns an error of goccy/go-yaml into an Error at its token.
+func yamlError(name string, err error) *Error {
+	e := &Error{File: name, Line: 1, Column: 1, Msg: err.Error()}
+	var ye yaml.Error
+	if errors.As(err, &ye) {
+		e.Msg = ye.GetMessage()
+		switch {
+		case strings.Contains(e.Msg, "'\t'"):
+			e.Msg = strings.ReplaceAll(e.Msg, "'\t'", `'\t'`) + " (indent YAML with spaces, not tabs)"
+		case strings.Contains(e.Msg, "not allowed in this context") || strings.Contains(e.Msg, "indent"):
+			e.Msg += " (is a line indented too far or not enough?)"
+		}
+		if tk := ye.GetToken(); tk != nil && tk.Position != nil {
+			e.Line, e.Column = max(tk.Position.Line, 1), max(tk.Position.Column, 1)
+		}
+	}
+	return e
+}

@@ -1,0 +1,532 @@
+package scenarios
+
+import (
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/token"
+
+	"github.com/slotrush/slotrush/models"
+)
+
+// The checker walks the YAML syntax tree alongside the Go type of Scenario
+// before goccy/go-yaml decodes it. It exists because the decoder stops at the
+// first error, reports bad durations and dates without a position, and
+// silently truncates 1.5 into an int. The checker reports every problem with
+// its position, records where each field is written (so Validate's errors
+// can be placed), and replaces each rejected value by null (and drops
+// unknown fields) so the decoder can still fill everything else.
+
+const (
+	maxDepth  = 64      // nesting limit, far beyond any real scenario
+	maxVisits = 1 << 18 // node visits, which bounds alias expansion
+)
+
+// standardTags are the YAML core tags the decoder understands.
+var standardTags = map[string]bool{
+	"!!str": true, "!!int": true, "!!float": true, "!!bool": true,
+	"!!null": true, "!!map": true, "!!seq": true,
+}
+
+var (
+	durationType = reflect.TypeFor[time.Duration]()
+	dateType     = reflect.TypeFor[models.Date]()
+)
+
+// pos is a 1-based line and column.
+type pos struct{ line, col int }
+
+type checker struct {
+	file    string
+	errs    ErrorList
+	pos     map[string]pos      // field path → where its value is written
+	bad     []string            // field paths whose value was rejected
+	anchors map[string]ast.Node // anchor name → its (checked) value
+	visits  int
+	tooBig  bool
+}
+
+func newChecker(file string) *checker {
+	return &checker{file: file, pos: map[string]pos{}, anchors: map[string]ast.Node{}}
+}
+
+// root checks the document body and returns it, or nil when the whole body
+// was rejected.
+func (c *checker) root(body ast.Node) ast.Node {
+	c.pos[""] = nodePos(body)
+	out := body
+	c.check(body, reflect.TypeFor[Scenario](), "", func(n ast.Node) { out = n }, 0)
+	if _, ok := out.(*ast.NullNode); ok {
+		return nil
+	}
+	return out
+}
+
+func (c *checker) fail(n ast.Node, field, msg string) {
+	p := nodePos(n)
+	c.errs = append(c.errs, &Error{File: c.file, Line: p.line, Column: p.col, Field: field, Msg: msg})
+	c.bad = append(c.bad, field)
+}
+
+// hasSchemaError reports whether field, one of its parents or one of its
+// children holds a value the checker rejected.
+func (c *checker) hasSchemaError(field string) bool {
+	for _, b := range c.bad {
+		if within(b, field) || within(field, b) {
+			return true
+		}
+	}
+	return false
+}
+
+// within reports whether path q is p or inside p.
+func within(p, q string) bool {
+	return p == q || p == "" || strings.HasPrefix(q, p+".") || strings.HasPrefix(q, p+"[")
+}
+
+// lookup returns where field (or its nearest enclosing field) is written.
+func (c *checker) lookup(field string) pos {
+	for {
+		if p, ok := c.pos[field]; ok {
+			return p
+		}
+		if field == "" {
+			return pos{1, 1}
+		}
+		field = field[:max(strings.LastIndexAny(field, ".["), 0)]
+	}
+}
+
+// check checks node n against Go type t. replace swaps n for another node in
+// its parent; it is called with null when n is rejected.
+func (c *checker) check(n ast.Node, t reflect.Type, path string, replace func(ast.Node), depth int) {
+	if isNil(n) {
+		return
+	}
+	c.visits++
+	if c.tooBig || c.visits > maxVisits || depth > maxDepth {
+		if !c.tooBig {
+			c.tooBig = true
+			c.fail(n, path, "document nested too deeply or expands too many aliases")
+		}
+		replace(null(n))
+		return
+	}
+	switch v := n.(type) {
+	case *ast.NullNode:
+		return // the zero value
+	case *ast.CommentGroupNode:
+		return
+	case *ast.TagNode:
+		if tag := tokenValue(v); !standardTags[tag] {
+			c.fail(n, path, fmt.Sprintf("unsupported tag %q (scenario files need no tags)", tag))
+			replace(null(n))
+			return
+		}
+		c.check(v.Value, t, path, func(nn ast.Node) { v.Value = nn }, depth+1)
+		return
+	case *ast.AnchorNode:
+		c.check(v.Value, t, path, func(nn ast.Node) { v.Value = nn }, depth+1)
+		if name := tokenValue(v.Name); name != "" {
+			c.anchors[name] = v.Value
+		}
+		return
+	case *ast.AliasNode:
+		target, ok := c.anchors[tokenValue(v.Value)]
+		if !ok {
+			c.fail(n, path, fmt.Sprintf("unknown alias %q", "*"+tokenValue(v.Value)))
+			replace(null(n))
+			return
+		}
+		// Problems inside the anchored value were reported (and nulled)
+		// where it is defined; only a value of the wrong shape for this
+		// use is new.
+		c.check(target, t, path, replace, depth+1)
+		return
+	}
+
+	switch t {
+	case durationType:
+		s, ok := n.(*ast.StringNode)
+		if !ok {
+			c.fail(n, path, fmt.Sprintf(`want a duration such as "30s" or "1m30s", got %s`, describe(n)))
+			replace(null(n))
+			return
+		}
+		if _, err := time.ParseDuration(s.Value); err != nil {
+			c.fail(n, path, fmt.Sprintf(`bad duration %q: want a number with a unit, such as "250ms", "30s" or "1m30s"`, s.Value))
+			replace(null(n))
+		}
+		return
+	case dateType:
+		s, ok := n.(*ast.StringNode)
+		if !ok {
+			c.fail(n, path, fmt.Sprintf(`want a date such as "2021-06-07", got %s`, describe(n)))
+			replace(null(n))
+			return
+		}
+		if _, err := models.ParseDate(s.Value); err != nil {
+			c.fail(n, path, fmt.Sprintf("bad date %q: want a real calendar day as YYYY-MM-DD", s.Value))
+			replace(null(n))
+		}
+		return
+	}
+
+	switch t.Kind() {
+	case reflect.Struct:
+		switch v := n.(type) {
+		case *ast.MappingNode:
+			v.Values = c.mapping(v.Values, t, path, depth, map[string]bool{})
+		case *ast.MappingValueNode:
+			if kept := c.mapping([]*ast.MappingValueNode{v}, t, path, depth, map[string]bool{}); len(kept) == 0 {
+				replace(null(n))
+			}
+		default:
+			c.fail(n, path, fmt.Sprintf("want a mapping of fields, got %s", describe(n)))
+			replace(null(n))
+		}
+	case reflect.Slice:
+		seq, ok := n.(*ast.SequenceNode)
+		if !ok {
+			c.fail(n, path, fmt.Sprintf("want a list, got %s", describe(n)))
+			replace(null(n))
+			return
+		}
+		for i, e := range seq.Values {
+			p := fmt.Sprintf("%s[%d]", path, i)
+			c.pos[p] = nodePos(e)
+			c.check(e, t.Elem(), p, func(nn ast.Node) {
+				seq.Values[i] = nn
+				if i < len(seq.Entries) && seq.Entries[i] != nil {
+					seq.Entries[i].Value = nn
+				}
+			}, depth+1)
+		}
+	case reflect.String:
+		switch n.(type) {
+		case *ast.StringNode, *ast.LiteralNode:
+		default:
+			c.fail(n, path, fmt.Sprintf("want a string, got %s (quote it to make it one)", describe(n)))
+			replace(null(n))
+		}
+	case reflect.Bool:
+		if _, ok := n.(*ast.BoolNode); !ok {
+			c.fail(n, path, fmt.Sprintf("want true or false, got %s", describe(n)))
+			replace(null(n))
+		}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		iv, ok := n.(*ast.IntegerNode)
+		if !ok {
+			c.fail(n, path, fmt.Sprintf("want a whole number, got %s", describe(n)))
+			replace(null(n))
+			return
+		}
+		if !fitsInt(iv.Value, t.Bits()) {
+			c.fail(n, path, fmt.Sprintf("number %s is out of range", describe(n)))
+			replace(null(n))
+		}
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		iv, ok := n.(*ast.IntegerNode)
+		if !ok || !fitsUint(iv.Value, t.Bits()) {
+			c.fail(n, path, fmt.Sprintf("want a whole number >= 0, got %s", describe(n)))
+			replace(null(n))
+		}
+	case reflect.Float32, reflect.Float64:
+		switch v := n.(type) {
+		case *ast.IntegerNode, *ast.FloatNode:
+		case *ast.StringNode:
+			// goccy keeps 1e3 a plain string yet decodes it as a number.
+			if _, err := strconv.ParseFloat(v.Value, 64); err != nil || isQuoted(v) {
+				c.fail(n, path, fmt.Sprintf("want a number, got %s", describe(n)))
+				replace(null(n))
+			}
+		default:
+			c.fail(n, path, fmt.Sprintf("want a finite number, got %s", describe(n)))
+			replace(null(n))
+		}
+	default:
+		// No other kinds occur in Scenario; let the decoder judge.
+	}
+}
+
+// mapping checks the entries of a mapping decoded into struct type t and
+// returns those to keep (unknown fields are dropped). seen holds the fields
+// set explicitly, which merged values (<<) do not override.
+func (c *checker) mapping(values []*ast.MappingValueNode, t reflect.Type, path string, depth int, seen map[string]bool) []*ast.MappingValueNode {
+	fields := fieldsOf(t)
+	kept := make([]*ast.MappingValueNode, 0, len(values))
+	for _, mv := range values {
+		if mv == nil || isNil(mv.Key) {
+			continue
+		}
+		if mv.Key.IsMergeKey() {
+			c.merge(mv.Value, t, path, depth+1, seen)
+			kept = append(kept, mv)
+			continue
+		}
+		ks, ok := mv.Key.(*ast.StringNode)
+		if !ok {
+			c.fail(mv.Key, join(path, "?"), fmt.Sprintf("want a field name, got %s", describe(mv.Key)))
+			continue
+		}
+		ft, ok := fields.types[ks.Value]
+		if !ok {
+			c.fail(mv.Key, join(path, ks.Value), unknownField(ks.Value, fields.names))
+			continue
+		}
+		fp := join(path, ks.Value)
+		seen[ks.Value] = true
+		c.pos[fp] = valuePos(mv)
+		c.check(mv.Value, ft, fp, func(nn ast.Node) { mv.Value = nn }, depth+1)
+		kept = append(kept, mv)
+	}
+	return kept
+}
+
+// merge checks the value of a merge key (<<: *anchor or a list of them).
+func (c *checker) merge(n ast.Node, t reflect.Type, path string, depth int, seen map[string]bool) {
+	if isNil(n) || c.tooBig {
+		return
+	}
+	c.visits++
+	if c.visits > maxVisits || depth > maxDepth {
+		c.tooBig = true
+		c.fail(n, path, "document nested too deeply or expands too many aliases")
+		return
+	}
+	switch v := n.(type) {
+	case *ast.AliasNode:
+		if target, ok := c.anchors[tokenValue(v.Value)]; ok {
+			c.merge(target, t, path, depth+1, seen)
+		} else {
+			c.fail(n, path, fmt.Sprintf("unknown alias %q", "*"+tokenValue(v.Value)))
+		}
+	case *ast.AnchorNode:
+		c.merge(v.Value, t, path, depth+1, seen)
+		if name := tokenValue(v.Name); name != "" {
+			c.anchors[name] = v.Value
+		}
+	case *ast.SequenceNode:
+		for _, e := range v.Values {
+			c.merge(e, t, path, depth+1, seen)
+		}
+	case *ast.MappingNode:
+		// Record positions of merged fields only where not set explicitly.
+		saved := map[string]pos{}
+		for k := range seen {
+			if p, ok := c.pos[join(path, k)]; ok {
+				saved[k] = p
+			}
+		}
+		v.Values = c.mapping(v.Values, t, path, depth, map[string]bool{})
+		for k, p := range saved {
+			c.pos[join(path, k)] = p
+		}
+	default:
+		c.fail(n, path, fmt.Sprintf("want a mapping or an alias of one after <<, got %s", describe(n)))
+	}
+}
+
+type structFields struct {
+	types map[string]reflect.Type // yaml name → type
+	names []string                // yaml names in declaration order
+}
+
+var fieldCache sync.Map // reflect.Type → *structFields
+
+func fieldsOf(t reflect.Type) *structFields {
+	if f, ok := fieldCache.Load(t); ok {
+		return f.(*structFields)
+	}
+	f := &structFields{types: map[string]reflect.Type{}}
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		if !sf.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(sf.Tag.Get("yaml"), ",")
+		if name == "-" {
+			continue
+		}
+		if name == "" {
+			name = strings.ToLower(sf.Name)
+		}
+		f.types[name] = sf.Type
+		f.names = append(f.names, name)
+	}
+	fieldCache.Store(t, f)
+	return f
+}
+
+func unknownField(key string, known []string) string {
+	best, bestD := "", 3
+	for _, k := range known {
+		if d := editDistance(strings.ToLower(key), k); d < bestD {
+			best, bestD = k, d
+		}
+	}
+	if best != "" {
+		return fmt.Sprintf("unknown field (did you mean %q?)", best)
+	}
+	return fmt.Sprintf("unknown field (want one of %s)", strings.Join(known, ", "))
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// isNil reports whether n is nil or a typed nil pointer.
+func isNil(n ast.Node) bool {
+	if n == nil {
+		return true
+	}
+	v := reflect.ValueOf(n)
+	return v.Kind() == reflect.Pointer && v.IsNil()
+}
+
+func tokenValue(n ast.Node) string {
+	if isNil(n) {
+		return ""
+	}
+	if tk := n.GetToken(); tk != nil {
+		return tk.Value
+	}
+	return ""
+}
+
+// nodePos returns where n starts; a mapping starts at its first key.
+func nodePos(n ast.Node) pos {
+	if isNil(n) {
+		return pos{1, 1}
+	}
+	switch v := n.(type) {
+	case *ast.MappingNode:
+		if len(v.Values) > 0 && v.Values[0] != nil {
+			return nodePos(v.Values[0])
+		}
+	case *ast.MappingValueNode:
+		if !isNil(v.Key) {
+			return nodePos(v.Key)
+		}
+	}
+	tk := n.GetToken()
+	if tk == nil || tk.Position == nil {
+		return pos{1, 1}
+	}
+	return pos{max(tk.Position.Line, 1), max(tk.Position.Column, 1)}
+}
+
+// valuePos is where a field's problems are best shown: at a scalar value,
+// else at the key.
+func valuePos(mv *ast.MappingValueNode) pos {
+	v := mv.Value
+	for !isNil(v) {
+		if t, ok := v.(*ast.TagNode); ok {
+			v = t.Value
+		} else if a, ok := v.(*ast.AnchorNode); ok {
+			v = a.Value
+		} else {
+			break
+		}
+	}
+	if isNil(v) {
+		return nodePos(mv.Key)
+	}
+	switch v.(type) {
+	case *ast.MappingNode, *ast.MappingValueNode, *ast.SequenceNode, *ast.NullNode, *ast.AliasNode:
+		return nodePos(mv.Key)
+	}
+	return nodePos(v)
+}
+
+func null(n ast.Node) ast.Node {
+	var p token.Position
+	if tk := n.GetToken(); tk != nil && tk.Position != nil {
+		p = *tk.Position
+	}
+	return ast.Null(token.New("null", "null", &p))
+}
+
+func isQuoted(s *ast.StringNode) bool {
+	return s.Token != nil && (s.Token.Type == token.SingleQuoteType || s.Token.Type == token.DoubleQuoteType)
+}
+
+func fitsInt(v any, bits int) bool {
+	switch x := v.(type) {
+	case int64:
+		return bits >= 64 || (x >= -(1<<(bits-1)) && x < 1<<(bits-1))
+	case uint64:
+		return x < 1<<(bits-1)
+	}
+	return false
+}
+
+func fitsUint(v any, bits int) bool {
+	switch x := v.(type) {
+	case int64:
+		return x >= 0 && (bits >= 64 || x < 1<<bits)
+	case uint64:
+		return bits >= 64 || x < 1<<bits
+	}
+	return false
+}
+
+// describe names a node's kind and value for messages.
+func describe(n ast.Node) string {
+	switch v := n.(type) {
+	case *ast.StringNode:
+		s := v.Value
+		if len(s) > 40 {
+			s = s[:37] + "..."
+		}
+		return fmt.Sprintf("string %q", s)
+	case *ast.IntegerNode:
+		return "integer " + tokenValue(n)
+	case *ast.FloatNode:
+		return "number " + tokenValue(n)
+	case *ast.InfinityNode, *ast.NanNode:
+		return tokenValue(n)
+	case *ast.BoolNode:
+		return "boolean " + tokenValue(n)
+	case *ast.MappingNode, *ast.MappingValueNode:
+		return "a mapping"
+	case *ast.SequenceNode:
+		return "a list"
+	case *ast.LiteralNode:
+		return "a text block"
+	case *ast.NullNode:
+		return "null"
+	case *ast.AliasNode:
+		return "alias *" + tokenValue(v.Value)
+	}
+	return "a " + strings.ToLower(n.Type().String())
+}
