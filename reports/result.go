@@ -101,6 +101,32 @@ type DesignResult struct {
 	// Calibration lists, for model results, each model parameter and
 	// whether it was measured or assumed.
 	Calibration []CalibratedParameter `json:"calibration,omitempty"`
+	// Server holds what the in-process reference server measured on its
+	// side during a live run (absent with --target and for model results);
+	// the simulator calibrates its model from it.
+	Server *ServerStats `json:"server,omitempty"`
+}
+
+// ServerStats is the server side of a live run: time spent serving each
+// operation once admitted (queueing excluded) and the partitions' counters.
+type ServerStats struct {
+	// Service holds, per operation, an HdrHistogram (µs, base64) of
+	// server-side service time excluding admission queueing.
+	Service map[string]string `json:"service"`
+	// Partitions lists per-partition counters, sorted by key.
+	Partitions []PartitionStats `json:"partitions"`
+}
+
+// PartitionStats counts what one partition did during a live run.
+type PartitionStats struct {
+	Key       string  `json:"key"`
+	Committed int64   `json:"committed"`
+	Throttled int64   `json:"throttled"`
+	Shed      int64   `json:"shed"`
+	Batches   int64   `json:"batches"`
+	MeanBatch float64 `json:"mean_batch"`
+	// BusySeconds is the writer's time inside transactions.
+	BusySeconds float64 `json:"busy_s"`
 }
 
 // Assumptions are the facts a design's figures rest on.
@@ -166,7 +192,11 @@ type Slots struct {
 }
 
 // TimelinePoint is one second of a run. TUnix is absolute so timelines of
-// shards of one run merge; TS is seconds since the run started.
+// shards of one run merge; TS is seconds since the run started. Every count
+// is of that second alone, not cumulative: OK counts 2xx answers, Conflict
+// 409, Throttled 429, ServerErr 5xx, Transport timeouts and connection
+// errors, Errors = Throttled + ServerErr + Transport, and Booked the 201
+// answers to book. P50Ms and P99Ms are over every request of the second.
 type TimelinePoint struct {
 	TS        int     `json:"t_s"`
 	TUnix     int64   `json:"t_unix"`
@@ -201,9 +231,20 @@ func EncodeHistogram(h *hdrhistogram.Histogram) (string, error) {
 	return string(b), nil
 }
 
-// DecodeHistogram parses the output of EncodeHistogram.
-func DecodeHistogram(s string) (*hdrhistogram.Histogram, error) {
-	h, err := hdrhistogram.Decode([]byte(s))
+// DecodeHistogram parses the output of EncodeHistogram. It checks the
+// encoding before decoding (hdrhistogram-go's decoder panics or allocates
+// without bound on malformed input), so a hostile or damaged result file
+// yields an error, never a panic.
+func DecodeHistogram(s string) (h *hdrhistogram.Histogram, err error) {
+	if err := checkHistogramEncoding(s); err != nil {
+		return nil, fmt.Errorf("decode histogram: %w", err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			h, err = nil, fmt.Errorf("decode histogram: malformed counts (%v)", p)
+		}
+	}()
+	h, err = hdrhistogram.Decode([]byte(s))
 	if err != nil {
 		return nil, fmt.Errorf("decode histogram: %w", err)
 	}

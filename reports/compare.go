@@ -1,0 +1,706 @@
+package reports
+
+import (
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strings"
+	"text/tabwriter"
+)
+
+// CompareOptions are the thresholds of Compare. Start from
+// DefaultCompareOptions; the zero value flags every change. A value type,
+// safe to copy and share.
+type CompareOptions struct {
+	// P50 and P99 are the largest relative increase of an operation's p50
+	// and p99 latency that is not a regression: 0.25 means +25%.
+	P50, P99 float64
+	// ErrorRatePP is the largest increase of the error rate (429, 5xx and
+	// timeouts over all requests), in percentage points.
+	ErrorRatePP float64
+	// BookedSharePP is the largest drop of the booked share (people who got
+	// a place over people who arrived), in percentage points.
+	BookedSharePP float64
+	// MinLatencyMs is the smallest latency change, in milliseconds, that can
+	// be a regression or an improvement, so the timer noise of sub-millisecond
+	// operations never fails a build.
+	MinLatencyMs float64
+	// Designs restricts the comparison to these designs; empty compares
+	// every design found on both sides.
+	Designs []string
+}
+
+// DefaultCompareOptions returns the default thresholds: p50 +25%, p99 +50%,
+// error rate +2 pp, booked share −5 pp, latency changes under 1 ms ignored.
+func DefaultCompareOptions() CompareOptions {
+	return CompareOptions{P50: 0.25, P99: 0.5, ErrorRatePP: 2, BookedSharePP: 5, MinLatencyMs: 1}
+}
+
+// Status is the outcome of one check.
+type Status string
+
+// The outcomes of a check.
+const (
+	// StatusOK: within the threshold of the baseline.
+	StatusOK Status = "ok"
+	// StatusNoise: past the threshold from the baseline median, but inside
+	// the spread of the runs widened by the threshold; not significant.
+	StatusNoise Status = "noise"
+	// StatusImprovement: significantly better.
+	StatusImprovement Status = "improvement"
+	// StatusRegression: significantly worse, or an invariant broken, or a
+	// metric the baseline had is missing from the current runs.
+	StatusRegression Status = "regression"
+)
+
+// Spread summarises one metric over the runs of one side: the median, the
+// range and the number of runs that measured it.
+type Spread struct {
+	Median float64 `json:"median"`
+	Min    float64 `json:"min"`
+	Max    float64 `json:"max"`
+	Runs   int     `json:"runs"`
+}
+
+func spreadOf(vs []float64) Spread {
+	if len(vs) == 0 {
+		return Spread{Median: math.NaN(), Min: math.NaN(), Max: math.NaN()}
+	}
+	s := append([]float64(nil), vs...)
+	sort.Float64s(s)
+	m := s[len(s)/2]
+	if len(s)%2 == 0 {
+		m = (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return Spread{Median: m, Min: s[0], Max: s[len(s)-1], Runs: len(s)}
+}
+
+// Metric kinds decide the direction and the unit of a check.
+const (
+	kindLatency   = "latency"   // ms, higher is worse, relative threshold
+	kindRate      = "rate"      // %, higher is worse, threshold in pp
+	kindShare     = "share"     // %, lower is worse, threshold in pp
+	kindInvariant = "invariant" // count, any current value above 0 fails
+)
+
+// Check is one metric of one design compared. It is plain data.
+type Check struct {
+	Design string `json:"design"`
+	// Metric names what was compared: "book p99", "error rate", "booked
+	// share", "oversold", "missing 201s".
+	Metric string `json:"metric"`
+	// Kind is "latency" (ms, higher is worse, relative threshold), "rate"
+	// (%, higher is worse, pp), "share" (%, lower is worse, pp) or
+	// "invariant" (a count that must be 0).
+	Kind     string `json:"kind"`
+	Baseline Spread `json:"baseline"`
+	Current  Spread `json:"current"`
+	// Change is current median minus baseline median: relative (0.5 =
+	// +50%) for latency, in percentage points for rates and shares, a count
+	// for invariants.
+	Change float64 `json:"change"`
+	// Threshold is the option that applies.
+	Threshold float64 `json:"threshold"`
+	// Limit is the worst current median that passes: the baseline's range
+	// widened by the threshold.
+	Limit       float64 `json:"limit"`
+	Status      Status  `json:"status"`
+	Significant bool    `json:"significant"`
+	Note        string  `json:"note,omitempty"`
+}
+
+// Comparison is the result of Compare. It is plain data; its methods only
+// read it and are safe for concurrent use. The Write methods return the
+// first error of the writer.
+type Comparison struct {
+	Options      CompareOptions
+	BaselineRuns int
+	CurrentRuns  int
+	Checks       []Check
+	// Notes are caveats: designs on one side only, different engines or
+	// scenarios.
+	Notes []string
+}
+
+// ErrNoCommonDesigns is returned (wrapped) by Compare when no design is on
+// both sides.
+var ErrNoCommonDesigns = errors.New("no design in both baseline and current")
+
+// Compare compares the designs of the baseline runs with those of the
+// current runs, per design: booked share, error rate, p50 and p99 of every
+// operation (from LatencySummary), oversold places and missing 201s.
+//
+// The noise rule: a metric regresses when the median of the current runs
+// is beyond the range [min, max] of the baseline runs widened by the
+// threshold (latency: max × (1+threshold), and at least MinLatencyMs more;
+// error rate: max + pp; booked share: min − pp). With one run per side that
+// is the plain threshold. A change past the threshold from the baseline
+// median but inside the widened range is StatusNoise, not significant.
+// Oversold places and missing 201s fail whenever a current run has any.
+//
+// Errors: no results on a side, a design named in Designs missing from a
+// side, or ErrNoCommonDesigns.
+func Compare(baseline, current []*Result, opts CompareOptions) (*Comparison, error) {
+	baseline, current = nonNil(baseline), nonNil(current)
+	if len(baseline) == 0 {
+		return nil, errors.New("compare: no baseline results")
+	}
+	if len(current) == 0 {
+		return nil, errors.New("compare: no current results")
+	}
+	c := &Comparison{Options: opts, BaselineRuns: len(baseline), CurrentRuns: len(current)}
+	bNames, cNames := designNames(baseline), designNames(current)
+	var names []string
+	if len(opts.Designs) > 0 {
+		for _, d := range opts.Designs {
+			switch {
+			case !bNames[d]:
+				return nil, fmt.Errorf("compare: design %q is not in the baseline (it has %s)", d, strings.Join(sortedKeys(bNames), ", "))
+			case !cNames[d]:
+				return nil, fmt.Errorf("compare: design %q is not in the current results (they have %s)", d, strings.Join(sortedKeys(cNames), ", "))
+			}
+			names = append(names, d)
+		}
+	} else {
+		for d := range bNames {
+			if cNames[d] {
+				names = append(names, d)
+			} else {
+				c.Notes = append(c.Notes, fmt.Sprintf("design %s is only in the baseline; not compared", d))
+			}
+		}
+		for d := range cNames {
+			if !bNames[d] {
+				c.Notes = append(c.Notes, fmt.Sprintf("design %s is only in the current results; not compared", d))
+			}
+		}
+	}
+	sort.Strings(c.Notes)
+	if len(names) == 0 {
+		return nil, fmt.Errorf("compare: %w (baseline: %s; current: %s)", ErrNoCommonDesigns,
+			strings.Join(sortedKeys(bNames), ", "), strings.Join(sortedKeys(cNames), ", "))
+	}
+	sort.SliceStable(names, func(i, j int) bool {
+		if a, b := designRank(names[i]), designRank(names[j]); a != b {
+			return a < b
+		}
+		return names[i] < names[j]
+	})
+	if e1, e2 := engines(baseline), engines(current); e1 != e2 {
+		c.Notes = append(c.Notes, fmt.Sprintf("baseline engine %s, current engine %s: live and simulated figures differ by nature", e1, e2))
+	}
+	if s1, s2 := scenarioNames(baseline), scenarioNames(current); s1 != s2 {
+		c.Notes = append(c.Notes, fmt.Sprintf("baseline scenario %s, current scenario %s", s1, s2))
+	}
+	for _, name := range names {
+		c.Checks = append(c.Checks, compareDesign(name, runsOf(baseline, name), runsOf(current, name), opts)...)
+	}
+	return c, nil
+}
+
+func nonNil(rs []*Result) []*Result {
+	var out []*Result
+	for _, r := range rs {
+		if r != nil {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func designNames(rs []*Result) map[string]bool {
+	m := map[string]bool{}
+	for _, r := range rs {
+		for _, d := range r.Designs {
+			m[d.Design] = true
+		}
+	}
+	return m
+}
+
+func engines(rs []*Result) string {
+	m := map[string]bool{}
+	for _, r := range rs {
+		m[r.Engine] = true
+	}
+	return strings.Join(sortedKeys(m), "+")
+}
+
+func scenarioNames(rs []*Result) string {
+	m := map[string]bool{}
+	for _, r := range rs {
+		m[r.Scenario] = true
+	}
+	return strings.Join(sortedKeys(m), "+")
+}
+
+func runsOf(rs []*Result, design string) []*DesignResult {
+	var out []*DesignResult
+	for _, r := range rs {
+		if d, ok := r.Design(design); ok {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+func compareDesign(name string, base, cur []*DesignResult, o CompareOptions) []Check {
+	var checks []Check
+	collectVals := func(ds []*DesignResult, f func(*DesignResult) (float64, bool)) []float64 {
+		var vs []float64
+		for _, d := range ds {
+			if v, ok := f(d); ok && !math.IsNaN(v) && !math.IsInf(v, 0) {
+				vs = append(vs, v)
+			}
+		}
+		return vs
+	}
+	add := func(metric, kind string, threshold float64, f func(*DesignResult) (float64, bool)) {
+		b, c := collectVals(base, f), collectVals(cur, f)
+		if len(b) == 0 && kind != kindInvariant {
+			return // nothing to compare against
+		}
+		checks = append(checks, judgeMetric(name, metric, kind, threshold, o.MinLatencyMs, b, c))
+	}
+	add("booked share", kindShare, o.BookedSharePP, func(d *DesignResult) (float64, bool) {
+		return 100 * d.BookedShare(), d.Users.Arrived > 0
+	})
+	add("error rate", kindRate, o.ErrorRatePP, func(d *DesignResult) (float64, bool) {
+		return 100 * d.ErrorRate(), d.Requests.Total > 0
+	})
+	seen := map[string]bool{}
+	var ops []string
+	for _, d := range base {
+		for op, l := range d.LatencyMs {
+			if l.Count > 0 && !seen[op] {
+				seen[op] = true
+				ops = append(ops, op)
+			}
+		}
+	}
+	sortOps(ops)
+	for _, op := range ops {
+		add(op+" p50", kindLatency, o.P50, func(d *DesignResult) (float64, bool) {
+			l, ok := d.LatencyMs[op]
+			return l.P50, ok && l.Count > 0
+		})
+		add(op+" p99", kindLatency, o.P99, func(d *DesignResult) (float64, bool) {
+			l, ok := d.LatencyMs[op]
+			return l.P99, ok && l.Count > 0
+		})
+	}
+	add("oversold", kindInvariant, 0, func(d *DesignResult) (float64, bool) { return float64(d.Slots.Oversold), true })
+	add("missing 201s", kindInvariant, 0, func(d *DesignResult) (float64, bool) {
+		return float64(d.Slots.Missing), d.Slots.Persisted >= 0
+	})
+	return checks
+}
+
+// judgeMetric applies the noise rule to one metric.
+func judgeMetric(design, metric, kind string, threshold, minMs float64, b, c []float64) Check {
+	ch := Check{Design: design, Metric: metric, Kind: kind, Threshold: threshold,
+		Baseline: spreadOf(b), Current: spreadOf(c), Status: StatusOK}
+	if len(c) == 0 {
+		if kind == kindInvariant {
+			ch.Note = "not audited"
+			return ch
+		}
+		ch.Status = StatusRegression
+		ch.Significant = true
+		ch.Note = "not measured in the current runs"
+		return ch
+	}
+	bs, cs := ch.Baseline, ch.Current
+	switch kind {
+	case kindLatency:
+		ch.Change = relChange(bs.Median, cs.Median)
+		ch.Limit = math.Max(bs.Max*(1+threshold), bs.Max+minMs)
+		lower := math.Min(bs.Min/(1+threshold), bs.Min-minMs)
+		switch {
+		case cs.Median > ch.Limit:
+			ch.Status = StatusRegression
+		case cs.Median < lower:
+			ch.Status = StatusImprovement
+		case cs.Median > bs.Median*(1+threshold) && cs.Median-bs.Median >= minMs,
+			cs.Median < bs.Median/(1+threshold) && bs.Median-cs.Median >= minMs:
+			ch.Status = StatusNoise
+		}
+	case kindRate:
+		ch.Change = cs.Median - bs.Median
+		ch.Limit = bs.Max + threshold
+		switch {
+		case cs.Median > ch.Limit:
+			ch.Status = StatusRegression
+		case cs.Median < bs.Min-threshold:
+			ch.Status = StatusImprovement
+		case math.Abs(ch.Change) > threshold:
+			ch.Status = StatusNoise
+		}
+	case kindShare:
+		ch.Change = cs.Median - bs.Median
+		ch.Limit = bs.Min - threshold
+		switch {
+		case cs.Median < ch.Limit:
+			ch.Status = StatusRegression
+		case cs.Median > bs.Max+threshold:
+			ch.Status = StatusImprovement
+		case math.Abs(ch.Change) > threshold:
+			ch.Status = StatusNoise
+		}
+	case kindInvariant:
+		ch.Limit = 0
+		if len(b) > 0 {
+			ch.Change = cs.Max - bs.Max
+		} else {
+			ch.Change = cs.Max
+		}
+		if cs.Max > 0 {
+			ch.Status = StatusRegression
+			ch.Note = "must be 0 in every run"
+		}
+	}
+	ch.Significant = ch.Status == StatusRegression || ch.Status == StatusImprovement
+	return ch
+}
+
+func relChange(base, cur float64) float64 {
+	switch {
+	case base == cur:
+		return 0
+	case base == 0:
+		return math.Inf(1)
+	}
+	return (cur - base) / base
+}
+
+// Regressions returns the checks that failed.
+func (c *Comparison) Regressions() []Check {
+	var out []Check
+	for _, ch := range c.Checks {
+		if ch.Status == StatusRegression {
+			out = append(out, ch)
+		}
+	}
+	return out
+}
+
+// Err returns nil when nothing regressed, else an error naming each
+// regression: design, metric, baseline and current values and the limit.
+func (c *Comparison) Err() error {
+	reg := c.Regressions()
+	if len(reg) == 0 {
+		return nil
+	}
+	parts := make([]string, len(reg))
+	for i, ch := range reg {
+		parts[i] = ch.Sentence()
+	}
+	noun := "regression"
+	if len(reg) > 1 {
+		noun = "regressions"
+	}
+	return fmt.Errorf("%d %s: %s", len(reg), noun, strings.Join(parts, "; "))
+}
+
+// Sentence describes the check in one line: "per-ppv-day book p99: 78 ms →
+// 156 ms (+100%), limit 117 ms".
+func (ch Check) Sentence() string {
+	s := fmt.Sprintf("%s %s: %s → %s", ch.Design, ch.Metric, ch.value(ch.Baseline.Median), ch.value(ch.Current.Median))
+	if ch.Kind == kindInvariant {
+		s = fmt.Sprintf("%s %s: %s in the current runs (must be 0)", ch.Design, ch.Metric, ch.value(ch.Current.Max))
+		if math.IsNaN(ch.Current.Max) {
+			s = fmt.Sprintf("%s %s: %s", ch.Design, ch.Metric, ch.Note)
+		}
+		return s
+	}
+	if ch.Current.Runs == 0 {
+		return fmt.Sprintf("%s %s: %s in the baseline, %s", ch.Design, ch.Metric, ch.value(ch.Baseline.Median), ch.Note)
+	}
+	return s + fmt.Sprintf(" (%s), limit %s", ch.changeText(), ch.limitText())
+}
+
+// value formats a metric with the three significant digits a comparison
+// needs ("156 ms", "2.05 s", "43.1%"), more than the report's rounding.
+func (ch Check) value(v float64) string {
+	switch {
+	case math.IsNaN(v):
+		return "n/a"
+	case ch.Kind == kindLatency:
+		return preciseMs(v)
+	case ch.Kind == kindInvariant:
+		return commas(int64(v))
+	}
+	a := math.Abs(v)
+	switch {
+	case a == 0:
+		return "0%"
+	case a >= 10:
+		return fmt.Sprintf("%.1f%%", v)
+	case a >= 0.01:
+		return fmt.Sprintf("%.2f%%", v)
+	}
+	return fmt.Sprintf("%.2g%%", v)
+}
+
+func preciseMs(v float64) string {
+	switch a := math.Abs(v); {
+	case a >= 100000:
+		return fmt.Sprintf("%.0f s", v/1000)
+	case a >= 10000:
+		return fmt.Sprintf("%.1f s", v/1000)
+	case a >= 1000:
+		return fmt.Sprintf("%.2f s", v/1000)
+	case a >= 100:
+		return fmt.Sprintf("%.0f ms", v)
+	case a >= 10:
+		return fmt.Sprintf("%.1f ms", v)
+	case a >= 1:
+		return fmt.Sprintf("%.2f ms", v)
+	}
+	return fmt.Sprintf("%.3f ms", v)
+}
+
+func (ch Check) spreadText(s Spread) string {
+	if s.Runs == 0 {
+		return "n/a"
+	}
+	if s.Runs == 1 || s.Min == s.Max {
+		if s.Runs > 1 {
+			return fmt.Sprintf("%s (%d runs)", ch.value(s.Median), s.Runs)
+		}
+		return ch.value(s.Median)
+	}
+	return fmt.Sprintf("%s (%s–%s, %d runs)", ch.value(s.Median), ch.value(s.Min), ch.value(s.Max), s.Runs)
+}
+
+func (ch Check) changeText() string {
+	if ch.Current.Runs == 0 || ch.Baseline.Runs == 0 {
+		return "n/a"
+	}
+	switch ch.Kind {
+	case kindLatency:
+		if math.IsInf(ch.Change, 0) {
+			return "new"
+		}
+		return fmt.Sprintf("%+.0f%%", 100*ch.Change)
+	case kindInvariant:
+		return fmt.Sprintf("%+d", int64(ch.Change))
+	}
+	return fmt.Sprintf("%+.1f pp", ch.Change)
+}
+
+func (ch Check) limitText() string {
+	switch ch.Kind {
+	case kindShare:
+		return "≥ " + ch.value(ch.Limit)
+	case kindInvariant:
+		return "0"
+	}
+	return "≤ " + ch.value(ch.Limit)
+}
+
+func (ch Check) significantText() string {
+	if ch.Significant {
+		return "yes"
+	}
+	return "no"
+}
+
+// Rule describes the noise rule with the options' thresholds.
+func (c *Comparison) Rule() []string {
+	o := c.Options
+	return []string{
+		"A metric regresses when the median of the current runs is beyond the range [min, max] of the baseline runs widened by its threshold:",
+		fmt.Sprintf("  p50 latency: current > max(baseline) × %s and at least %s ms slower", trimZero(fmt.Sprintf("%.2f", 1+o.P50)), trimZero(fmt.Sprintf("%.2f", o.MinLatencyMs))),
+		fmt.Sprintf("  p99 latency: current > max(baseline) × %s and at least %s ms slower", trimZero(fmt.Sprintf("%.2f", 1+o.P99)), trimZero(fmt.Sprintf("%.2f", o.MinLatencyMs))),
+		fmt.Sprintf("  error rate:   current > max(baseline) + %s pp", trimZero(fmt.Sprintf("%.2f", o.ErrorRatePP))),
+		fmt.Sprintf("  booked share: current < min(baseline) − %s pp", trimZero(fmt.Sprintf("%.2f", o.BookedSharePP))),
+		"  oversold places, missing 201s: any current run above 0",
+		"With one run per side this is the plain threshold. A change past the threshold from the baseline median that stays inside the widened range is noise: not significant.",
+	}
+}
+
+func (c *Comparison) headline() string {
+	reg := len(c.Regressions())
+	runs := func(n int) string {
+		if n == 1 {
+			return "1 run"
+		}
+		return fmt.Sprintf("%d runs", n)
+	}
+	verdict := "no regression"
+	switch {
+	case reg == 1:
+		verdict = "1 regression"
+	case reg > 1:
+		verdict = fmt.Sprintf("%d regressions", reg)
+	}
+	return fmt.Sprintf("slotrush compare: %s in %d checks (baseline %s, current %s)", verdict, len(c.Checks), runs(c.BaselineRuns), runs(c.CurrentRuns))
+}
+
+// WriteText writes the comparison as an aligned table for a terminal.
+func (c *Comparison) WriteText(w io.Writer) error {
+	ew := &errWriter{w: w}
+	fmt.Fprintln(ew, c.headline())
+	for _, n := range c.Notes {
+		fmt.Fprintln(ew, "note:", n)
+	}
+	fmt.Fprintln(ew)
+	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "DESIGN\tMETRIC\tBASELINE\tCURRENT\tCHANGE\tLIMIT\tSIGNIFICANT\tSTATUS")
+	for _, ch := range c.Checks {
+		st := string(ch.Status)
+		if ch.Status == StatusRegression {
+			st = "REGRESSION"
+		}
+		if ch.Note != "" {
+			st += " (" + ch.Note + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", ch.Design, ch.Metric, ch.spreadText(ch.Baseline), ch.spreadText(ch.Current),
+			ch.changeText(), ch.limitText(), ch.significantText(), st)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(ew)
+	for _, l := range c.Rule() {
+		fmt.Fprintln(ew, l)
+	}
+	return ew.err
+}
+
+// WriteMarkdown writes the comparison as a Markdown table for a pull
+// request comment or a GitHub job summary.
+func (c *Comparison) WriteMarkdown(w io.Writer) error {
+	ew := &errWriter{w: w}
+	mark := "✅"
+	if len(c.Regressions()) > 0 {
+		mark = "❌"
+	}
+	fmt.Fprintf(ew, "### %s %s\n\n", mark, mdEscape(c.headline()))
+	for _, n := range c.Notes {
+		fmt.Fprintf(ew, "> note: %s\n", mdEscape(n))
+	}
+	if len(c.Notes) > 0 {
+		fmt.Fprintln(ew)
+	}
+	fmt.Fprintln(ew, "| design | metric | baseline | current | change | limit | significant | status |")
+	fmt.Fprintln(ew, "| --- | --- | ---: | ---: | ---: | ---: | :---: | --- |")
+	for _, ch := range c.Checks {
+		st := string(ch.Status)
+		if ch.Status == StatusRegression {
+			st = "**regression**"
+		}
+		if ch.Note != "" {
+			st += " (" + mdEscape(ch.Note) + ")"
+		}
+		fmt.Fprintf(ew, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", mdEscape(ch.Design), mdEscape(ch.Metric),
+			mdEscape(ch.spreadText(ch.Baseline)), mdEscape(ch.spreadText(ch.Current)), mdEscape(ch.changeText()),
+			mdEscape(ch.limitText()), ch.significantText(), st)
+	}
+	fmt.Fprintln(ew)
+	fmt.Fprintln(ew, "<details><summary>How a regression is decided</summary>")
+	fmt.Fprintln(ew)
+	for _, l := range c.Rule() {
+		fmt.Fprintln(ew, mdEscape(strings.TrimSpace(l))+"<br>")
+	}
+	fmt.Fprintln(ew)
+	fmt.Fprintln(ew, "</details>")
+	return ew.err
+}
+
+func mdEscape(s string) string {
+	r := strings.NewReplacer("|", `\|`, "\n", " ", "<", "&lt;", ">", "&gt;")
+	return r.Replace(s)
+}
+
+// JUnit XML, as read by CI systems: one testcase per design and metric.
+type junitSuites struct {
+	XMLName  xml.Name     `xml:"testsuites"`
+	Name     string       `xml:"name,attr"`
+	Tests    int          `xml:"tests,attr"`
+	Failures int          `xml:"failures,attr"`
+	Suites   []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name       string          `xml:"name,attr"`
+	Tests      int             `xml:"tests,attr"`
+	Failures   int             `xml:"failures,attr"`
+	Errors     int             `xml:"errors,attr"`
+	Skipped    int             `xml:"skipped,attr"`
+	Properties []junitProperty `xml:"properties>property,omitempty"`
+	Cases      []junitCase     `xml:"testcase"`
+	SystemOut  string          `xml:"system-out,omitempty"`
+}
+
+type junitProperty struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
+}
+
+type junitCase struct {
+	ClassName string        `xml:"classname,attr"`
+	Name      string        `xml:"name,attr"`
+	Failure   *junitFailure `xml:"failure,omitempty"`
+	SystemOut string        `xml:"system-out,omitempty"`
+}
+
+type junitFailure struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr"`
+	Text    string `xml:",chardata"`
+}
+
+// WriteJUnit writes the comparison as JUnit XML: one testcase per design
+// and metric, with a <failure> for each regression.
+func (c *Comparison) WriteJUnit(w io.Writer) error {
+	suite := junitSuite{Name: "slotrush compare", Tests: len(c.Checks), SystemOut: strings.Join(append(c.Rule(), c.Notes...), "\n")}
+	o := c.Options
+	suite.Properties = []junitProperty{
+		{"p50", fmt.Sprint(o.P50)}, {"p99", fmt.Sprint(o.P99)}, {"error-rate-pp", fmt.Sprint(o.ErrorRatePP)},
+		{"booked-share-pp", fmt.Sprint(o.BookedSharePP)}, {"min-latency-ms", fmt.Sprint(o.MinLatencyMs)},
+		{"baseline-runs", fmt.Sprint(c.BaselineRuns)}, {"current-runs", fmt.Sprint(c.CurrentRuns)},
+	}
+	for _, ch := range c.Checks {
+		tc := junitCase{ClassName: "slotrush.compare." + ch.Design, Name: ch.Metric,
+			SystemOut: fmt.Sprintf("baseline %s; current %s; change %s; limit %s; significant %s; status %s",
+				ch.spreadText(ch.Baseline), ch.spreadText(ch.Current), ch.changeText(), ch.limitText(), ch.significantText(), ch.Status)}
+		if ch.Status == StatusRegression {
+			suite.Failures++
+			tc.Failure = &junitFailure{Message: ch.Sentence(), Type: "regression", Text: tc.SystemOut}
+		}
+		suite.Cases = append(suite.Cases, tc)
+	}
+	doc := junitSuites{Name: "slotrush compare", Tests: suite.Tests, Failures: suite.Failures, Suites: []junitSuite{suite}}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}
+
+// errWriter keeps the first write error so formatting code stays linear.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return len(p), nil
+	}
+	n, err := e.w.Write(p)
+	if err != nil {
+		e.err = err
+	}
+	return n, nil
+}

@@ -1,0 +1,108 @@
+package reports
+
+import (
+	"bytes"
+	"encoding/base64"
+	"strings"
+	"testing"
+)
+
+// FuzzReadResult checks that ReadResult never panics, and that a result it
+// accepts survives Write and ReadResult unchanged.
+func FuzzReadResult(f *testing.F) {
+	var buf bytes.Buffer
+	// A small but complete seed: large seeds make the fuzzer's
+	// minimisation slow.
+	small := fixture()
+	small.Designs = small.Designs[2:]
+	d := &small.Designs[0]
+	d.Timeline = d.Timeline[:2]
+	d.Histograms = map[string]string{OpBook: d.Histograms[OpBook]}
+	d.LatencyMs = map[string]LatencySummary{OpBook: d.LatencyMs[OpBook]}
+	d.Users.TimeToBook, d.Users.TimeToOutcome = "", ""
+	if err := small.Write(&buf); err != nil {
+		f.Fatal(err)
+	}
+	full := buf.Bytes()
+	f.Add(full)
+	f.Add(full[:len(full)/2])
+	f.Add([]byte(`{"format":1,"engine":"live","designs":[{"design":"x","requests":{"total":0}}]}`))
+	f.Add([]byte(`{"name":"not slotrush","version":3}`))
+	f.Add([]byte(`[1,2,3]`))
+	f.Add([]byte(`{"format":1,"engine":"live","designs":[{"design":"x","histograms":{"book":"HISTFAAAACh4nJNpmSzMwMDAwQABzFCaEUzOmNZg"}}]}`))
+	f.Add([]byte(``))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := ReadResult("fuzz.json", data)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "fuzz.json") {
+				t.Errorf("error %q does not name the file", err)
+			}
+			return
+		}
+		var once bytes.Buffer
+		if err := r.Write(&once); err != nil {
+			t.Fatalf("Write: %v", err)
+		}
+		r2, err := ReadResult("again.json", once.Bytes())
+		if err != nil {
+			t.Fatalf("a result that passed does not read back: %v\n%s", err, once.Bytes())
+		}
+		var twice bytes.Buffer
+		if err := r2.Write(&twice); err != nil {
+			t.Fatalf("Write: %v", err)
+		}
+		if !bytes.Equal(once.Bytes(), twice.Bytes()) {
+			t.Errorf("round trip changed the result:\n%s\n---\n%s", once.Bytes(), twice.Bytes())
+		}
+	})
+}
+
+// FuzzDecodeHistogram checks that no histogram text panics the decoder.
+func FuzzDecodeHistogram(f *testing.F) {
+	h := NewLatencyHistogram()
+	for v := int64(1); v < 1e6; v *= 3 {
+		_ = h.RecordValue(v)
+	}
+	good, err := EncodeHistogram(h)
+	if err != nil {
+		f.Fatal(err)
+	}
+	raw, _ := base64.StdEncoding.DecodeString(good)
+	f.Add(good)
+	f.Add(good[:len(good)/2])
+	f.Add(base64.StdEncoding.EncodeToString(raw[:12]))
+	f.Add("")
+	f.Add("!!!")
+	f.Fuzz(func(t *testing.T, s string) {
+		h, err := DecodeHistogram(s)
+		if err == nil {
+			_ = Summarize(h)
+		}
+	})
+}
+
+func TestDecodeHistogramMalformed(t *testing.T) {
+	t.Parallel()
+	h := NewLatencyHistogram()
+	_ = h.RecordValue(1000)
+	good, _ := EncodeHistogram(h)
+	raw, _ := base64.StdEncoding.DecodeString(good)
+	bad := func(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+	negLen := append([]byte(nil), raw...)
+	negLen[4] = 0xff // compressed length negative
+	for name, s := range map[string]string{
+		"empty":        "",
+		"not base64":   "@@@",
+		"short":        bad(raw[:5]),
+		"cookie only":  bad(raw[:8]),
+		"negative len": bad(negLen),
+		"truncated":    good[:len(good)/2],
+	} {
+		if _, err := DecodeHistogram(s); err == nil {
+			t.Errorf("%s: DecodeHistogram = nil error", name)
+		}
+	}
+	if _, err := DecodeHistogram(good); err != nil {
+		t.Errorf("good histogram: %v", err)
+	}
+}

@@ -1,0 +1,260 @@
+package reports
+
+import (
+	"bytes"
+	"encoding/xml"
+	"image"
+	"image/draw"
+	"image/png"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// goldenDPI keeps the golden PNGs small; layout does not depend on DPI.
+// cheapDPI is for tests that only need a plot to draw.
+const (
+	goldenDPI = 72
+	cheapDPI  = 24
+)
+
+// pixelTolerance and maxDiffShare are how far a rendering may drift from
+// its golden image (anti-aliasing differs slightly between CPUs): a pixel
+// differs when a channel moves by more than pixelTolerance of 255, and at
+// most maxDiffShare of the pixels may differ.
+const (
+	pixelTolerance = 24
+	maxDiffShare   = 0.002
+)
+
+// withWaitingRoom adds a fourth design, per-ppv-day behind a waiting room,
+// to check its colour and a four-bar group.
+func withWaitingRoom(r *Result) *Result {
+	src, _ := r.Design("per-ppv-day")
+	d := *src
+	d.Design = "per-ppv-day+waiting-room"
+	d.Assumptions.WaitingRoom = true
+	d.Users.Booked, d.Users.GaveUp = 5950, 8990
+	d.Users.StillWaiting = d.Users.Arrived - d.Users.Booked - d.Users.GaveUp
+	d.Slots.Booked = 5950
+	r.Designs = append(r.Designs, d)
+	return r
+}
+
+// TestPlotsGolden renders every plot of the fixture and compares the decoded
+// PNG with testdata/golden/<name>.png. Run with -update to rewrite them.
+func TestPlotsGolden(t *testing.T) {
+	t.Parallel()
+	figs := figures(collect([]*Result{fixture()}))
+	wr := collect([]*Result{withWaitingRoom(fixture())})
+	for _, f := range []*figure{userOutcomes(wr), bookedOverTime(wr)} {
+		f.Name = "waiting-room-" + f.Name
+		figs = append(figs, f)
+	}
+	if len(figs) != 5+3*3+2 {
+		t.Errorf("fixture gives %d plots; want %d (5 across designs, 3 per design, 2 with a waiting room)", len(figs), 5+3*3+2)
+	}
+	for _, f := range figs {
+		t.Run(f.Name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := f.render(&buf, "png", goldenDPI); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join("testdata", "golden", f.Name+".png")
+			if *update {
+				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test ./reports -run TestPlotsGolden -update)", err)
+			}
+			if ok, why := pngsAlike(buf.Bytes(), want); !ok {
+				got := filepath.Join(t.TempDir(), f.Name+".png")
+				_ = os.WriteFile(got, buf.Bytes(), 0o644)
+				t.Errorf("%s differs from %s: %s; got written to %s (run with -update if the change is intended)", f.Name, path, why, got)
+			}
+		})
+	}
+}
+
+// pngsAlike compares two PNGs decoded, pixel by pixel, with the tolerances
+// above, in the manner of gonum's cmpimg.EqualApprox.
+func pngsAlike(a, b []byte) (bool, string) {
+	ia, err := decodeRGBA(a)
+	if err != nil {
+		return false, "got: " + err.Error()
+	}
+	ib, err := decodeRGBA(b)
+	if err != nil {
+		return false, "golden: " + err.Error()
+	}
+	if ia.Bounds() != ib.Bounds() {
+		return false, "size " + ia.Bounds().String() + " vs " + ib.Bounds().String()
+	}
+	diff := 0
+	for i := 0; i < len(ia.Pix); i += 4 {
+		for c := range 4 {
+			if v := int(ia.Pix[i+c]) - int(ib.Pix[i+c]); v < -pixelTolerance || v > pixelTolerance {
+				diff++
+				break
+			}
+		}
+	}
+	share := float64(diff) / float64(len(ia.Pix)/4)
+	if share > maxDiffShare {
+		return false, pct(share) + " of pixels differ"
+	}
+	return true, ""
+}
+
+func decodeRGBA(b []byte) (*image.RGBA, error) {
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	if rgba, ok := img.(*image.RGBA); ok && rgba.Bounds().Min == (image.Point{}) {
+		return rgba, nil
+	}
+	rgba := image.NewRGBA(image.Rect(0, 0, img.Bounds().Dx(), img.Bounds().Dy()))
+	draw.Draw(rgba, rgba.Bounds(), img, img.Bounds().Min, draw.Src)
+	return rgba, nil
+}
+
+func TestPlotsDeterministic(t *testing.T) {
+	t.Parallel()
+	render := func() [][]byte {
+		var out [][]byte
+		for _, f := range figures(collect([]*Result{fixture()}))[:3] {
+			for _, format := range []string{"png", "svg"} {
+				var buf bytes.Buffer
+				if err := f.render(&buf, format, cheapDPI); err != nil {
+					t.Fatal(err)
+				}
+				out = append(out, buf.Bytes())
+			}
+		}
+		return out
+	}
+	a, b := render(), render()
+	for i := range a {
+		if !bytes.Equal(a[i], b[i]) {
+			t.Errorf("rendering %d differs between two runs", i)
+		}
+	}
+}
+
+func TestPlotsSVGWellFormed(t *testing.T) {
+	t.Parallel()
+	for _, f := range figures(collect([]*Result{fixture()})) {
+		var buf bytes.Buffer
+		if err := f.render(&buf, "svg", 0); err != nil {
+			t.Fatal(err)
+		}
+		dec := xml.NewDecoder(&buf)
+		for {
+			_, err := dec.Token()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Errorf("%s.svg: %v", f.Name, err)
+				break
+			}
+		}
+	}
+}
+
+// TestPlotsMissingData removes pieces of data one at a time: the plots that
+// need them are left out, and nothing panics.
+func TestPlotsMissingData(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		change  func(*DesignResult)
+		without []string // plots that must be gone
+	}{
+		{"no time to book", func(d *DesignResult) { d.Users.TimeToBook = "" }, []string{"time-to-book"}},
+		{"bad time to book", func(d *DesignResult) { d.Users.TimeToBook = "garbage" }, []string{"time-to-book"}},
+		{"no histograms", func(d *DesignResult) { d.Histograms = nil }, []string{"latency-spectrum"}},
+		{"no timeline", func(d *DesignResult) { d.Timeline = nil }, []string{"booked-over-time", "-requests", "latency-over-time"}},
+		{"no latency summary", func(d *DesignResult) { d.LatencyMs = nil }, []string{"p99-by-operation"}},
+		{"no users", func(d *DesignResult) { d.Users = Users{} }, []string{"user-outcomes", "time-to-book"}},
+		{"no requests", func(d *DesignResult) { d.Requests = Requests{} }, []string{"error-rate"}},
+		{"zero latencies", func(d *DesignResult) {
+			for i := range d.Timeline {
+				d.Timeline[i].P50Ms, d.Timeline[i].P99Ms = 0, 0
+			}
+		}, []string{"latency-over-time"}},
+		{"one second", func(d *DesignResult) { d.Timeline = d.Timeline[:1] }, nil},
+		{"empty design", func(d *DesignResult) { *d = DesignResult{Design: d.Design} }, []string{"booked-over-time", "user-outcomes", "time-to-book", "error-rate", "p99-by-operation", "latency-spectrum", "-requests", "latency-over-time"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := fixture()
+			r.Designs = r.Designs[2:]
+			tt.change(&r.Designs[0])
+			figs := figures(collect([]*Result{r}))
+			for _, f := range figs {
+				for _, w := range tt.without {
+					if strings.Contains(f.Name, w) {
+						t.Errorf("plot %s drawn without its data", f.Name)
+					}
+				}
+				for _, format := range []string{"png", "svg"} {
+					if err := f.render(io.Discard, format, cheapDPI); err != nil {
+						t.Errorf("%s: %v", f.Name, err)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestDesignColorsConsistent(t *testing.T) {
+	t.Parallel()
+	// The same design gets the same colour whatever else is in the report.
+	a := collect([]*Result{fixture()})
+	r := fixture()
+	r.Designs = r.Designs[1:]
+	b := collect([]*Result{withWaitingRoom(r)})
+	colors := map[string]string{}
+	for _, s := range append(a, b...) {
+		c := string(cssColor(s))
+		if prev, ok := colors[s.Label]; ok && prev != c {
+			t.Errorf("%s is %s in one report and %s in another", s.Label, prev, c)
+		}
+		colors[s.Label] = c
+	}
+	want := map[string]string{"monolithic": "#D55E00", "per-ppv": "#E69F00", "per-ppv-day": "#0072B2", "per-ppv-day+waiting-room": "#CC79A7"}
+	for d, c := range want {
+		if colors[d] != c {
+			t.Errorf("%s is %s; want %s", d, colors[d], c)
+		}
+	}
+	// Two results with the same designs: distinct labels and colours.
+	two := collect([]*Result{fixture(), rerun(fixture(), EngineModel)})
+	seen := map[string]bool{}
+	labels := map[string]bool{}
+	for _, s := range two {
+		if seen[string(cssColor(s))] || labels[s.Label] {
+			t.Errorf("%s repeats a colour or label", s.Label)
+		}
+		seen[string(cssColor(s))], labels[s.Label] = true, true
+	}
+}
+
+// rerun returns r run by another engine an hour later.
+func rerun(r *Result, engine string) *Result {
+	r.Engine = engine
+	r.StartedAt = r.StartedAt.Add(3600e9)
+	return r
+}

@@ -1,0 +1,496 @@
+package reports
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"html/template"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+//go:embed report.html.tmpl
+var reportTemplate string
+
+var pageTmpl = template.Must(template.New("report").Parse(reportTemplate))
+
+// Render writes a report comparing every design of every result into
+// outDir: the plots as PNG and SVG under outDir/plots/, the HdrHistogram
+// interval logs under outDir/hlog/ (one folder per result when there are
+// several), and outDir/index.html, one self-contained page (plots embedded
+// as data: URIs, no script, no network) with the verdict, the assumptions,
+// a side-by-side table, the plots, the scenario parameters and the
+// environment. Designs that appear in several results are labelled with
+// scenario, engine and start time. It returns the path of index.html.
+//
+// A plot that cannot be drawn is left out and named in the page; Render
+// fails only when there is nothing to report or a file cannot be written.
+// Safe for concurrent use on different outDirs.
+func Render(outDir string, results ...*Result) (indexPath string, err error) {
+	return render(outDir, pngDPI, results)
+}
+
+// render is Render with the PNG resolution as a parameter (tests use a low
+// one: rasterising is slow under the race detector).
+func render(outDir string, dpi int, results []*Result) (string, error) {
+	var rs []*Result
+	for _, r := range results {
+		if r != nil {
+			rs = append(rs, r)
+		}
+	}
+	if len(rs) == 0 {
+		return "", errors.New("render report: no results")
+	}
+	ss := collect(rs)
+	if len(ss) == 0 {
+		return "", errors.New("render report: the results hold no designs")
+	}
+	plotDir := filepath.Join(outDir, "plots")
+	if err := os.MkdirAll(plotDir, 0o755); err != nil {
+		return "", fmt.Errorf("render report: %w", err)
+	}
+	pg := buildPage(rs, ss)
+	// Plots are independent: draw them on every core, keep their order.
+	figs := figures(ss)
+	views := make([]figView, len(figs))
+	errs := make([]error, len(figs))
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for i, f := range figs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			views[i], errs[i] = writeFigure(plotDir, f, dpi)
+		}()
+	}
+	wg.Wait()
+	for i, fv := range views {
+		if errs[i] != nil {
+			pg.Problems = append(pg.Problems, errs[i].Error())
+			continue
+		}
+		if fv.Series == "" {
+			pg.Cross = append(pg.Cross, fv)
+		} else {
+			pg.addDesignFigure(fv)
+		}
+	}
+	for i, r := range rs {
+		dir := filepath.Join(outDir, "hlog")
+		if len(rs) > 1 {
+			dir = filepath.Join(dir, fmt.Sprintf("%d-%s", i+1, slugify(r.Scenario+"-"+r.Engine)))
+		}
+		paths, err := WriteHistogramLogs(dir, r)
+		if err != nil {
+			pg.Problems = append(pg.Problems, err.Error())
+		}
+		for _, p := range paths {
+			rel, err := filepath.Rel(outDir, p)
+			if err != nil {
+				rel = p
+			}
+			pg.HLogs = append(pg.HLogs, filepath.ToSlash(rel))
+		}
+	}
+	var buf bytes.Buffer
+	if err := pageTmpl.Execute(&buf, pg); err != nil {
+		return "", fmt.Errorf("render report: %w", err)
+	}
+	indexPath := filepath.Join(outDir, "index.html")
+	if err := writeFileAtomic(indexPath, buf.Bytes()); err != nil {
+		return "", fmt.Errorf("render report: %w", err)
+	}
+	return indexPath, nil
+}
+
+func writeFileAtomic(path string, data []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// writeFigure writes f as PNG and SVG and returns its view with the PNG
+// embedded.
+func writeFigure(dir string, f *figure, dpi int) (figView, error) {
+	var png, svg bytes.Buffer
+	if err := f.render(&png, "png", dpi); err != nil {
+		return figView{}, err
+	}
+	if err := f.render(&svg, "svg", 0); err != nil {
+		return figView{}, err
+	}
+	for ext, b := range map[string][]byte{".png": png.Bytes(), ".svg": svg.Bytes()} {
+		if err := os.WriteFile(filepath.Join(dir, f.Name+ext), b, 0o644); err != nil {
+			return figView{}, fmt.Errorf("plot %s: %w", f.Name, err)
+		}
+	}
+	return figView{
+		Name: f.Name, Title: f.Title, Caption: f.Caption, Series: f.Series,
+		Src: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png.Bytes())),
+		PNG: "plots/" + f.Name + ".png", SVG: "plots/" + f.Name + ".svg",
+	}, nil
+}
+
+// page is what the template shows.
+type page struct {
+	Title     string
+	Simulated bool
+	Mixed     bool
+	Verdict   Verdict
+	Designs   []designView
+	Table     []row
+	Assume    []row
+	Common    []Parameter // assumptions shared by every design
+	Subtitle  string
+	Calib     []calibView
+	Cross     []figView
+	PerDesign []designFigs
+	Results   []resultView
+	HLogs     []string
+	Problems  []string
+	Format    int
+}
+
+type designView struct {
+	Label  string
+	Color  template.CSS
+	Engine string
+}
+
+type row struct {
+	Name  string
+	Help  string
+	Cells []cell
+}
+
+type cell struct {
+	Text string
+	Bad  bool
+	Good bool
+}
+
+type figView struct {
+	Name, Title, Caption, Series string
+	Src                          template.URL
+	PNG, SVG                     string
+}
+
+type designFigs struct {
+	Design designView
+	Figs   []figView
+}
+
+type calibView struct {
+	Design string
+	Params []CalibratedParameter
+}
+
+type resultView struct {
+	Label       string
+	Scenario    string
+	Engine      string
+	Seed        int64
+	Started     string
+	Finished    string
+	Duration    string
+	Target      string
+	Interrupted bool
+	Env         Environment
+	Parameters  []Parameter
+}
+
+func (p *page) addDesignFigure(f figView) {
+	for i := range p.PerDesign {
+		if p.PerDesign[i].Design.Label == f.Series {
+			p.PerDesign[i].Figs = append(p.PerDesign[i].Figs, f)
+			return
+		}
+	}
+}
+
+func cssColor(s series) template.CSS {
+	c := s.Color
+	return template.CSS(fmt.Sprintf("#%02X%02X%02X", c.R, c.G, c.B))
+}
+
+func buildPage(rs []*Result, ss []series) *page {
+	pg := &page{Format: FormatVersion}
+	pg.Verdict = judge(rs, ss)
+	pg.Simulated = pg.Verdict.Simulated
+	scen := map[string]bool{}
+	var scenarios []string
+	live := false
+	for _, r := range rs {
+		if !scen[r.Scenario] {
+			scen[r.Scenario] = true
+			scenarios = append(scenarios, r.Scenario)
+		}
+		if r.Engine != EngineModel {
+			live = true
+		}
+	}
+	pg.Mixed = pg.Simulated && live
+	var runs []string
+	for _, r := range rs {
+		runs = append(runs, fmt.Sprintf("scenario %s, %s engine, started %s", r.Scenario, r.Engine, stamp(r.StartedAt)))
+	}
+	pg.Subtitle = fmt.Sprintf("%s; %d designs compared.", strings.Join(runs, "; "), len(ss))
+	if len(ss) == 1 {
+		pg.Subtitle = strings.Join(runs, "; ") + "."
+	}
+	pg.Title = "slotrush report: " + strings.Join(scenarios, ", ")
+	if pg.Simulated {
+		pg.Title = "SIMULATED (model) results — " + pg.Title
+	}
+	for _, s := range ss {
+		dv := designView{Label: s.Label, Color: cssColor(s), Engine: s.Result.Engine}
+		pg.Designs = append(pg.Designs, dv)
+		pg.PerDesign = append(pg.PerDesign, designFigs{Design: dv})
+	}
+	pg.Table = comparisonTable(ss)
+	for _, r := range assumptionTable(ss) {
+		if len(ss) > 1 && allEqual(r.Cells) {
+			pg.Common = append(pg.Common, Parameter{Name: r.Name, Value: r.Cells[0].Text})
+			continue
+		}
+		pg.Assume = append(pg.Assume, r)
+	}
+	for _, s := range ss {
+		if len(s.Design.Calibration) > 0 {
+			pg.Calib = append(pg.Calib, calibView{Design: s.Label, Params: s.Design.Calibration})
+		}
+	}
+	for _, r := range rs {
+		rv := resultView{
+			Label: resultLabel(r), Scenario: r.Scenario, Engine: r.Engine, Seed: r.Seed,
+			Started: stamp(r.StartedAt), Finished: stamp(r.FinishedAt), Target: r.Target,
+			Interrupted: r.Interrupted, Env: r.Environment, Parameters: r.Parameters,
+		}
+		if !r.StartedAt.IsZero() && r.FinishedAt.After(r.StartedAt) {
+			rv.Duration = seconds(r.FinishedAt.Sub(r.StartedAt).Seconds())
+		}
+		pg.Results = append(pg.Results, rv)
+	}
+	return pg
+}
+
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return "unknown"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05 UTC")
+}
+
+// comparisonTable is the side-by-side table: one column per design.
+func comparisonTable(ss []series) []row {
+	type rowFn struct {
+		name, help string
+		f          func(designStats) cell
+	}
+	share := func(n, of int64) string {
+		if of <= 0 {
+			return commas(n)
+		}
+		return fmt.Sprintf("%s (%s)", commas(n), pct(float64(n)/float64(of)))
+	}
+	fns := []rowFn{
+		{"Places booked", "of the places on offer", func(st designStats) cell {
+			if st.capacity <= 0 {
+				return cell{Text: commas(st.booked)}
+			}
+			return cell{Text: fmt.Sprintf("%s of %s (%s)", commas(st.booked), commas(st.capacity), pct(st.shareOfCapacity))}
+		}},
+		{"People who got a place", "share of the people who arrived", func(st designStats) cell {
+			if st.arrived <= 0 {
+				return cell{Text: "n/a"}
+			}
+			return cell{Text: fmt.Sprintf("%s of %s", pct(float64(st.users)/float64(st.arrived)), commas(st.arrived))}
+		}},
+		{"Gave up", "people who stopped trying", func(st designStats) cell { return cell{Text: share(st.gaveUp, st.arrived)} }},
+		{"Still trying at the end", "journeys not finished when the run ended", func(st designStats) cell { return cell{Text: share(st.waiting, st.arrived)} }},
+		{"Error rate", "429, 5xx and timeouts, of all requests", func(st designStats) cell {
+			if st.total == 0 {
+				return cell{Text: "n/a"}
+			}
+			return cell{Text: pct(st.errRate)}
+		}},
+		{"429 throttled", "", func(st designStats) cell { return cell{Text: share(st.s.Design.Requests.ByStatus["429"], st.total)} }},
+		{"503 shed", "", func(st designStats) cell { return cell{Text: share(st.s.Design.Requests.ByStatus["503"], st.total)} }},
+		{"Other 5xx", "real server faults", func(st designStats) cell {
+			_, c5xx := statusCounts(st.s.Design.Requests)
+			n := c5xx - st.s.Design.Requests.ByStatus["503"]
+			return cell{Text: share(n, st.total), Bad: n > 0}
+		}},
+		{"Timeouts, network errors", "", func(st designStats) cell { return cell{Text: share(st.s.Design.Requests.TransportErrors, st.total)} }},
+		{"Requests", "all requests sent", func(st designStats) cell { return cell{Text: commas(st.total)} }},
+		{"Requests per person", "retries amplify the load", func(st designStats) cell {
+			if st.perUser <= 0 {
+				return cell{Text: "n/a"}
+			}
+			return cell{Text: trimZero(fmt.Sprintf("%.2f", st.perUser))}
+		}},
+	}
+	// Latency rows: one per operation.
+	seen := map[string]bool{}
+	var ops []string
+	for _, s := range ss {
+		for op := range s.Design.LatencyMs {
+			if !seen[op] {
+				seen[op] = true
+				ops = append(ops, op)
+			}
+		}
+	}
+	sortOps(ops)
+	for _, op := range ops {
+		fns = append(fns, rowFn{op + " p50 / p99", "half / 99 in 100 answered within, refusals included", func(st designStats) cell {
+			l, ok := st.s.Design.LatencyMs[op]
+			if !ok || l.Count == 0 {
+				return cell{Text: "n/a"}
+			}
+			return cell{Text: ms(l.P50) + " / " + ms(l.P99)}
+		}})
+	}
+	fns = append(fns,
+		rowFn{"Oversold places", "must be 0", func(st designStats) cell {
+			n := st.s.Design.Slots.Oversold
+			return cell{Text: commas(n), Bad: n > 0, Good: n == 0}
+		}},
+		rowFn{"Missing 201s", "answered 201 but not in the store; must be 0", func(st designStats) cell {
+			sl := st.s.Design.Slots
+			if sl.Persisted < 0 {
+				return cell{Text: "not audited"}
+			}
+			return cell{Text: commas(sl.Missing), Bad: sl.Missing > 0, Good: sl.Missing == 0}
+		}},
+		rowFn{"Fairness", "Spearman ρ of arrival order and getting a place; 1 = first come, first served", func(st designStats) cell {
+			f := st.s.Design.Users.Fairness
+			if math.IsNaN(f) {
+				return cell{Text: "n/a"}
+			}
+			return cell{Text: trimZero(fmt.Sprintf("%.2f", f))}
+		}},
+		rowFn{"Late starts", "arrivals the engine started more than 10 ms late", func(st designStats) cell {
+			return cell{Text: commas(st.s.Design.Users.LateStarts)}
+		}},
+		rowFn{"Duration", "", func(st designStats) cell {
+			if st.duration <= 0 {
+				return cell{Text: "n/a"}
+			}
+			return cell{Text: seconds(st.duration)}
+		}},
+	)
+	stats := make([]designStats, len(ss))
+	for i, s := range ss {
+		stats[i] = statsOf(s)
+	}
+	rows := make([]row, len(fns))
+	for i, fn := range fns {
+		rows[i] = row{Name: fn.name, Help: fn.help}
+		for _, st := range stats {
+			rows[i].Cells = append(rows[i].Cells, fn.f(st))
+		}
+	}
+	return rows
+}
+
+// assumptionTable lists what each design's figures rest on.
+func assumptionTable(ss []series) []row {
+	rate := func(r float64, burst int) string {
+		if r <= 0 {
+			return "unlimited"
+		}
+		s := trimZero(fmt.Sprintf("%.1f", r)) + "/s"
+		if burst > 0 {
+			s += fmt.Sprintf(", burst %d", burst)
+		}
+		return s
+	}
+	bound := func(n int) string {
+		if n <= 0 {
+			return "unlimited"
+		}
+		return commas(int64(n))
+	}
+	text := func(s string) string {
+		if s == "" {
+			return "not stated"
+		}
+		return s
+	}
+	fns := []struct {
+		name string
+		f    func(*DesignResult, *Result) string
+	}{
+		{"Engine", func(_ *DesignResult, r *Result) string {
+			if r.Engine == EngineModel {
+				return "model (simulated)"
+			}
+			return r.Engine
+		}},
+		{"Scheme", func(d *DesignResult, _ *Result) string { return text(string(d.Assumptions.Scheme)) }},
+		{"Partitions", func(d *DesignResult, _ *Result) string { return commas(int64(d.Assumptions.Partitions)) }},
+		{"Waiting room", func(d *DesignResult, _ *Result) string {
+			if d.Assumptions.WaitingRoom {
+				return "yes"
+			}
+			return "no"
+		}},
+		{"Writes per partition", func(d *DesignResult, _ *Result) string {
+			return rate(d.Assumptions.Limits.WriteRate, d.Assumptions.Limits.WriteBurst)
+		}},
+		{"Reads per partition", func(d *DesignResult, _ *Result) string {
+			return rate(d.Assumptions.Limits.ReadRate, d.Assumptions.Limits.ReadBurst)
+		}},
+		{"In flight per partition", func(d *DesignResult, _ *Result) string { return bound(d.Assumptions.Limits.MaxInFlight) }},
+		{"Queue per partition", func(d *DesignResult, _ *Result) string {
+			s := bound(d.Assumptions.Limits.MaxQueue)
+			if w := d.Assumptions.Limits.MaxWait; w > 0 {
+				s += ", wait ≤ " + w.String()
+			}
+			return s
+		}},
+		{"Store", func(d *DesignResult, _ *Result) string { return text(d.Assumptions.Store) }},
+		{"Durability of a 201", func(d *DesignResult, _ *Result) string { return text(d.Assumptions.Durability) }},
+	}
+	rows := make([]row, len(fns))
+	for i, fn := range fns {
+		rows[i] = row{Name: fn.name}
+		for _, s := range ss {
+			rows[i].Cells = append(rows[i].Cells, cell{Text: fn.f(s.Design, s.Result)})
+		}
+	}
+	return rows
+}
+
+func allEqual(cs []cell) bool {
+	for _, c := range cs[1:] {
+		if c.Text != cs[0].Text {
+			return false
+		}
+	}
+	return len(cs) > 0
+}
+
+// sortedKeys returns the keys of m sorted.
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

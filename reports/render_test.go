@@ -1,0 +1,157 @@
+package reports
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func readIndex(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// external matches anything a browser would fetch from elsewhere.
+var external = regexp.MustCompile(`(?i)(src|href)\s*=\s*"(https?:|//)|url\(|@import|<script|<link[^>]+stylesheet`)
+
+func TestRender(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	index, err := render(dir, cheapDPI, []*Result{fixture()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if index != filepath.Join(dir, "index.html") {
+		t.Errorf("Render = %s; want %s", index, filepath.Join(dir, "index.html"))
+	}
+	html := readIndex(t, index)
+	if m := external.FindString(html); m != "" {
+		t.Errorf("index.html refers outside itself: %q", m)
+	}
+	for _, w := range []string{
+		`<meta name="viewport" content="width=device-width, initial-scale=1">`,
+		"@media print",
+		"per-ppv-day booked 5,812 of 6,000 places (97%) with 0.4% errors; monolithic booked 1,204 (20%)",
+		"What these figures assume",
+		"Durability of a 201",
+		"synchronous=FULL",
+		"Side by side",
+		"book p50 / p99",
+		"Missing 201s",
+		"crowd",                       // a scenario parameter
+		"synthetic fixture",           // the CPU
+		"2021-05-23 04:00:00 UTC",     // the date
+		"hlog/per-ppv-day.book.hlog",  // the interval logs
+		`src="data:image/png;base64,`, // embedded plots
+		`href="plots/booked-over-time.svg"`,
+	} {
+		if !strings.Contains(html, w) {
+			t.Errorf("index.html lacks %q", w)
+		}
+	}
+	if strings.Contains(html, "SIMULATED") {
+		t.Error("a live result is marked SIMULATED")
+	}
+	figs := figures(collect([]*Result{fixture()}))
+	if n := strings.Count(html, `src="data:image/png;base64,`); n != len(figs) {
+		t.Errorf("index.html embeds %d images; want %d", n, len(figs))
+	}
+	for _, f := range figs {
+		for _, ext := range []string{".png", ".svg"} {
+			if fi, err := os.Stat(filepath.Join(dir, "plots", f.Name+ext)); err != nil || fi.Size() == 0 {
+				t.Errorf("plot file %s%s: %v", f.Name, ext, err)
+			}
+		}
+	}
+	logs, _ := filepath.Glob(filepath.Join(dir, "hlog", "*.hlog"))
+	if len(logs) != 9 {
+		t.Errorf("%d interval logs; want 9 (3 designs × 3 operations)", len(logs))
+	}
+}
+
+func TestRenderSimulated(t *testing.T) {
+	t.Parallel()
+	r := fixture()
+	r.Engine = EngineModel
+	r.Designs[0].Calibration = []CalibratedParameter{{Name: "lock hold time", Value: 2.5, Unit: "ms", Measured: false, Source: "assumed"}}
+	index, err := render(t.TempDir(), cheapDPI, []*Result{r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	html := readIndex(t, index)
+	for _, w := range []string{
+		"<title>SIMULATED (model) results",
+		"<h1>SIMULATED (model) results: ",
+		`<p class="headline">SIMULATED (model) results: per-ppv-day booked`,
+		"Model parameters", "lock hold time", "assumed",
+	} {
+		if !strings.Contains(html, w) {
+			t.Errorf("index.html lacks %q", w)
+		}
+	}
+}
+
+func TestRenderSeveralResults(t *testing.T) {
+	t.Parallel()
+	live := fixture()
+	model := fixture()
+	model.Engine = EngineModel
+	model.Scenario = "national"
+	model.StartedAt = model.StartedAt.Add(24 * 3600e9)
+	dir := t.TempDir()
+	index, err := render(dir, cheapDPI, []*Result{live, model})
+	if err != nil {
+		t.Fatal(err)
+	}
+	html := readIndex(t, index)
+	for _, w := range []string{
+		"per-ppv-day (synthetic-rush, live, 2021-05-23 04:00)",
+		"per-ppv-day (national, model, 2021-05-24 04:00)",
+		"Mixed live and SIMULATED (model) results",
+		"different scenarios (national, synthetic-rush)",
+	} {
+		if !strings.Contains(html, w) {
+			t.Errorf("index.html lacks %q", w)
+		}
+	}
+	for _, sub := range []string{"1-synthetic-rush-live", "2-national-model"} {
+		if logs, _ := filepath.Glob(filepath.Join(dir, "hlog", sub, "*.hlog")); len(logs) != 9 {
+			t.Errorf("hlog/%s has %d logs; want 9", sub, len(logs))
+		}
+	}
+}
+
+func TestRenderOddData(t *testing.T) {
+	t.Parallel()
+	r := fixture()
+	r.Designs = append(r.Designs, DesignResult{Design: "hashed-8"})
+	r.Designs[0].Histograms["book"] = "not a histogram"
+	r.StartedAt = r.StartedAt.AddDate(-3000, 0, 0)
+	index, err := render(t.TempDir(), cheapDPI, []*Result{r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	html := readIndex(t, index)
+	if !strings.Contains(html, "hashed-8") {
+		t.Error("index.html lacks the design without data")
+	}
+	if !strings.Contains(html, "Left out:") {
+		t.Error("index.html does not say the bad histogram log was left out")
+	}
+}
+
+func TestRenderNothing(t *testing.T) {
+	t.Parallel()
+	if _, err := Render(t.TempDir()); err == nil {
+		t.Error("Render() = nil error; want one")
+	}
+	if _, err := render(t.TempDir(), cheapDPI, []*Result{nil, &Result{Format: 1, Engine: EngineLive}}); err == nil {
+		t.Error("Render(no designs) = nil error; want one")
+	}
+}

@@ -1,0 +1,292 @@
+package reports
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/slotrush/slotrush/models"
+)
+
+// SyntheticResult returns an invented but realistic result for tests, demos
+// and report previews: 15,000 people rushing for 6,000 places over 40 s,
+// replayed against monolithic (few booked, many 429 and 503), per-ppv and
+// per-ppv-day (most booked, few errors). It is built deterministically from
+// seed, passes Check, and says in its parameters that its figures are
+// invented. Safe for concurrent use; each call returns a new Result.
+func SyntheticResult(seed int64) *Result {
+	rng := rand.New(rand.NewPCG(uint64(seed), 0x510742))
+	start := time.Date(2021, time.May, 23, 12, 0, 0, 0, time.FixedZone("MYT", 8*3600))
+	const (
+		duration = 40
+		arrived  = 15000
+		capacity = 6000
+	)
+	r := &Result{
+		Format:     FormatVersion,
+		Scenario:   "synthetic-rush",
+		Engine:     EngineLive,
+		Seed:       seed,
+		StartedAt:  start,
+		FinishedAt: start.Add(duration * time.Second),
+		Environment: Environment{
+			Slotrush: "dev", Commit: "synthetic", GoVersion: "go1.26",
+			OS: "linux", Arch: "amd64", CPU: "synthetic fixture (no machine measured)", Cores: 2,
+		},
+		Parameters: []Parameter{
+			{"data", "synthetic: invented figures for tests and previews"},
+			{"crowd", commas(arrived) + " people, 80% arriving in the first 10 s"},
+			{"places", commas(capacity) + " (20 PPVs × 3 days × 100)"},
+			{"patience", "give up after 30 s or 8 refused attempts"},
+			{"duration", fmt.Sprintf("%d s", duration)},
+		},
+	}
+	limits := func(write float64, inflight, queue int) models.Limits {
+		return models.Limits{WriteRate: write, WriteBurst: int(write / 4), ReadRate: write * 8, ReadBurst: int(write * 2),
+			MaxInFlight: inflight, MaxQueue: queue, MaxWait: 2 * time.Second}
+	}
+	profiles := []synthProfile{
+		{name: string(models.Monolithic), partitions: 1, limits: limits(400, 64, 256), booked: 1204,
+			gaveUp: 11480, throttle: 0.19, shed: 0.085, internal: 0.008, transport: 0.012,
+			bookMs: 900, readMs: 160, sigma: 0.9, perUser: 6.4, curve: 0, ttbS: 19, fairness: 0.12},
+		{name: string(models.PerPPV), partitions: 20, limits: limits(60, 16, 64), booked: 4371,
+			gaveUp: 9920, throttle: 0.06, shed: 0.025, internal: 0.002, transport: 0.001,
+			bookMs: 120, readMs: 25, sigma: 0.8, perUser: 4.2, curve: 14, ttbS: 7, fairness: 0.38},
+		{name: string(models.PerPPVDay), partitions: 60, limits: limits(40, 8, 32), booked: 5812,
+			gaveUp: 9102, throttle: 0.0032, shed: 0.0006, internal: 0, transport: 0.0002,
+			bookMs: 14, readMs: 4, sigma: 0.6, perUser: 3.1, curve: 5, ttbS: 2.2, fairness: 0.61},
+	}
+	for _, p := range profiles {
+		r.Designs = append(r.Designs, p.build(rng, start, duration, arrived, capacity))
+	}
+	return r
+}
+
+// synthProfile is how one invented design behaves.
+type synthProfile struct {
+	name       string
+	partitions int
+	limits     models.Limits
+	booked     int64
+	gaveUp     int64
+	// shares of requests at mean load answered 429, 503, 500, and lost
+	throttle, shed, internal, transport float64
+	bookMs, readMs, sigma               float64
+	perUser                             float64
+	curve                               float64 // booking curve time constant, s; 0 = steady
+	ttbS                                float64 // median time to book, s
+	fairness                            float64
+}
+
+func (p synthProfile) build(rng *rand.Rand, start time.Time, duration, arrived, capacity int) DesignResult {
+	d := DesignResult{
+		Design: p.name,
+		Assumptions: Assumptions{
+			Scheme: models.Scheme(p.name), Partitions: p.partitions, Limits: p.limits,
+			Store: "sqlite (one file per partition, WAL)", Durability: "synchronous=FULL with group commit: a 201 survives kill -9 and power loss",
+		},
+		DurationS:  float64(duration),
+		Requests:   Requests{ByStatus: map[string]int64{}},
+		LatencyMs:  map[string]LatencySummary{},
+		Histograms: map[string]string{},
+	}
+	lognorm := func(median, sigma float64) float64 {
+		return median * math.Exp(sigma*rng.NormFloat64())
+	}
+	// Bookings per second: steady for a single lock, decaying as the
+	// partitions sell out otherwise.
+	weights := make([]float64, duration)
+	for t := range weights {
+		w := 1.0
+		if p.curve > 0 {
+			w = math.Exp(-float64(t) / p.curve)
+		}
+		weights[t] = w * (0.85 + 0.3*rng.Float64())
+	}
+	bookedAt := spread(p.booked, weights)
+	// Load: a crowd that arrives at once and thins out as people book or
+	// give up.
+	load := make([]float64, duration)
+	var loadSum float64
+	for t := range load {
+		load[t] = math.Exp(-float64(t)/12) + 0.15
+		loadSum += load[t]
+	}
+	total := int64(p.perUser * float64(arrived))
+	reqAt := spread(total, load)
+	arrivals := make([]float64, duration)
+	for t := range arrivals {
+		arrivals[t] = math.Exp(-float64(t) / 6)
+	}
+	arrAt := spread(int64(arrived), arrivals)
+
+	hists := map[string]*hdrhistogram.Histogram{}
+	rec := func(op string, msv float64) {
+		h, ok := hists[op]
+		if !ok {
+			h = NewLatencyHistogram()
+			hists[op] = h
+		}
+		us := int64(msv * 1000)
+		if us < HistMinMicros {
+			us = HistMinMicros
+		}
+		_ = h.RecordValue(us)
+	}
+	pickErrOp := func() string {
+		switch x := rng.Float64(); {
+		case x < 0.6:
+			return OpBook
+		case x < 0.9:
+			return OpListSlots
+		default:
+			return OpListPPVs
+		}
+	}
+	var sold int64
+	for t := 0; t < duration; t++ {
+		n := reqAt[t]
+		lf := load[t] / (loadSum / float64(duration)) // >1 at the peak
+		share := func(base float64) int64 {
+			return int64(math.Min(base*lf, 0.45) * float64(n))
+		}
+		b := bookedAt[t]
+		sold += b
+		conflict := int64(float64(b) * (0.05 + 1.5*float64(sold)/float64(capacity)))
+		c429, c503, c500, ctr := share(p.throttle), share(p.shed), share(p.internal), share(p.transport)
+		c200 := n - b - conflict - c429 - c503 - c500 - ctr
+		if c200 < 0 {
+			c200 = 0
+			n = b + conflict + c429 + c503 + c500 + ctr
+		}
+		pt := TimelinePoint{TS: t, TUnix: start.Unix() + int64(t), RPS: float64(n),
+			OK: c200 + b, Conflict: conflict, Throttled: c429, ServerErr: c503 + c500, Transport: ctr,
+			Errors: c429 + c503 + c500 + ctr, Booked: b, Arrivals: arrAt[t]}
+		lat := make([]float64, 0, n)
+		add := func(op string, v float64) {
+			rec(op, v)
+			lat = append(lat, v)
+		}
+		for i := int64(0); i < c200; i++ {
+			op := OpListSlots
+			if rng.Float64() < 0.35 {
+				op = OpListPPVs
+			}
+			add(op, lognorm(p.readMs*math.Sqrt(lf), p.sigma))
+		}
+		for i := int64(0); i < b+conflict; i++ {
+			add(OpBook, lognorm(p.bookMs*math.Sqrt(lf), p.sigma))
+		}
+		for i := int64(0); i < c429; i++ {
+			add(pickErrOp(), lognorm(1.5, 0.4)) // refused at the door
+		}
+		for i := int64(0); i < c503; i++ {
+			add(pickErrOp(), math.Min(2000, lognorm(1200, 0.5))) // waited, then shed
+		}
+		for i := int64(0); i < c500; i++ {
+			add(pickErrOp(), lognorm(p.bookMs, p.sigma))
+		}
+		for i := int64(0); i < ctr; i++ {
+			add(pickErrOp(), 10000+rng.Float64()*50) // client timeout
+		}
+		sort.Float64s(lat)
+		pt.P50Ms = round2(quantile(lat, 0.50))
+		pt.P99Ms = round2(quantile(lat, 0.99))
+		d.Timeline = append(d.Timeline, pt)
+		d.Requests.Total += n
+		d.Requests.ByStatus["200"] += c200
+		d.Requests.ByStatus["201"] += b
+		d.Requests.ByStatus["409"] += conflict
+		d.Requests.ByStatus["429"] += c429
+		d.Requests.ByStatus["503"] += c503
+		d.Requests.ByStatus["500"] += c500
+		d.Requests.TransportErrors += ctr
+	}
+	for code, n := range d.Requests.ByStatus {
+		if n == 0 {
+			delete(d.Requests.ByStatus, code)
+		}
+	}
+	for op, h := range hists {
+		d.LatencyMs[op] = Summarize(h)
+		s, err := EncodeHistogram(h)
+		if err != nil {
+			panic(err) // cannot happen for a histogram built here
+		}
+		d.Histograms[op] = s
+	}
+	// Users: each booking was one person; the rest gave up or were still
+	// trying when the run ended.
+	ttb, tto := NewLatencyHistogram(), NewLatencyHistogram()
+	for t, b := range bookedAt {
+		for i := int64(0); i < b; i++ {
+			s := math.Min(lognorm(p.ttbS, 0.7), float64(t)+rng.Float64())
+			us := int64(math.Max(s, 0.05) * 1e6)
+			_ = ttb.RecordValue(us)
+			_ = tto.RecordValue(us)
+		}
+	}
+	for i := int64(0); i < p.gaveUp; i++ {
+		s := math.Min(lognorm(22, 0.35), float64(duration))
+		_ = tto.RecordValue(int64(s * 1e6))
+	}
+	ttbS, _ := EncodeHistogram(ttb)
+	ttoS, _ := EncodeHistogram(tto)
+	d.Users = Users{
+		Arrived: int64(arrived), Booked: p.booked, GaveUp: p.gaveUp,
+		StillWaiting:    int64(arrived) - p.booked - p.gaveUp,
+		RequestsPerUser: round2(float64(d.Requests.Total) / float64(arrived)),
+		Fairness:        p.fairness,
+		TimeToBook:      ttbS,
+		TimeToOutcome:   ttoS,
+	}
+	d.Slots = Slots{Capacity: int64(capacity), Booked: p.booked, Answered201: p.booked, Persisted: p.booked}
+	return d
+}
+
+// spread divides total into len(weights) integer parts proportional to the
+// weights (largest remainder), so the parts sum to total exactly.
+func spread(total int64, weights []float64) []int64 {
+	var sum float64
+	for _, w := range weights {
+		sum += w
+	}
+	out := make([]int64, len(weights))
+	if sum <= 0 || total <= 0 {
+		return out
+	}
+	type rem struct {
+		i int
+		r float64
+	}
+	rems := make([]rem, len(weights))
+	var given int64
+	for i, w := range weights {
+		x := float64(total) * w / sum
+		out[i] = int64(x)
+		given += out[i]
+		rems[i] = rem{i, x - float64(out[i])}
+	}
+	sort.SliceStable(rems, func(a, b int) bool { return rems[a].r > rems[b].r })
+	for k := 0; given < total; k++ {
+		out[rems[k%len(rems)].i]++
+		given++
+	}
+	return out
+}
+
+// quantile returns the q-quantile of sorted values (0 when empty).
+func quantile(sorted []float64, q float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(math.Ceil(q*float64(len(sorted)))) - 1
+	i = max(0, min(i, len(sorted)-1))
+	return sorted[i]
+}
+
+func round2(v float64) float64 { return math.Round(v*100) / 100 }
