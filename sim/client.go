@@ -76,11 +76,26 @@ func (c *Client) Do(ctx context.Context, r Request) Response {
 				req.Header.Set("Idempotency-Key", r.IdempotencyKey)
 			}
 		}
+	case reports.OpQueue:
+		if r.Ticket == "" {
+			body, _ := json.Marshal(struct {
+				PersonID string `json:"person_id"`
+			}{r.PersonID})
+			req, err = http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/api/v1/queue", bytes.NewReader(body))
+			if err == nil {
+				req.Header.Set("Content-Type", "application/json")
+			}
+		} else {
+			req, err = http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/api/v1/queue/"+url.PathEscape(r.Ticket), nil)
+		}
 	default:
 		return Response{Err: fmt.Errorf("unknown operation %q", r.Op)}
 	}
 	if err != nil {
 		return Response{Err: err}
+	}
+	if r.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+r.Token)
 	}
 	res, err := c.hc.Do(req)
 	if err != nil {
@@ -105,6 +120,12 @@ func (c *Client) Do(ctx context.Context, r Request) Response {
 			out.Err = errors.New("bad booking body")
 		}
 		out.BookingID = b.ID
+	case res.StatusCode >= 200 && res.StatusCode < 300 && r.Op == reports.OpQueue:
+		var q QueueStatus
+		if err := json.Unmarshal(data, &q); err != nil || q.Ticket == "" {
+			out.Err = errors.New("bad queue body")
+		}
+		out.Ticket, out.Token, out.Admitted = q.Ticket, q.Token, q.State == "admitted"
 	case res.StatusCode >= 400:
 		var e struct {
 			Error string `json:"error"`
@@ -113,6 +134,24 @@ func (c *Client) Do(ctx context.Context, r Request) Response {
 		out.Code = e.Error
 	}
 	return out
+}
+
+// QueueStatus is the waiting room's answer to POST /api/v1/queue and
+// GET /api/v1/queue/{ticket}. The server sends Retry-After (and
+// Retry-After-Ms) with a waiting status as the advised polling interval.
+type QueueStatus struct {
+	Ticket   string `json:"ticket"`
+	PersonID string `json:"person_id"`
+	// State is "waiting" or "admitted".
+	State string `json:"state"`
+	// Position is the number of people ahead (0 once admitted).
+	Position int64 `json:"position"`
+	// EstimatedWaitS is the estimated wait until admission, in seconds.
+	EstimatedWaitS float64 `json:"estimated_wait_s"`
+	// Token, once admitted, is the signed admission token the booking API
+	// requires as "Authorization: Bearer <token>", valid until ExpiresAt.
+	Token     string    `json:"token,omitempty"`
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
 }
 
 type bookBody struct {

@@ -23,6 +23,10 @@ type Request struct {
 	// booking reuses its key so it can never book twice.
 	PersonID       string
 	IdempotencyKey string
+	// Ticket is the waiting-room ticket to poll (queue op); empty joins.
+	Ticket string
+	// Token is the waiting room's admission token, sent as a bearer token.
+	Token string
 }
 
 // SlotView is one entry of a list_slots answer.
@@ -45,6 +49,11 @@ type Response struct {
 	Slots []SlotView
 	// BookingID is the id of a successful booking.
 	BookingID string
+	// Ticket, Admitted and Token answer a queue op: the ticket to poll,
+	// and once admitted the token the booking API requires.
+	Ticket   string
+	Admitted bool
+	Token    string
 }
 
 // Outcome is how a journey ended.
@@ -97,10 +106,18 @@ type Policy struct {
 	Patience    time.Duration
 	ThinkTime   time.Duration
 	Alts        int
+	// WaitingRoom makes the journey join the room and wait for admission
+	// before anything else.
+	WaitingRoom bool
+	// RoomPatience is how long a user waits in the room before leaving;
+	// 0 waits until admitted (or the run ends).
+	RoomPatience time.Duration
 }
 
 // PolicyFor returns the retry policy of behaviour b under the scenario's
-// journey settings: patient users follow the scenario's retry policy;
+// journey settings: patient users follow the scenario's retry policy
+// (exponential backoff with jitter, and when they honour Retry-After, never
+// sooner than it says);
 // refreshers ignore Retry-After and click again within half a second, without
 // an attempt limit; abandoners follow the policy but leave after a quarter of
 // the patience.
@@ -123,6 +140,7 @@ func PolicyFor(b scenarios.Behaviour, js scenarios.JourneySpec) Policy {
 		p.MaxAttempts = 0
 	case scenarios.Abandoner:
 		p.Patience = js.Patience / 4
+		p.RoomPatience = p.Patience
 	}
 	return p
 }
@@ -133,6 +151,7 @@ const (
 	stepListPPVs step = iota
 	stepListSlots
 	stepBook
+	stepQueue
 )
 
 // Journey is one user's way through the booking site. It is a pure state
@@ -151,6 +170,10 @@ type Journey struct {
 	bookSeq  int
 	current  Request
 	tried    map[models.SlotKey]bool
+	ticket   string
+	token    string
+	// admitted is the elapsed time at admission: patience counts from it.
+	admitted time.Duration
 	// Requests counts the requests the journey asked for.
 	Requests int
 	// BookingID is set once booked.
@@ -166,16 +189,59 @@ func NewJourney(a *scenarios.Arrival, p Policy) *Journey {
 	}
 }
 
-// Start returns the first action: list the PPVs of the user's state.
+// Start returns the first action: join the waiting room when there is one,
+// else list the PPVs of the user's state.
 func (j *Journey) Start() Action {
+	if j.policy.WaitingRoom {
+		j.step = stepQueue
+		return j.send(0, Request{Op: reports.OpQueue, PersonID: j.user.PersonID})
+	}
 	j.step = stepListPPVs
 	return j.send(0, Request{Op: reports.OpListPPVs, State: j.user.State})
 }
 
 func (j *Journey) send(wait time.Duration, r Request) Action {
+	r.Token = j.token
 	j.current = r
 	j.Requests++
 	return Action{Wait: wait, Req: r}
+}
+
+// patient reports whether the user, elapsed after arriving, still has
+// patience for a further wait: in the room RoomPatience counts from arrival,
+// after admission Patience counts from the admission.
+func (j *Journey) patient(elapsed time.Duration) bool {
+	if j.step == stepQueue {
+		return j.policy.RoomPatience <= 0 || elapsed <= j.policy.RoomPatience
+	}
+	return elapsed-j.admitted <= j.policy.Patience
+}
+
+// queued handles an answer of the waiting room.
+func (j *Journey) queued(resp Response, elapsed time.Duration) Action {
+	if resp.Admitted && resp.Token != "" {
+		j.token = resp.Token
+		j.admitted = elapsed
+		j.step = stepListPPVs
+		return j.send(0, Request{Op: reports.OpListPPVs, State: j.user.State})
+	}
+	if resp.Ticket != "" {
+		j.ticket = resp.Ticket
+	}
+	var wait time.Duration
+	switch {
+	case j.policy.Immediate:
+		// Refreshers reload the waiting page again and again.
+		wait = time.Duration(j.rng.Float64() * float64(j.policy.ClickDelay))
+	case resp.RetryAfter > 0:
+		wait = resp.RetryAfter + time.Duration(j.rng.Float64()*j.policy.Jitter*float64(resp.RetryAfter))
+	default:
+		wait = time.Second
+	}
+	if !j.patient(elapsed + wait) {
+		return j.giveUp("waiting_room")
+	}
+	return j.send(wait, Request{Op: reports.OpQueue, PersonID: j.user.PersonID, Ticket: j.ticket})
 }
 
 func (j *Journey) think() time.Duration {
@@ -194,6 +260,8 @@ func (j *Journey) Next(resp Response, elapsed time.Duration) Action {
 	if resp.Status >= 200 && resp.Status < 300 {
 		j.attempts = 0
 		switch j.step {
+		case stepQueue:
+			return j.queued(resp, elapsed)
 		case stepListPPVs:
 			return j.listSlots(elapsed, j.think())
 		case stepListSlots:
@@ -217,6 +285,13 @@ func (j *Journey) Next(resp Response, elapsed time.Duration) Action {
 		return j.nextAlternative(elapsed, true)
 	case resp.Status == 404 && j.step == stepListSlots:
 		return j.nextPPV(elapsed)
+	case resp.Status == 403 && j.policy.WaitingRoom && j.step != stepQueue && j.attempts == 0:
+		// The admission token expired or was refused: back to the room,
+		// once in a row.
+		j.attempts++
+		j.token, j.ticket = "", ""
+		j.step = stepQueue
+		return j.send(0, Request{Op: reports.OpQueue, PersonID: j.user.PersonID})
 	case resp.Status == 400 || resp.Status == 403 || resp.Status == 404 || resp.Status == 413:
 		// The client is wrong, not the load: retrying will not help.
 		return j.giveUp(fmt.Sprintf("status %d", resp.Status))
@@ -232,14 +307,17 @@ func (j *Journey) retry(resp Response, elapsed time.Duration) Action {
 	}
 	var wait time.Duration
 	switch {
-	case resp.RetryAfter > 0 && j.policy.HonourRetryAfter:
-		wait = resp.RetryAfter + time.Duration(j.rng.Float64()*j.policy.Jitter*float64(resp.RetryAfter))
 	case j.policy.Immediate:
 		wait = time.Duration(j.rng.Float64() * float64(j.policy.ClickDelay))
+	case resp.RetryAfter > 0 && j.policy.HonourRetryAfter:
+		// Never earlier than the server asked, nor than the client's own
+		// backoff (as AWS SDKs do): a crowd that all obeys a 10 ms hint
+		// would come back as one wave.
+		wait = max(j.backoff(), resp.RetryAfter+time.Duration(j.rng.Float64()*j.policy.Jitter*float64(resp.RetryAfter)))
 	default:
 		wait = j.backoff()
 	}
-	if elapsed+wait > j.policy.Patience {
+	if !j.patient(elapsed + wait) {
 		return j.giveUp("patience")
 	}
 	return j.send(wait, j.current)
@@ -256,7 +334,7 @@ func (j *Journey) backoff() time.Duration {
 }
 
 func (j *Journey) listSlots(elapsed, wait time.Duration) Action {
-	if elapsed+wait > j.policy.Patience {
+	if !j.patient(elapsed + wait) {
 		return j.giveUp("patience")
 	}
 	j.step = stepListSlots
@@ -287,7 +365,7 @@ func (j *Journey) pickSlot(slots []SlotView, elapsed time.Duration) Action {
 		date = open[j.rng.IntN(len(open))]
 	}
 	wait := j.think()
-	if elapsed+wait > j.policy.Patience {
+	if !j.patient(elapsed + wait) {
 		return j.giveUp("patience")
 	}
 	j.step = stepBook

@@ -23,6 +23,7 @@ type Live struct {
 	now      func() time.Time
 	progress func(Progress)
 	every    time.Duration
+	room     bool
 
 	requests, errors, booked, arrived, late atomic.Int64
 }
@@ -43,6 +44,9 @@ type LiveOption func(*Live)
 func WithProgress(every time.Duration, f func(Progress)) LiveOption {
 	return func(l *Live) { l.progress, l.every = f, every }
 }
+
+// WithWaitingRoom makes every journey go through the target's waiting room.
+func WithWaitingRoom(on bool) LiveOption { return func(l *Live) { l.room = on } }
 
 // WithClock replaces time.Now (tests).
 func WithClock(now func() time.Time) LiveOption { return func(l *Live) { l.now = now } }
@@ -127,7 +131,9 @@ schedule:
 func (l *Live) user(ctx context.Context, rec *Recorder, a *scenarios.Arrival, arrival time.Time) {
 	rec.Arrived(a.Index, arrival)
 	l.arrived.Add(1)
-	j := NewJourney(a, PolicyFor(a.Behaviour, l.journey))
+	p := PolicyFor(a.Behaviour, l.journey)
+	p.WaitingRoom = l.room
+	j := NewJourney(a, p)
 	act := j.Start()
 	due := arrival
 	timer := time.NewTimer(0)

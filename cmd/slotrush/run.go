@@ -1,0 +1,276 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/slotrush/slotrush/models"
+	refserver "github.com/slotrush/slotrush/reference-server"
+	"github.com/slotrush/slotrush/reports"
+	"github.com/slotrush/slotrush/scenarios"
+	"github.com/slotrush/slotrush/sim"
+)
+
+func init() { addCommand(newRunCmd) }
+
+type runOptions struct {
+	scenario string
+	designs  []string
+	target   string
+	out      string
+	seed     int64
+	quiet    bool
+	noReport bool
+}
+
+func newRunCmd() *cobra.Command {
+	o := &runOptions{}
+	cmd := &cobra.Command{
+		Use:   "run --scenario NAME|FILE [--design a,b,c] [--target URL] [--out DIR] [--seed N]",
+		Short: "Replay a scenario's crowd live against each design (or a target server)",
+		Long: `run replays the scenario's registration-day crowd over real HTTP.
+
+Without --target it starts the reference server in-process on 127.0.0.1, with a
+fresh data directory per design under OUT/data, runs the designs one after another
+with the identical seeded crowd, and audits each store afterwards (oversold slots,
+bookings answered 201 but not persisted). With --target it drives any server that
+speaks the booking API v1 (no audit is possible then).
+
+It writes OUT/result.json, OUT/index.html with its plots, and prints a summary.
+Ctrl-C ends the run cleanly and still writes what was measured.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return o.run(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), cmd.Flags().Changed("seed"))
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.scenario, "scenario", "demo", "preset name or scenario file")
+	f.StringSliceVar(&o.designs, "design", nil, "designs to run, comma separated (default: the scenario's)")
+	f.StringVar(&o.target, "target", "", "base URL of a server with the booking API (default: in-process reference server)")
+	f.StringVar(&o.out, "out", "out/run", "output directory")
+	f.Int64Var(&o.seed, "seed", 0, "crowd seed (default: the scenario's)")
+	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress line")
+	f.BoolVar(&o.noReport, "no-report", false, "write result.json only, no HTML report")
+	return cmd
+}
+
+func (o *runOptions) run(ctx context.Context, stdout, stderr io.Writer, seedSet bool) error {
+	sc, err := scenarios.Load(o.scenario)
+	if err != nil {
+		return err
+	}
+	designs, err := sc.BuildDesigns(o.designs)
+	if err != nil {
+		return err
+	}
+	if o.target != "" {
+		if _, err := sim.NewClient(o.target, nil, 0); err != nil {
+			return fmt.Errorf("--target: %w", err)
+		}
+	}
+	seed := sc.Seed
+	if seedSet {
+		seed = o.seed
+	}
+	if err := os.MkdirAll(o.out, 0o755); err != nil {
+		return fmt.Errorf("create output directory: %w", err)
+	}
+	inv := sc.BuildInventory()
+	crowd := sc.Arrivals(seed)
+
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	res := &reports.Result{
+		Format: reports.FormatVersion, Scenario: sc.Name, Engine: reports.EngineLive, Seed: seed,
+		StartedAt: time.Now().UTC(), Target: o.target, Environment: environment(),
+	}
+	for _, kv := range sc.Parameters() {
+		res.Parameters = append(res.Parameters, reports.Parameter{Name: kv[0], Value: kv[1]})
+	}
+	showProgress := !o.quiet && isTerminal(stderr)
+	fmt.Fprintf(stdout, "slotrush run: scenario %s, %d users, %d places, seed %d, %d design(s)\n",
+		sc.Name, len(crowd), inv.TotalCapacity(), seed, len(designs))
+	for _, d := range designs {
+		dr, err := o.runDesign(ctx, sc, d, &inv, crowd, stderr, showProgress)
+		if err != nil {
+			return fmt.Errorf("design %s: %w", d.Name, err)
+		}
+		res.Designs = append(res.Designs, *dr)
+		if ctx.Err() != nil {
+			res.Interrupted = true
+			fmt.Fprintln(stderr, "slotrush run: interrupted; writing what was measured")
+			break
+		}
+	}
+	res.FinishedAt = time.Now().UTC()
+	path := filepath.Join(o.out, "result.json")
+	if err := res.WriteFile(path); err != nil {
+		return err
+	}
+	printSummary(stdout, res)
+	fmt.Fprintf(stdout, "result: %s\n", path)
+	if errs := res.Check(); len(errs) > 0 {
+		return fmt.Errorf("result failed its own checks: %w", errors.Join(errs...))
+	}
+	if o.noReport {
+		return nil
+	}
+	index, err := reports.Render(o.out, res)
+	if err != nil {
+		return fmt.Errorf("render report: %w", err)
+	}
+	fmt.Fprintf(stdout, "report: %s\n", index)
+	return nil
+}
+
+func (o *runOptions) runDesign(ctx context.Context, sc *scenarios.Scenario, d models.Design, inv *models.Inventory,
+	crowd []scenarios.Arrival, stderr io.Writer, showProgress bool) (*reports.DesignResult, error) {
+	dr := &reports.DesignResult{
+		Design: d.Name,
+		Assumptions: reports.Assumptions{
+			Scheme: d.Scheme, Partitions: len(d.Partitions(inv)), Limits: d.Limits, WaitingRoom: d.WaitingRoom,
+			Store: "external target", Durability: "unknown (external target)",
+		},
+	}
+	base := o.target
+	var srv *refserver.Server
+	var hs *http.Server
+	if base == "" {
+		dir := filepath.Join(o.out, "data", d.Name)
+		if err := os.RemoveAll(dir); err != nil {
+			return nil, fmt.Errorf("fresh data dir: %w", err)
+		}
+		logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+		var err error
+		srv, err = refserver.New(d, *inv, dir, refserver.WithOpensAt(time.Now().Add(sc.Crowd.OpeningDelay)), refserver.WithLogger(logger))
+		if err != nil {
+			return nil, err
+		}
+		defer srv.Close()
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("listen: %w", err)
+		}
+		hs = refserver.NewHTTPServer(ln.Addr().String(), srv.Handler())
+		go hs.Serve(ln) //nolint:errcheck // ends with Shutdown below
+		base = "http://" + ln.Addr().String()
+		dr.Assumptions.Store = "SQLite (mattn/go-sqlite3), one file per partition, one writer with group commit"
+		dr.Assumptions.Durability = "WAL, synchronous=FULL: a 201 survives kill -9 and power loss"
+	}
+	tr := sim.NewTransport()
+	defer tr.CloseIdleConnections()
+	client, err := sim.NewClient(base, tr, sc.Journey.RequestTimeout)
+	if err != nil {
+		return nil, err
+	}
+	opts := []sim.LiveOption{sim.WithWaitingRoom(d.WaitingRoom)}
+	if showProgress {
+		bar := newProgressBar(stderr, d.Name, sc.Duration)
+		total := int64(inv.TotalCapacity())
+		opts = append(opts, sim.WithProgress(250*time.Millisecond, func(p sim.Progress) {
+			errPct := 0.0
+			if p.Requests > 0 {
+				errPct = 100 * float64(p.Errors) / float64(p.Requests)
+			}
+			rate := 0.0
+			if s := p.Elapsed.Seconds(); s > 0 {
+				rate = float64(p.Requests) / s
+			}
+			bar.Describe(fmt.Sprintf("%-26s %6.0f req/s  errors %5.1f%%  booked %d/%d  users %d/%d",
+				d.Name, rate, errPct, p.Booked, total, p.Arrived, len(crowd)))
+			_ = bar.Set64(p.Elapsed.Milliseconds())
+		}))
+		defer func() { _ = bar.Finish(); fmt.Fprintln(stderr) }()
+	}
+	live := sim.NewLive(client, sc.Journey, sc.Duration, opts...)
+	run := live.Run(ctx, crowd)
+	ids, err := sim.FillLive(run, dr)
+	if err != nil {
+		return nil, err
+	}
+	dr.Slots = reports.Slots{Capacity: int64(inv.TotalCapacity()), Answered201: int64(len(ids)), Booked: int64(len(ids)), Persisted: -1}
+	if srv == nil {
+		return dr, nil
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return nil, fmt.Errorf("shut down server: %w", err)
+	}
+	audit, err := srv.Audit(sctx)
+	if err != nil {
+		return nil, fmt.Errorf("audit store: %w", err)
+	}
+	dr.Slots.Capacity, dr.Slots.Booked, dr.Slots.Oversold, dr.Slots.Persisted = audit.Capacity, audit.Booked, audit.Oversold, audit.Bookings
+	for _, id := range ids {
+		if !audit.HasBooking(id) {
+			dr.Slots.Missing++
+		}
+	}
+	return dr, nil
+}
+
+func newProgressBar(w io.Writer, name string, total time.Duration) *progressbar.ProgressBar {
+	return progressbar.NewOptions64(total.Milliseconds(),
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionSetDescription(name),
+		progressbar.OptionSetWidth(20),
+		progressbar.OptionThrottle(200*time.Millisecond),
+		progressbar.OptionShowElapsedTimeOnFinish(),
+		progressbar.OptionSetPredictTime(false),
+		progressbar.OptionClearOnFinish(),
+	)
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// printSummary writes the console table of a result.
+func printSummary(w io.Writer, r *reports.Result) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "design\tbooked\tshare\tgave up\twaiting\trequests\treq/user\t2xx\t409\t429\t503\tother 5xx\ttransport\tbook p50 ms\tbook p99 ms\toversold\tmissing 201s\t")
+	for i := range r.Designs {
+		d := &r.Designs[i]
+		var other5xx int64
+		for code, n := range d.Requests.ByStatus {
+			if strings.HasPrefix(code, "5") && code != "503" {
+				other5xx += n
+			}
+		}
+		var ok2xx int64
+		for code, n := range d.Requests.ByStatus {
+			if strings.HasPrefix(code, "2") {
+				ok2xx += n
+			}
+		}
+		book := d.LatencyMs[reports.OpBook]
+		missing := fmt.Sprint(d.Slots.Missing)
+		if d.Slots.Persisted < 0 {
+			missing = "n/a"
+		}
+		fmt.Fprintf(tw, "%s\t%d/%d\t%.1f%%\t%d\t%d\t%d\t%.2f\t%d\t%d\t%d\t%d\t%d\t%d\t%.1f\t%.1f\t%d\t%s\t\n",
+			d.Design, d.Slots.Booked, d.Slots.Capacity, 100*d.BookedShare(), d.Users.GaveUp, d.Users.StillWaiting,
+			d.Requests.Total, d.Users.RequestsPerUser, ok2xx, d.Requests.ByStatus["409"], d.Requests.ByStatus["429"],
+			d.Requests.ByStatus["503"], other5xx, d.Requests.TransportErrors, book.P50, book.P99, d.Slots.Oversold, missing)
+	}
+	tw.Flush()
+}

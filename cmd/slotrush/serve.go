@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/slotrush/slotrush/models"
+	refserver "github.com/slotrush/slotrush/reference-server"
+	"github.com/slotrush/slotrush/scenarios"
+)
+
+func init() { addCommand(newServeCmd) }
+
+// serveOptions are the flags of slotrush serve.
+type serveOptions struct {
+	design    string
+	scenario  string
+	data      string
+	addr      string
+	shutdown  time.Duration
+	verbose   bool
+	unlimited bool
+}
+
+func newServeCmd() *cobra.Command {
+	o := &serveOptions{}
+	cmd := &cobra.Command{
+		Use:   "serve --design NAME --data DIR [--addr 127.0.0.1:8080] [--scenario NAME|FILE]",
+		Short: "Run the reference booking server for one design",
+		Long: `serve runs the reference booking server (API v1) with its slot storage split by
+one design, each partition an independent SQLite file in --data (WAL,
+synchronous=FULL: a 201 survives kill -9). An existing data directory is
+reopened with its bookings; one holding another design or inventory is refused.
+SIGINT or SIGTERM shuts it down gracefully.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return o.run(ctx, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.design, "design", "", "design: monolithic, per-ppv or per-ppv-day, optionally +waiting-room (required)")
+	f.StringVar(&o.scenario, "scenario", "demo", "scenario NAME or FILE giving the slot inventory and the per-partition limits")
+	f.BoolVar(&o.unlimited, "unlimited", false, "drop every per-partition limit (no 429 or 503 from limits)")
+	f.StringVar(&o.data, "data", "", "data directory, created when absent, reopened when present (required)")
+	f.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen address (port 0 picks a free port)")
+	f.DurationVar(&o.shutdown, "shutdown-timeout", 10*time.Second, "how long a graceful shutdown waits for requests in flight")
+	f.BoolVar(&o.verbose, "verbose", false, "log refused requests too")
+	return cmd
+}
+
+// serveDesign resolves --scenario and --design to the inventory to serve
+// and the design with its per-partition limits: the scenario's own limits
+// for a design it lists, else those of its first design with a note. With
+// unlimited, every limit is dropped.
+func serveDesign(scenario, name string, unlimited bool, stderr io.Writer) (models.Inventory, models.Design, error) {
+	sc, err := scenarios.Load(scenario)
+	if err != nil {
+		return models.Inventory{}, models.Design{}, fmt.Errorf("--scenario %q: %w", scenario, err)
+	}
+	var d models.Design
+	if ds, err := sc.BuildDesigns([]string{name}); err == nil {
+		d = ds[0]
+	} else {
+		if d, err = models.ParseDesign(name, sc.Designs[0].Limits); err != nil {
+			return models.Inventory{}, models.Design{}, fmt.Errorf("--design: %w", err)
+		}
+		fmt.Fprintf(stderr, "slotrush serve: scenario %s does not list %s; using the limits of %s\n", sc.Name, name, sc.Designs[0].Name)
+	}
+	if unlimited {
+		d.Limits = models.Limits{}
+	}
+	return sc.BuildInventory(), d, nil
+}
+
+func (o *serveOptions) run(ctx context.Context, stdout, stderr io.Writer) error {
+	if o.design == "" {
+		return errors.New("serve: --design is required (monolithic, per-ppv or per-ppv-day)")
+	}
+	if o.data == "" {
+		return errors.New("serve: --data is required (the directory holding the partitions)")
+	}
+	if o.shutdown <= 0 {
+		return fmt.Errorf("serve: --shutdown-timeout %v must be positive", o.shutdown)
+	}
+	inv, design, err := serveDesign(o.scenario, o.design, o.unlimited, stderr)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	level := slog.LevelInfo
+	if o.verbose {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return fmt.Errorf("serve: listen on %s: %w", o.addr, err)
+	}
+	defer ln.Close()
+	srv, err := refserver.New(design, inv, o.data, refserver.WithLogger(logger))
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	defer srv.Close()
+	hs := refserver.NewHTTPServer(ln.Addr().String(), srv.Handler())
+	hs.ErrorLog = slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
+
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	fmt.Fprintf(stdout, "slotrush serve: design %s, %d partitions, listening on http://%s\n",
+		design.Name, len(srv.Partitions()), ln.Addr())
+
+	select {
+	case err := <-served: // Serve failed; it never returns nil
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", "timeout", o.shutdown)
+	sctx, cancel := context.WithTimeout(context.Background(), o.shutdown)
+	defer cancel()
+	shutErr := hs.Shutdown(sctx)
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		logger.Warn("serve ended", "err", err)
+	}
+	if err := srv.Close(); err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	if shutErr != nil {
+		return fmt.Errorf("serve: graceful shutdown: %w", shutErr)
+	}
+	logger.Info("stopped")
+	return nil
+}

@@ -1,0 +1,205 @@
+package refserver
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/slotrush/slotrush/models"
+)
+
+// MaxBodyBytes bounds the body of POST /api/v1/bookings; larger bodies are
+// answered 413 body_too_large.
+const MaxBodyBytes = 4 << 10
+
+// Field and header bounds.
+const (
+	maxIDLen             = 128 // person_id, ppv
+	maxIdempotencyKeyLen = 255
+)
+
+// BookingRequest is the body of POST /api/v1/bookings. All fields are
+// required.
+type BookingRequest struct {
+	// PersonID identifies the person; one booking per person.
+	PersonID string `json:"person_id"`
+	// PPV is the id of the vaccination centre.
+	PPV string `json:"ppv"`
+	// Date is the day of the slot, "YYYY-MM-DD" on the wire.
+	Date models.Date `json:"date"`
+}
+
+// DecodeBookingRequest strictly decodes a booking request from r: exactly
+// one JSON object whose members are exactly person_id, ppv and date, each
+// once, each a string (no null), matched case-sensitively; person_id and ppv
+// non-empty, at most 128 bytes, without control characters or surrounding
+// space; date a real calendar day written YYYY-MM-DD; nothing but white space
+// after the object. It returns an *Error: CodeInvalidJSON for malformed or
+// trailing JSON, CodeInvalidRequest for a wrong member, CodeBodyTooLarge when
+// r is an http.MaxBytesReader that hit its limit. Whether the PPV and slot
+// exist is not its concern. It is safe for concurrent use.
+func DecodeBookingRequest(r io.Reader) (BookingRequest, error) {
+	var req BookingRequest
+	dec := json.NewDecoder(r)
+	tok, err := dec.Token()
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return req, errorf(CodeInvalidJSON, "empty body: want a JSON object with person_id, ppv and date")
+		}
+		return req, jsonError(err)
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return req, errorf(CodeInvalidJSON, "body is not a JSON object")
+	}
+	var seen [3]bool
+	var date string
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return req, jsonError(err)
+		}
+		key, _ := tok.(string) // object keys are always strings
+		var i int
+		switch {
+		case key == "person_id":
+			i = 0
+		case key == "ppv":
+			i = 1
+		case key == "date":
+			i = 2
+		default:
+			return req, errorf(CodeInvalidRequest, "unknown field %q (want person_id, ppv, date)", truncate(key))
+		}
+		if seen[i] {
+			return req, errorf(CodeInvalidRequest, "field %q given twice", key)
+		}
+		seen[i] = true
+		tok, err = dec.Token()
+		if err != nil {
+			return req, jsonError(err)
+		}
+		v, ok := tok.(string)
+		if !ok {
+			if d, isDelim := tok.(json.Delim); isDelim && (d == '{' || d == '[') {
+				return req, errorf(CodeInvalidRequest, "field %q must be a string, not %s", key, map[json.Delim]string{'{': "an object", '[': "an array"}[d])
+			}
+			return req, errorf(CodeInvalidRequest, "field %q must be a string, not %s", key, describe(tok))
+		}
+		switch i {
+		case 0:
+			req.PersonID = v
+		case 1:
+			req.PPV = v
+		case 2:
+			date = v
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing '}'
+		return req, jsonError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		if err == nil || isSyntax(err) {
+			return req, errorf(CodeInvalidJSON, "trailing data after the JSON object")
+		}
+		return req, jsonError(err)
+	}
+	for i, name := range []string{"person_id", "ppv", "date"} {
+		if !seen[i] {
+			return req, errorf(CodeInvalidRequest, "missing field %q", name)
+		}
+	}
+	if err := checkID("person_id", req.PersonID); err != nil {
+		return req, err
+	}
+	if err := checkID("ppv", req.PPV); err != nil {
+		return req, err
+	}
+	if req.Date, err = models.ParseDate(date); err != nil {
+		return req, errorf(CodeInvalidRequest, "field \"date\": %q is not a calendar day written YYYY-MM-DD", truncate(date))
+	}
+	return req, nil
+}
+
+// checkID checks a person or PPV id.
+func checkID(field, v string) *Error {
+	switch {
+	case v == "":
+		return errorf(CodeInvalidRequest, "field %q is empty", field)
+	case len(v) > maxIDLen:
+		return errorf(CodeInvalidRequest, "field %q is longer than %d bytes", field, maxIDLen)
+	case !utf8.ValidString(v):
+		return errorf(CodeInvalidRequest, "field %q is not valid UTF-8", field)
+	case strings.TrimSpace(v) != v:
+		return errorf(CodeInvalidRequest, "field %q has surrounding white space", field)
+	case strings.IndexFunc(v, unicode.IsControl) >= 0:
+		return errorf(CodeInvalidRequest, "field %q has control characters", field)
+	}
+	return nil
+}
+
+// checkIdempotencyKey checks the Idempotency-Key header: at most 255
+// printable ASCII characters.
+func checkIdempotencyKey(k string) *Error {
+	if len(k) > maxIdempotencyKeyLen {
+		return errorf(CodeInvalidRequest, "Idempotency-Key is longer than %d characters", maxIdempotencyKeyLen)
+	}
+	for i := 0; i < len(k); i++ {
+		if k[i] < 0x20 || k[i] > 0x7e {
+			return errorf(CodeInvalidRequest, "Idempotency-Key must be printable ASCII")
+		}
+	}
+	return nil
+}
+
+// jsonError classifies an error of the JSON decoder.
+func jsonError(err error) *Error {
+	var tooBig *http.MaxBytesError
+	var syn *json.SyntaxError
+	switch {
+	case errors.As(err, &tooBig):
+		return errorf(CodeBodyTooLarge, "body larger than %d bytes", tooBig.Limit)
+	case errors.As(err, &syn):
+		return errorf(CodeInvalidJSON, "malformed JSON at byte %d: %s", syn.Offset, syn.Error())
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return errorf(CodeInvalidJSON, "body ends before the JSON object does")
+	default:
+		return &Error{Code: CodeInvalidJSON, Message: "unreadable body", Err: err}
+	}
+}
+
+func isSyntax(err error) bool {
+	var syn *json.SyntaxError
+	return errors.As(err, &syn)
+}
+
+// describe names the JSON type of a scalar token.
+func describe(tok json.Token) string {
+	switch tok.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "a boolean"
+	case float64, json.Number:
+		return "a number"
+	default:
+		return fmt.Sprintf("%T", tok)
+	}
+}
+
+// truncate shortens client text echoed in messages.
+func truncate(s string) string {
+	const n = 64
+	if len(s) <= n {
+		return s
+	}
+	i := n
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "…"
+}

@@ -1,0 +1,58 @@
+package sqlitestore
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/slotrush/slotrush/models"
+	"github.com/slotrush/slotrush/reference-server/store"
+	"github.com/slotrush/slotrush/reference-server/store/storetest"
+)
+
+func design(t testing.TB, name string) models.Design {
+	t.Helper()
+	d, err := models.ParseDesign(name, models.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func TestConformance(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, Opener())
+}
+
+// TestNoGroupCommit: the store is also correct with one booking per
+// transaction.
+func TestNoGroupCommit(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, Opener(WithMaxBatch(1), WithReadConns(1)))
+}
+
+// TestForeignDirectory: partition files without a manifest are not ours.
+func TestForeignDirectory(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "all.db"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Open(context.Background(), dir, design(t, "monolithic"), models.SmallInventory())
+	if !errors.Is(err, store.ErrMismatch) || !strings.Contains(err.Error(), "no manifest.json") {
+		t.Errorf("Open of a directory with stray partition files: err = %v; want ErrMismatch naming the manifest", err)
+	}
+}
+
+// TestUnsafeKey: a PPV id that is not a safe file name is refused.
+func TestUnsafeKey(t *testing.T) {
+	t.Parallel()
+	inv := models.Inventory{PPVs: []models.PPV{{ID: "../etc"}},
+		Slots: []models.Slot{{PPV: "../etc", Date: models.Date{Year: 2021, Month: 6, Day: 7}, Capacity: 1}}}
+	if _, err := Open(context.Background(), t.TempDir(), design(t, "per-ppv"), inv); err == nil {
+		t.Error("Open with partition key ppv-../etc succeeded; want an error")
+	}
+}

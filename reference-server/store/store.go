@@ -1,0 +1,129 @@
+// Package store is the storage seam of the reference booking server: the
+// interfaces a partitioned slot store implements and the values they trade.
+//
+// The reference server (package refserver) owns the HTTP API, admission
+// control and the one-booking-per-person rule; a store owns durability and
+// the per-slot capacity rule. The embedded default is package sqlitestore
+// (one SQLite file per partition); PostgreSQL and DynamoDB-API stores are
+// meant to follow behind the same interfaces. This package imports only the
+// standard library and models, so it builds without cgo.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/slotrush/slotrush/models"
+)
+
+// Errors a Partition returns. Callers test them with errors.Is; stores may
+// wrap them with context.
+var (
+	// ErrSoldOut means the slot had no place left; nothing was written.
+	ErrSoldOut = errors.New("slot sold out")
+	// ErrNoSlot means the partition stores no slot for that PPV and day.
+	ErrNoSlot = errors.New("no such slot in partition")
+	// ErrDuplicate means a booking with the same id, or a booking of the same
+	// person, already exists in the partition; nothing was written.
+	ErrDuplicate = errors.New("duplicate booking")
+	// ErrNotFound means no booking has the requested id.
+	ErrNotFound = errors.New("booking not found")
+	// ErrClosed means the store was closed.
+	ErrClosed = errors.New("store closed")
+	// ErrMismatch means a data directory holds the data of another design
+	// or inventory.
+	ErrMismatch = errors.New("data directory holds another design or inventory")
+	// ErrLocked means another process holds the data directory.
+	ErrLocked = errors.New("data directory in use by another process")
+)
+
+// Record is a booking as stored: the booking and the idempotency key it was
+// made with (empty when the client sent none).
+type Record struct {
+	models.Booking
+	// IdempotencyKey is the client's Idempotency-Key, scoped to the person.
+	IdempotencyKey string
+}
+
+// SlotState is the live state of one slot.
+type SlotState struct {
+	PPV  string
+	Date models.Date
+	// Capacity is the seeded capacity; Remaining the places left.
+	Capacity, Remaining int
+}
+
+// SlotAudit is what an audit finds for one slot: its seeded capacity, its
+// remaining counter, and the booking rows actually stored for it.
+type SlotAudit struct {
+	Slot models.SlotKey
+	// Capacity is the seeded capacity, Remaining the slot's counter, Booked
+	// the number of booking rows stored for the slot.
+	Capacity, Remaining, Booked int
+}
+
+// PartitionStats are cumulative counters of one partition's writer.
+type PartitionStats struct {
+	// Committed counts bookings committed.
+	Committed int64
+	// Rejected counts booking attempts answered ErrSoldOut, ErrNoSlot or
+	// ErrDuplicate by the store.
+	Rejected int64
+	// Failed counts booking attempts that failed with another error.
+	Failed int64
+	// Batches counts write transactions (group commits) run.
+	Batches int64
+	// BatchedAttempts counts booking attempts handled in those batches;
+	// BatchedAttempts/Batches is the mean batch size.
+	BatchedAttempts int64
+	// Busy is the time the writer spent running transactions.
+	Busy time.Duration
+}
+
+// Partition is one independent partition of a design: its own durable
+// storage, its own writer. All methods are safe for concurrent use.
+type Partition interface {
+	// Key returns the partition's key.
+	Key() models.PartitionKey
+	// Book durably stores rec if its slot has a place left and returns the
+	// places left in the slot afterwards. A nil error means the booking is
+	// durable. It returns ErrNoSlot, ErrSoldOut or ErrDuplicate (nothing
+	// written), ErrClosed, the context's error when ctx ends before the
+	// booking was taken up (nothing written), or another error for a storage
+	// fault (nothing written). Once a booking was taken up by the writer, Book
+	// waits for its outcome even if ctx ends, so the caller always learns it.
+	Book(ctx context.Context, rec Record) (remaining int, err error)
+	// Slots returns the state of the partition's slots of ppv whose date is
+	// within [from, to], ordered by date; a zero from or to leaves that end
+	// open.
+	Slots(ctx context.Context, ppv string, from, to models.Date) ([]SlotState, error)
+	// Booking returns the booking with the given id or ErrNotFound.
+	Booking(ctx context.Context, id string) (Record, error)
+	// Scan calls fn for every stored booking, stopping at the first error.
+	Scan(ctx context.Context, fn func(Record) error) error
+	// Audit returns, for every slot of the partition, its seeded capacity,
+	// remaining counter and the number of booking rows stored for it.
+	Audit(ctx context.Context) ([]SlotAudit, error)
+	// Stats returns the writer's cumulative counters.
+	Stats() PartitionStats
+}
+
+// Store is the set of partitions of one design over one inventory. It is safe
+// for concurrent use.
+type Store interface {
+	// Partitions returns the partitions in the order of
+	// models.Design.Partitions. The slice must not be modified.
+	Partitions() []Partition
+	// Describe returns a one-line description of the store and its
+	// durability level, for result assumptions and logs.
+	Describe() string
+	// Close stops the writers after they finish the bookings they have taken
+	// up and releases every resource. It is idempotent.
+	Close() error
+}
+
+// Opener opens (creating and seeding when absent) the store of design d over
+// inv under dir. It returns ErrMismatch when dir holds another design or
+// inventory and ErrLocked when dir is in use.
+type Opener func(ctx context.Context, dir string, d models.Design, inv models.Inventory) (Store, error)

@@ -1,0 +1,222 @@
+// Package storetest is the conformance suite of the store seam: every
+// implementation of store.Store (SQLite today, PostgreSQL or DynamoDB-API
+// tomorrow) runs Run from its own tests against real storage.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/slotrush/slotrush/models"
+	"github.com/slotrush/slotrush/reference-server/store"
+)
+
+// Run checks open against the store contract. Each subtest opens stores in
+// its own t.TempDir(). It is safe to call from parallel tests.
+func Run(t *testing.T, open store.Opener) {
+	t.Run("BookUntilSoldOut", func(t *testing.T) { t.Parallel(); testBookUntilSoldOut(t, open) })
+	t.Run("Duplicates", func(t *testing.T) { t.Parallel(); testDuplicates(t, open) })
+	t.Run("ReopenAndMismatch", func(t *testing.T) { t.Parallel(); testReopen(t, open) })
+}
+
+func design(t *testing.T, name string) models.Design {
+	t.Helper()
+	d, err := models.ParseDesign(name, models.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func record(id, person string, s models.Slot) store.Record {
+	return store.Record{Booking: models.Booking{ID: id, PersonID: person, PPV: s.PPV, Date: s.Date,
+		CreatedAt: time.Date(2021, 5, 26, 10, 0, 0, 123456000, time.UTC)}, IdempotencyKey: "k-" + id}
+}
+
+// partitionOf returns the store partition holding slot s under d.
+func partitionOf(t *testing.T, st store.Store, d models.Design, inv *models.Inventory, s models.Slot) store.Partition {
+	t.Helper()
+	defs := d.Partitions(inv)
+	if len(defs) != len(st.Partitions()) {
+		t.Fatalf("store has %d partitions; design %s has %d", len(st.Partitions()), d.Name, len(defs))
+	}
+	for i, p := range defs {
+		if got := st.Partitions()[i].Key(); got != p.Key {
+			t.Fatalf("partition %d is %q; want %q", i, got, p.Key)
+		}
+		if p.Key == d.Key(s.Key()) {
+			return st.Partitions()[i]
+		}
+	}
+	t.Fatalf("no partition holds %s", s.Key())
+	return nil
+}
+
+func testBookUntilSoldOut(t *testing.T, open store.Opener) {
+	const capacity, crowd = 20, 100
+	inv := models.SmallInventory()
+	inv.Slots[0].Capacity = capacity
+	slot := inv.Slots[0]
+	for _, scheme := range models.Schemes {
+		t.Run(string(scheme), func(t *testing.T) {
+			t.Parallel()
+			d := design(t, string(scheme))
+			st, err := open(context.Background(), t.TempDir(), d, inv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			part := partitionOf(t, st, d, &inv, slot)
+			var mu sync.Mutex // guards counts and lows
+			counts := map[string]int{}
+			lows := map[int]bool{}
+			var wg sync.WaitGroup
+			for i := range crowd {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					left, err := part.Book(context.Background(), record(fmt.Sprint("b", i), fmt.Sprint("p", i), slot))
+					k := "ok"
+					switch {
+					case errors.Is(err, store.ErrSoldOut):
+						k = "sold_out"
+					case err != nil:
+						k = err.Error()
+					}
+					mu.Lock()
+					counts[k]++
+					if err == nil {
+						lows[left] = true
+					}
+					mu.Unlock()
+				}()
+			}
+			wg.Wait()
+			if counts["ok"] != capacity || counts["sold_out"] != crowd-capacity || len(counts) != 2 {
+				t.Errorf("outcomes = %v; want %d ok, %d sold_out", counts, capacity, crowd-capacity)
+			}
+			for left := range capacity { // each success saw a distinct remaining count
+				if !lows[left] {
+					t.Errorf("no booking left %d places; remaining counts seen %v", left, lows)
+				}
+			}
+			audit, err := part.Audit(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, a := range audit {
+				if a.Slot == slot.Key() && (a.Booked != capacity || a.Remaining != 0 || a.Capacity != capacity) {
+					t.Errorf("audit %s = %+v; want %d booked, 0 remaining", slot.Key(), a, capacity)
+				}
+				if a.Capacity-a.Remaining != a.Booked {
+					t.Errorf("audit %+v: counter disagrees with rows", a)
+				}
+			}
+			n := 0
+			if err := part.Scan(context.Background(), func(store.Record) error { n++; return nil }); err != nil || n != capacity {
+				t.Errorf("Scan found %d bookings (%v); want %d", n, err, capacity)
+			}
+			if st := part.Stats(); st.Committed != capacity || st.Rejected != crowd-capacity || st.Batches < 1 {
+				t.Errorf("Stats = %+v; want %d committed, %d rejected", st, capacity, crowd-capacity)
+			}
+		})
+	}
+}
+
+func testDuplicates(t *testing.T, open store.Opener) {
+	inv := models.SmallInventory()
+	d := design(t, "monolithic")
+	st, err := open(context.Background(), t.TempDir(), d, inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	p := st.Partitions()[0]
+	ctx := context.Background()
+	first := record("a", "ali", inv.Slots[0])
+	if _, err := p.Book(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Book(ctx, record("b", "ali", inv.Slots[1])); !errors.Is(err, store.ErrDuplicate) {
+		t.Errorf("second booking of the same person: err = %v; want ErrDuplicate", err)
+	}
+	if _, err := p.Book(ctx, record("a", "bob", inv.Slots[1])); !errors.Is(err, store.ErrDuplicate) {
+		t.Errorf("booking with a used id: err = %v; want ErrDuplicate", err)
+	}
+	states, err := p.Slots(ctx, inv.Slots[1].PPV, inv.Slots[1].Date, inv.Slots[1].Date)
+	if err != nil || len(states) != 1 || states[0].Remaining != states[0].Capacity {
+		t.Errorf("slot after refused bookings = %+v (%v); want all places left", states, err)
+	}
+	if _, err := p.Book(ctx, record("c", "bob", models.Slot{PPV: "nowhere", Date: inv.Slots[0].Date})); !errors.Is(err, store.ErrNoSlot) {
+		t.Errorf("unknown slot: err = %v; want ErrNoSlot", err)
+	}
+	canceled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := p.Book(canceled, record("d", "cat", inv.Slots[0])); !errors.Is(err, context.Canceled) {
+		t.Errorf("canceled context: err = %v; want context.Canceled", err)
+	}
+	got, err := p.Booking(ctx, "a")
+	if err != nil || got != first {
+		t.Errorf("Booking(a) = %+v, %v; want %+v", got, err, first)
+	}
+	if _, err := p.Booking(ctx, "zz"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Booking(zz) err = %v; want ErrNotFound", err)
+	}
+}
+
+func testReopen(t *testing.T, open store.Opener) {
+	inv := models.SmallInventory()
+	dir := t.TempDir()
+	d := design(t, "per-ppv")
+	ctx := context.Background()
+	st, err := open(ctx, dir, d, inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := open(ctx, dir, d, inv); !errors.Is(err, store.ErrLocked) {
+		t.Errorf("second Open while open: err = %v; want ErrLocked", err)
+	}
+	s := inv.Slots[3]
+	p := partitionOf(t, st, d, &inv, s)
+	if _, err := p.Book(ctx, record("x", "ali", s)); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	if _, err := p.Book(ctx, record("y", "bob", s)); !errors.Is(err, store.ErrClosed) {
+		t.Errorf("Book after Close: err = %v; want ErrClosed", err)
+	}
+
+	st, err = open(ctx, dir, d, inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	states, _ := partitionOf(t, st, d, &inv, s).Slots(ctx, s.PPV, s.Date, s.Date)
+	if len(states) != 1 || states[0].Remaining != s.Capacity-1 {
+		t.Errorf("after reopen slots = %+v; want one with %d remaining (not reseeded)", states, s.Capacity-1)
+	}
+	st.Close()
+
+	if _, err := open(ctx, dir, design(t, "monolithic"), inv); !errors.Is(err, store.ErrMismatch) {
+		t.Errorf("Open with another design: err = %v; want ErrMismatch", err)
+	}
+	inv2 := models.SmallInventory()
+	inv2.Slots[3].Capacity++
+	if _, err := open(ctx, dir, d, inv2); !errors.Is(err, store.ErrMismatch) {
+		t.Errorf("Open with another inventory: err = %v; want ErrMismatch", err)
+	}
+	d2, _ := models.ParseDesign("per-ppv+waiting-room", models.Limits{WriteRate: 5})
+	st, err = open(ctx, dir, d2, inv)
+	if err != nil {
+		t.Fatalf("Open with other limits and a waiting room: %v", err)
+	}
+	st.Close()
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# make bench: Go benchmarks with -count for benchstat, plus the load
+# generator's maximum rate side by side with vegeta. Outputs go to bench/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+count=${BENCHCOUNT:-10}
+mkdir -p bench
+BENCHSTAT="go run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da"
+
+echo "== reference server: booking over HTTP vs raw SQLite commit (count $count)"
+go test -run '^$' -bench . -benchmem -benchtime "${BENCHTIME:-2s}" -count "$count" ./reference-server/... | tee bench/server.txt
+echo "== scenarios and simulator (count $count)"
+go test -run '^$' -bench . -benchmem -count "$count" ./scenarios/ ./sim/ | tee bench/sim.txt
+$BENCHSTAT bench/server.txt bench/sim.txt || true
+
+echo "== load generator vs vegeta (one core each)"
+./scripts/bench-generator.sh | tee bench/generator.txt
