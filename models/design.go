@@ -86,6 +86,50 @@ type Design struct {
 	Limits Limits `json:"limits"`
 	// WaitingRoom reports whether a waiting room fronts the design.
 	WaitingRoom bool `json:"waiting_room,omitempty"`
+	// Room is how the waiting room admits people, when WaitingRoom is set.
+	Room RoomPolicy `json:"room,omitzero"`
+}
+
+// Waiting-room orders for the people present at opening.
+const (
+	// RoomFIFO admits everyone in the order they joined.
+	RoomFIFO = "fifo"
+	// RoomRandom gives everyone who joined before opening a random place;
+	// later arrivals queue behind them in the order they join.
+	RoomRandom = "random"
+)
+
+// RoomPolicy is how a waiting room admits people: AdmitPerInterval new
+// people every Interval and/or at most MaxActive admitted people holding an
+// unexpired token who have not booked yet (0 = no cap). Admission tokens
+// are valid for TokenTTL. Order is RoomFIFO or RoomRandom.
+type RoomPolicy struct {
+	AdmitPerInterval int           `json:"admit_per_interval"`
+	Interval         time.Duration `json:"interval"`
+	MaxActive        int           `json:"max_active"`
+	Order            string        `json:"order"`
+	TokenTTL         time.Duration `json:"token_ttl"`
+}
+
+// Validate returns every problem of the policy.
+func (p RoomPolicy) Validate() []error {
+	var errs []error
+	if p.AdmitPerInterval <= 0 && p.MaxActive <= 0 {
+		errs = append(errs, fmt.Errorf("waiting room admits nobody: set admit_per_interval or max_active"))
+	}
+	if p.AdmitPerInterval > 0 && p.Interval <= 0 {
+		errs = append(errs, fmt.Errorf("waiting room interval %v: want > 0", p.Interval))
+	}
+	if p.MaxActive < 0 {
+		errs = append(errs, fmt.Errorf("waiting room max_active %d is negative", p.MaxActive))
+	}
+	if p.Order != RoomFIFO && p.Order != RoomRandom {
+		errs = append(errs, fmt.Errorf("waiting room order %q: want %q or %q", p.Order, RoomFIFO, RoomRandom))
+	}
+	if p.TokenTTL <= 0 {
+		errs = append(errs, fmt.Errorf("waiting room token_ttl %v: want > 0", p.TokenTTL))
+	}
+	return errs
 }
 
 // ParseDesign returns the design named name ("monolithic", "per-ppv",

@@ -94,12 +94,22 @@ func (s *Scenario) BuildDesigns(names []string) ([]models.Design, error) {
 		if err != nil {
 			return nil, fmt.Errorf("scenario %q: %w", s.Name, err)
 		}
+		if d.WaitingRoom {
+			d.Room = s.RoomPolicy()
+		}
 		out = append(out, d)
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("scenario %q: no designs to run", s.Name)
 	}
 	return out, nil
+}
+
+// RoomPolicy returns the scenario's waiting-room settings as the policy a
+// design with a waiting room runs with.
+func (s *Scenario) RoomPolicy() models.RoomPolicy {
+	w := s.WaitingRoom
+	return models.RoomPolicy{AdmitPerInterval: w.AdmitPerInterval, Interval: w.Interval, MaxActive: w.MaxActive, Order: w.Order, TokenTTL: w.TokenTTL}
 }
 
 // Scaled returns a copy of s for `simulate --scale f`: the crowd size, every

@@ -78,6 +78,9 @@ func serveDesign(scenario, name string, unlimited bool, stderr io.Writer) (model
 			return models.Inventory{}, models.Design{}, fmt.Errorf("--design: %w", err)
 		}
 		fmt.Fprintf(stderr, "slotrush serve: scenario %s does not list %s; using the limits of %s\n", sc.Name, name, sc.Designs[0].Name)
+		if d.WaitingRoom {
+			d.Room = sc.RoomPolicy()
+		}
 	}
 	if unlimited {
 		d.Limits = models.Limits{}
