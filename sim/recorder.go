@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -129,8 +130,9 @@ func (r *Recorder) Finished(i int, o Outcome, requests int, took time.Duration) 
 	r.users[i] = userRecord{arrived: true, outcome: o, requests: int32(requests), took: took}
 }
 
-// Fill writes the measured figures into d. Users never finished count as
-// still waiting. Call after every recording goroutine has ended.
+// Fill writes the measured figures into d and returns the distinct ids of
+// the bookings answered 201. Users never finished count as still waiting.
+// Call after every recording goroutine has ended.
 func (r *Recorder) Fill(d *reports.DesignResult) ([]string, error) {
 	hists := map[string]*hdrhistogram.Histogram{}
 	byStatus := map[int]int64{}
@@ -208,6 +210,10 @@ func (r *Recorder) Fill(d *reports.DesignResult) ([]string, error) {
 		}
 		d.Timeline[i] = p
 	}
+	// A replayed booking (same Idempotency-Key after a timeout) answers 201
+	// again with the same id: count each booking once.
+	sort.Strings(booked)
+	booked = slices.Compact(booked)
 	return booked, r.fillUsers(&d.Users, d.Requests.Total)
 }
 

@@ -1,0 +1,177 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	refserver "github.com/slotrush/slotrush/reference-server"
+	"github.com/slotrush/slotrush/reports"
+	"github.com/slotrush/slotrush/scenarios"
+)
+
+// checkLiveResult asserts the invariants every live result must hold.
+func checkLiveResult(t *testing.T, r *reports.Result, audited bool) {
+	t.Helper()
+	if errs := r.Check(); len(errs) > 0 {
+		t.Fatalf("result fails its checks: %v", errs)
+	}
+	for _, d := range r.Designs {
+		if d.Slots.Oversold != 0 {
+			t.Errorf("%s: oversold %d; want 0", d.Design, d.Slots.Oversold)
+		}
+		if d.Slots.Booked > d.Slots.Capacity {
+			t.Errorf("%s: booked %d > capacity %d", d.Design, d.Slots.Booked, d.Slots.Capacity)
+		}
+		if d.Requests.Total == 0 || d.Users.Arrived == 0 {
+			t.Errorf("%s: %d requests from %d users; want some", d.Design, d.Requests.Total, d.Users.Arrived)
+		}
+		if audited {
+			if d.Slots.Missing != 0 || d.Slots.Persisted < d.Slots.Answered201 {
+				t.Errorf("%s: %d bookings answered 201, %d persisted, %d missing; want every 201 persisted", d.Design, d.Slots.Answered201, d.Slots.Persisted, d.Slots.Missing)
+			}
+			if d.Slots.Booked != d.Slots.Persisted {
+				t.Errorf("%s: audit booked %d != persisted bookings %d", d.Design, d.Slots.Booked, d.Slots.Persisted)
+			}
+		}
+		// Each booked user got exactly one 201 to a booking (retries replay).
+		if d.Users.Booked < d.Slots.Answered201 {
+			t.Errorf("%s: %d users booked but %d distinct 201s", d.Design, d.Users.Booked, d.Slots.Answered201)
+		}
+	}
+}
+
+func TestRunInProcess(t *testing.T) {
+	if testing.Short() {
+		t.Skip("live run of ci-smoke takes ~20 s")
+	}
+	t.Parallel()
+	dir := t.TempDir()
+	out, err := runCmd(t, "run", "--scenario", "ci-smoke", "--out", dir, "--quiet")
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, out)
+	}
+	r, err := reports.LoadResult(filepath.Join(dir, "result.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Engine != reports.EngineLive || len(r.Designs) != 3 || r.Interrupted {
+		t.Fatalf("result: engine %s, %d designs, interrupted %v; want live, 3, false", r.Engine, len(r.Designs), r.Interrupted)
+	}
+	checkLiveResult(t, r, true)
+	for _, d := range r.Designs {
+		if d.Users.Arrived != 400 {
+			t.Errorf("%s: %d users arrived; want the whole crowd of 400", d.Design, d.Users.Arrived)
+		}
+		for _, op := range []string{reports.OpListPPVs, reports.OpListSlots, reports.OpBook} {
+			if d.LatencyMs[op].Count == 0 {
+				t.Errorf("%s: no %s latencies", d.Design, op)
+			}
+		}
+	}
+	for _, w := range []string{"monolithic", "per-ppv-day", "result: ", "report: "} {
+		if !strings.Contains(out, w) {
+			t.Errorf("stdout lacks %q:\n%s", w, out)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "index.html")); err != nil {
+		t.Errorf("no index.html: %v", err)
+	}
+}
+
+// Cancelling a run (Ctrl-C) ends it cleanly and still writes what was
+// measured, marked interrupted.
+func TestRunInterruptedWritesResult(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(1500*time.Millisecond, cancel)
+	o := &runOptions{scenario: "ci-smoke", out: dir, quiet: true, noReport: true}
+	var stdout, stderr bytes.Buffer
+	if err := o.run(ctx, &stdout, &stderr, false); err != nil {
+		t.Fatalf("interrupted run: %v\n%s", err, stderr.String())
+	}
+	r, err := reports.LoadResult(filepath.Join(dir, "result.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Interrupted || len(r.Designs) != 1 {
+		t.Errorf("interrupted %v with %d designs; want true and only the first design", r.Interrupted, len(r.Designs))
+	}
+	checkLiveResult(t, r, true)
+	if !strings.Contains(stderr.String(), "interrupted") {
+		t.Errorf("stderr does not say it was interrupted: %q", stderr.String())
+	}
+}
+
+// --target drives any server with the API; no store audit is possible.
+func TestRunAgainstTarget(t *testing.T) {
+	t.Parallel()
+	sc, err := scenarios.Load("ci-smoke")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := sc.BuildDesigns([]string{"per-ppv-day"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := refserver.New(ds[0], sc.BuildInventory(), t.TempDir(), refserver.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	ts := httptest.NewServer(srv.Handler())
+	defer ts.Close()
+	dir := t.TempDir()
+	if out, err := runCmd(t, "run", "--scenario", "ci-smoke", "--design", "per-ppv-day", "--target", ts.URL, "--out", dir, "--quiet", "--no-report"); err != nil {
+		t.Fatalf("run --target: %v\n%s", err, out)
+	}
+	r, err := reports.LoadResult(filepath.Join(dir, "result.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkLiveResult(t, r, false)
+	if d := r.Designs[0]; d.Slots.Persisted != -1 || r.Target != ts.URL {
+		t.Errorf("persisted %d, target %q; want -1 (not audited) and %q", d.Slots.Persisted, r.Target, ts.URL)
+	}
+	a, err := srv.Audit(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Designs[0].Slots.Answered201; got != a.Bookings {
+		t.Errorf("client saw %d bookings answered 201; server stored %d", got, a.Bookings)
+	}
+}
+
+func TestRunBadInput(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("crowd:\n  size: -5\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "--scenario", "no-such-preset"}, "no-such-preset"},
+		{[]string{"run", "--scenario", bad}, "bad.yaml:2:"},
+		{[]string{"run", "--scenario", "ci-smoke", "--design", "sharded"}, `design "sharded" is not in scenario`},
+		{[]string{"run", "--scenario", "ci-smoke", "--target", "ftp://x"}, "--target"},
+		{[]string{"run", "--scenario", "ci-smoke", "--seed", "abc"}, "invalid argument"},
+		{[]string{"run", "stray"}, "unknown command"},
+	}
+	for _, tt := range tests {
+		_, err := runCmd(t, append(tt.args, "--out", dir)...)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("slotrush %v: err = %v; want it to mention %q", tt.args, err, tt.want)
+		}
+	}
+}
