@@ -22,7 +22,7 @@ url="http://127.0.0.1:$port/healthz"
 
 ours=() ; theirs=()
 for i in $(seq "$repeat"); do
-  r=$(GOMAXPROCS=1 taskset -c 1 "$work/slotrush" attack --url "$url" --rate 0 --connections "$conns" --duration "$dur" | awk '/^requests/ {gsub("/s,","",$7); print $7}')
+  r=$(GOMAXPROCS=1 taskset -c 1 "$work/slotrush" attack --url "$url" --rate 0 --connections "$conns" --duration "$dur" | sed -n 's/^requests.* rate \([0-9.]*\)\/s.*/\1/p')
   ours+=("$r")
   v=$(echo "GET $url" | GOMAXPROCS=1 taskset -c 1 "$work/vegeta" attack -rate=0 -max-workers="$conns" -workers="$conns" -duration="$dur" | "$work/vegeta" report -type=json | python3 -c 'import json,sys; print(round(json.load(sys.stdin)["rate"],1))')
   theirs+=("$v")
