@@ -171,7 +171,7 @@ func (o *runOptions) runDesign(ctx context.Context, sc *scenarios.Scenario, d mo
 		hs = refserver.NewHTTPServer(ln.Addr().String(), srv.Handler())
 		go hs.Serve(ln) //nolint:errcheck // ends with Shutdown below
 		base = "http://" + ln.Addr().String()
-		dr.Assumptions.Store = "SQLite (mattn/go-sqlite3), one file per partition, one writer with group commit"
+		dr.Assumptions.Store = srv.StoreDescription()
 		dr.Assumptions.Durability = "WAL, synchronous=FULL: a 201 survives kill -9 and power loss"
 	}
 	tr := sim.NewTransport()
@@ -224,7 +224,33 @@ func (o *runOptions) runDesign(ctx context.Context, sc *scenarios.Scenario, d mo
 			dr.Slots.Missing++
 		}
 	}
+	if dr.Server, err = serverStats(srv.Stats()); err != nil {
+		return nil, err
+	}
 	return dr, nil
+}
+
+// serverStats converts what the in-process server measured on its side
+// into the result's form, for the simulator's calibration.
+func serverStats(st refserver.Stats) (*reports.ServerStats, error) {
+	out := &reports.ServerStats{Service: map[string]string{}}
+	for op, h := range st.Operations {
+		if h.TotalCount() == 0 {
+			continue
+		}
+		enc, err := reports.EncodeHistogram(h)
+		if err != nil {
+			return nil, err
+		}
+		out.Service[op] = enc
+	}
+	for _, p := range st.Partitions {
+		out.Partitions = append(out.Partitions, reports.PartitionStats{
+			Key: string(p.Key), Committed: p.Committed, Throttled: p.Throttled + p.ThrottledReads,
+			Shed: p.Shed + p.ShedReads, Batches: p.Batches, MeanBatch: p.MeanBatchSize, BusySeconds: p.Busy.Seconds(),
+		})
+	}
+	return out, nil
 }
 
 func newProgressBar(w io.Writer, name string, total time.Duration) *progressbar.ProgressBar {
