@@ -191,3 +191,69 @@ func TestFirstComeFairness(t *testing.T) {
 		}
 	}
 }
+
+func roomSpec() (scenarios.JourneySpec, Policy) {
+	spec := testSpec()
+	p := PolicyFor(scenarios.Patient, spec)
+	p.WaitingRoom = true
+	return spec, p
+}
+
+func TestJourneyWaitingRoom(t *testing.T) {
+	t.Parallel()
+	_, p := roomSpec()
+	j := NewJourney(testUser(scenarios.Patient), p)
+	join := j.Start()
+	if join.Req.Op != reports.OpQueue || join.Req.Ticket != "" || join.Req.PersonID != "p3" {
+		t.Fatalf("Start() = %+v; want a queue join for p3", join.Req)
+	}
+	poll := j.Next(Response{Status: 200, Ticket: "t1", RetryAfter: 5 * time.Second}, time.Second)
+	if poll.Req.Op != reports.OpQueue || poll.Req.Ticket != "t1" || poll.Wait != 5*time.Second {
+		t.Fatalf("waiting answer -> %+v wait %v; want a poll of t1 after the 5s hint", poll.Req, poll.Wait)
+	}
+	// A patient user waits in the room far beyond the booking patience.
+	poll = j.Next(Response{Status: 200, Ticket: "t1", RetryAfter: 5 * time.Second}, 10*time.Minute)
+	if poll.Done {
+		t.Fatalf("patient user left the room after 10 minutes: %+v", poll)
+	}
+	list := j.Next(Response{Status: 200, Ticket: "t1", Admitted: true, Token: "tok"}, 10*time.Minute)
+	if list.Req.Op != reports.OpListPPVs || list.Req.Token != "tok" {
+		t.Fatalf("admitted -> %+v; want list_ppvs with the token", list.Req)
+	}
+	// Patience now counts from admission, not arrival.
+	slots := j.Next(okPPVs, 10*time.Minute+time.Second)
+	if slots.Done || slots.Req.Token != "tok" {
+		t.Fatalf("after admission: %+v; want list_slots with the token", slots)
+	}
+	book := j.Next(okSlots, 10*time.Minute+2*time.Second)
+	if book.Req.Op != reports.OpBook || book.Req.Token != "tok" {
+		t.Fatalf("-> %+v; want book with the token", book.Req)
+	}
+	// A refused token sends the user back to the room, once in a row.
+	rejoin := j.Next(Response{Status: 403, Code: "token_expired"}, 10*time.Minute+3*time.Second)
+	if rejoin.Req.Op != reports.OpQueue || rejoin.Req.Ticket != "" || rejoin.Req.Token != "" {
+		t.Fatalf("403 -> %+v; want a fresh queue join without token", rejoin.Req)
+	}
+}
+
+func TestJourneyWaitingRoomBehaviours(t *testing.T) {
+	t.Parallel()
+	spec, _ := roomSpec()
+	waiting := Response{Status: 200, Ticket: "t1", RetryAfter: 5 * time.Second}
+
+	p := PolicyFor(scenarios.Refresher, spec)
+	p.WaitingRoom = true
+	j := NewJourney(testUser(scenarios.Refresher), p)
+	j.Start()
+	if act := j.Next(waiting, time.Second); act.Wait > 500*time.Millisecond {
+		t.Errorf("refresher polls after %v; want within the 500ms click delay", act.Wait)
+	}
+
+	p = PolicyFor(scenarios.Abandoner, spec)
+	p.WaitingRoom = true
+	j = NewJourney(testUser(scenarios.Abandoner), p)
+	j.Start()
+	if act := j.Next(waiting, 14*time.Second); !act.Done || act.Outcome != GaveUp || act.Reason != "waiting_room" {
+		t.Errorf("abandoner after 14s in the room (patience 15s, next poll in 5s): %+v; want gave up (waiting_room)", act)
+	}
+}
