@@ -120,7 +120,7 @@ func (r *Recorder) Arrived(i int, t time.Time) {
 	r.users[i].arrived = true
 	s := &r.shards[i%recorderShards]
 	s.mu.Lock()
-	s.sec(int(t.Sub(r.start) / time.Second)).arrivals++
+	s.sec(int(t.Sub(r.start)/time.Second)).arrivals++
 	s.mu.Unlock()
 }
 
