@@ -1,11 +1,13 @@
 package refserver
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -99,4 +101,79 @@ func batchSize(before, after Stats) float64 {
 		return 0
 	}
 	return attempts / batches
+}
+
+// BenchmarkQueueHTTP joins distinct people to a waiting room (each join a
+// durable, group-committed ticket) and polls their tickets, over real HTTP
+// on loopback.
+func BenchmarkQueueHTTP(b *testing.B) {
+	d, _ := models.ParseDesign("per-ppv"+models.WaitingRoomSuffix, models.Limits{})
+	d.Room = models.RoomPolicy{AdmitPerInterval: 100, Interval: time.Second, Order: models.RoomRandom, TokenTTL: time.Minute}
+	s, err := New(d, models.SmallInventory(), b.TempDir(), WithLogger(testLogger(b)), WithOpensAt(time.Now().Add(time.Hour)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	hs := httptest.NewServer(s.Handler())
+	defer hs.Close()
+	tr := &http.Transport{MaxIdleConnsPerHost: 256, DisableCompression: true}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+	var seq atomic.Int64
+	var tickets []string
+	var mu sync.Mutex // guards tickets
+	do := func(b *testing.B, req *http.Request) []byte {
+		resp, err := client.Do(req)
+		if err != nil {
+			b.Error(err)
+			return nil
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			b.Errorf("%s %s = %d %s", req.Method, req.URL.Path, resp.StatusCode, body)
+			return nil
+		}
+		return body
+	}
+	b.Run("join", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetParallelism(benchParallelism)
+		before := s.Stats().Room.Commits
+		start := time.Now()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				body := fmt.Sprintf(`{"person_id":"bench-%d"}`, seq.Add(1))
+				req, _ := http.NewRequest(http.MethodPost, hs.URL+"/api/v1/queue", strings.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				var q QueueStatus
+				if json.Unmarshal(do(b, req), &q) == nil {
+					mu.Lock()
+					if len(tickets) < 10000 {
+						tickets = append(tickets, q.Ticket)
+					}
+					mu.Unlock()
+				}
+			}
+		})
+		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "joins/s")
+		if n := s.Stats().Room.Commits - before; n > 0 {
+			b.ReportMetric(float64(b.N)/float64(n), "joins/commit")
+		}
+	})
+	b.Run("poll", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetParallelism(benchParallelism)
+		start := time.Now()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				mu.Lock()
+				tk := tickets[int(seq.Add(1))%len(tickets)]
+				mu.Unlock()
+				req, _ := http.NewRequest(http.MethodGet, hs.URL+"/api/v1/queue/"+tk, nil)
+				do(b, req)
+			}
+		})
+		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "polls/s")
+	})
 }

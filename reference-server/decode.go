@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -13,8 +14,8 @@ import (
 	"github.com/slotrush/slotrush/models"
 )
 
-// MaxBodyBytes bounds the body of POST /api/v1/bookings; larger bodies are
-// answered 413 body_too_large.
+// MaxBodyBytes bounds the body of POST /api/v1/bookings and POST
+// /api/v1/queue; larger bodies are answered 413 body_too_large.
 const MaxBodyBytes = 4 << 10
 
 // Field and header bounds.
@@ -45,73 +46,9 @@ type BookingRequest struct {
 // exist is not its concern. It is safe for concurrent use.
 func DecodeBookingRequest(r io.Reader) (BookingRequest, error) {
 	var req BookingRequest
-	dec := json.NewDecoder(r)
-	tok, err := dec.Token()
-	if err != nil {
-		if errors.Is(err, io.EOF) {
-			return req, errorf(CodeInvalidJSON, "empty body: want a JSON object with person_id, ppv and date")
-		}
-		return req, jsonError(err)
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return req, errorf(CodeInvalidJSON, "body is not a JSON object")
-	}
-	var seen [3]bool
 	var date string
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return req, jsonError(err)
-		}
-		key, _ := tok.(string) // object keys are always strings
-		var i int
-		switch {
-		case key == "person_id":
-			i = 0
-		case key == "ppv":
-			i = 1
-		case key == "date":
-			i = 2
-		default:
-			return req, errorf(CodeInvalidRequest, "unknown field %q (want person_id, ppv, date)", truncate(key))
-		}
-		if seen[i] {
-			return req, errorf(CodeInvalidRequest, "field %q given twice", key)
-		}
-		seen[i] = true
-		tok, err = dec.Token()
-		if err != nil {
-			return req, jsonError(err)
-		}
-		v, ok := tok.(string)
-		if !ok {
-			if d, isDelim := tok.(json.Delim); isDelim && (d == '{' || d == '[') {
-				return req, errorf(CodeInvalidRequest, "field %q must be a string, not %s", key, map[json.Delim]string{'{': "an object", '[': "an array"}[d])
-			}
-			return req, errorf(CodeInvalidRequest, "field %q must be a string, not %s", key, describe(tok))
-		}
-		switch i {
-		case 0:
-			req.PersonID = v
-		case 1:
-			req.PPV = v
-		case 2:
-			date = v
-		}
-	}
-	if _, err := dec.Token(); err != nil { // the closing '}'
-		return req, jsonError(err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		if err == nil || isSyntax(err) {
-			return req, errorf(CodeInvalidJSON, "trailing data after the JSON object")
-		}
-		return req, jsonError(err)
-	}
-	for i, name := range []string{"person_id", "ppv", "date"} {
-		if !seen[i] {
-			return req, errorf(CodeInvalidRequest, "missing field %q", name)
-		}
+	if err := decodeStrings(r, []string{"person_id", "ppv", "date"}, []*string{&req.PersonID, &req.PPV, &date}); err != nil {
+		return req, err
 	}
 	if err := checkID("person_id", req.PersonID); err != nil {
 		return req, err
@@ -119,10 +56,101 @@ func DecodeBookingRequest(r io.Reader) (BookingRequest, error) {
 	if err := checkID("ppv", req.PPV); err != nil {
 		return req, err
 	}
+	var err error
 	if req.Date, err = models.ParseDate(date); err != nil {
 		return req, errorf(CodeInvalidRequest, "field \"date\": %q is not a calendar day written YYYY-MM-DD", truncate(date))
 	}
 	return req, nil
+}
+
+// QueueRequest is the body of POST /api/v1/queue.
+type QueueRequest struct {
+	// PersonID identifies the person joining; one ticket per person.
+	PersonID string `json:"person_id"`
+}
+
+// DecodeQueueRequest strictly decodes a waiting-room join from r, by the
+// rules of DecodeBookingRequest: exactly one JSON object whose only member
+// is person_id, a string, non-empty, at most 128 bytes, without control
+// characters or surrounding space. It returns an *Error (CodeInvalidJSON,
+// CodeInvalidRequest, CodeBodyTooLarge). It is safe for concurrent use.
+func DecodeQueueRequest(r io.Reader) (QueueRequest, error) {
+	var req QueueRequest
+	if err := decodeStrings(r, []string{"person_id"}, []*string{&req.PersonID}); err != nil {
+		return req, err
+	}
+	if err := checkID("person_id", req.PersonID); err != nil {
+		return req, err
+	}
+	return req, nil
+}
+
+// decodeStrings decodes exactly one JSON object whose members are exactly
+// names, each once, each a string, into dst (dst[i] receives names[i]),
+// with nothing but white space after it.
+func decodeStrings(r io.Reader, names []string, dst []*string) *Error {
+	dec := json.NewDecoder(r)
+	tok, err := dec.Token()
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return errorf(CodeInvalidJSON, "empty body: want a JSON object with %s", listNames(names))
+		}
+		return jsonError(err)
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return errorf(CodeInvalidJSON, "body is not a JSON object")
+	}
+	seen := make([]bool, len(names))
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return jsonError(err)
+		}
+		key, _ := tok.(string) // object keys are always strings
+		i := slices.Index(names, key)
+		if i < 0 {
+			return errorf(CodeInvalidRequest, "unknown field %q (want %s)", truncate(key), strings.Join(names, ", "))
+		}
+		if seen[i] {
+			return errorf(CodeInvalidRequest, "field %q given twice", key)
+		}
+		seen[i] = true
+		tok, err = dec.Token()
+		if err != nil {
+			return jsonError(err)
+		}
+		v, ok := tok.(string)
+		if !ok {
+			if d, isDelim := tok.(json.Delim); isDelim && (d == '{' || d == '[') {
+				return errorf(CodeInvalidRequest, "field %q must be a string, not %s", key, map[json.Delim]string{'{': "an object", '[': "an array"}[d])
+			}
+			return errorf(CodeInvalidRequest, "field %q must be a string, not %s", key, describe(tok))
+		}
+		*dst[i] = v
+	}
+	if _, err := dec.Token(); err != nil { // the closing '}'
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		if err == nil || isSyntax(err) {
+			return errorf(CodeInvalidJSON, "trailing data after the JSON object")
+		}
+		return jsonError(err)
+	}
+	for i, name := range names {
+		if !seen[i] {
+			return errorf(CodeInvalidRequest, "missing field %q", name)
+		}
+	}
+	return nil
+}
+
+// listNames writes names as "a", "a and b" or "a, b and c".
+func listNames(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
 // checkID checks a person or PPV id.

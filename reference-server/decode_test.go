@@ -95,3 +95,34 @@ func FuzzDecodeBookingRequest(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeQueueRequest: the join decoder never panics, every error is an
+// *Error with a 4xx code, and every accepted request round-trips.
+func FuzzDecodeQueueRequest(f *testing.F) {
+	for _, s := range []string{
+		`{"person_id":"p1"}`, `{"person_id":"p\u00e9"}`, `{"person_id":""}`, `{"person_id":"p1","person_id":"p1"}`,
+		`{"person_id":"p1"} {}`, `[1]`, `{`, `{"person_id":null}`, "\xff",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		req, err := DecodeQueueRequest(strings.NewReader(in))
+		if err != nil {
+			var e *Error
+			if !errors.As(err, &e) {
+				t.Fatalf("DecodeQueueRequest(%q) error %v is not an *Error", in, err)
+			}
+			if s := StatusOf(e.Code); s < 400 || s > 499 {
+				t.Fatalf("DecodeQueueRequest(%q) code %s maps to %d; want 4xx", in, e.Code, s)
+			}
+			return
+		}
+		if checkID("person_id", req.PersonID) != nil {
+			t.Fatalf("DecodeQueueRequest(%q) accepted a bad person id %q", in, req.PersonID)
+		}
+		b, _ := json.Marshal(req)
+		if again, err := DecodeQueueRequest(strings.NewReader(string(b))); err != nil || again != req {
+			t.Fatalf("round trip of %q via %s = %+v, %v; want %+v", in, b, again, err, req)
+		}
+	})
+}

@@ -37,9 +37,34 @@
 // Admission costs an atomic or a channel operation per partition; no lock is
 // shared between partitions.
 //
+// # Waiting room
+//
+// A design named ...+waiting-room (models.Design.WaitingRoom) puts a
+// virtual waiting room in front of the booking API, with the policy
+// models.Design.Room. POST /api/v1/queue gives a person their ticket (one
+// per person, idempotent) and GET /api/v1/queue/{ticket} its status
+// (QueueStatus: waiting with a position, an estimated wait and the advised
+// polling interval as Retry-After; or admitted with a signed token). Every
+// booking call then needs "Authorization: Bearer <token>": it is refused
+// 403 (token_missing, token_invalid, token_expired, token_wrong_person)
+// before it touches anything else.
+//
+// Admission runs in rounds at the opening time and every Interval; a round
+// admits, in rank order, min(AdmitPerInterval, waiting, MaxActive - active)
+// people, active meaning admitted, token unexpired and not booked. The
+// people present at the opening are ranked in join order or in a random
+// order drawn once; later arrivals queue behind them. Admission is lazy (a
+// counter advanced by the rounds due at each call, one record per round),
+// under one mutex never held across I/O; changes are group-committed by one
+// writer through the store's Room (store.RoomStore), and an answer waits
+// for the commit of what it reveals. Tokens are HMAC-SHA256 over (person,
+// ticket, expiry) with a key kept in the data directory, so tickets,
+// admissions and tokens survive kill -9 and restart. README.md documents
+// the API, the rule, the token format and the costs.
+//
 // # Concurrency
 //
 // A Server is safe for concurrent use. New starts one writer goroutine per
-// partition (owned by the store); Close stops them after they commit what
-// they took up.
+// partition (owned by the store) and, with a waiting room, the room's
+// writer; Close stops them after they commit what they took up.
 package refserver

@@ -22,6 +22,11 @@ const (
 	CodeUnknownPPV           Code = "unknown_ppv"            // 400: a booking names a PPV that does not exist
 	CodeNoSlot               Code = "no_slot"                // 400: the PPV offers no slot that day
 	CodeNotFound             Code = "not_found"              // 404: no such path, PPV or booking
+	CodeWaitingRoomOff       Code = "waiting_room_off"       // 404: the design has no waiting room (queue endpoints)
+	CodeTokenMissing         Code = "token_missing"          // 403: the waiting room is on and the call has no admission token
+	CodeTokenInvalid         Code = "token_invalid"          // 403: the token is malformed or its signature does not verify
+	CodeTokenExpired         Code = "token_expired"          // 403: the token's admission expired: join the queue again
+	CodeTokenWrongPerson     Code = "token_wrong_person"     // 403: the token admits another person than the booking's
 	CodeMethodNotAllowed     Code = "method_not_allowed"     // 405, with Allow
 	CodeBodyTooLarge         Code = "body_too_large"         // 413
 	CodeUnsupportedMediaType Code = "unsupported_media_type" // 415: Content-Type is not application/json
@@ -41,8 +46,10 @@ func StatusOf(code Code) int {
 	switch code {
 	case CodeInvalidJSON, CodeInvalidRequest, CodeUnknownPPV, CodeNoSlot:
 		return http.StatusBadRequest
-	case CodeNotFound:
+	case CodeNotFound, CodeWaitingRoomOff:
 		return http.StatusNotFound
+	case CodeTokenMissing, CodeTokenInvalid, CodeTokenExpired, CodeTokenWrongPerson:
+		return http.StatusForbidden
 	case CodeMethodNotAllowed:
 		return http.StatusMethodNotAllowed
 	case CodeBodyTooLarge:

@@ -22,10 +22,12 @@ import (
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
-	mux.Handle("GET /api/v1/ppvs", s.op(OpListPPVs, s.listPPVs))
-	mux.Handle("GET /api/v1/ppvs/{ppv}/slots", s.op(OpListSlots, s.listSlots))
-	mux.Handle("POST /api/v1/bookings", s.op(OpBook, s.createBooking))
-	mux.Handle("GET /api/v1/bookings/{id}", s.op(OpGetBooking, s.getBooking))
+	mux.Handle("GET /api/v1/ppvs", s.op(OpListPPVs, s.guarded(s.listPPVs)))
+	mux.Handle("GET /api/v1/ppvs/{ppv}/slots", s.op(OpListSlots, s.guarded(s.listSlots)))
+	mux.Handle("POST /api/v1/bookings", s.op(OpBook, s.guarded(s.createBooking)))
+	mux.Handle("GET /api/v1/bookings/{id}", s.op(OpGetBooking, s.guarded(s.getBooking)))
+	mux.Handle("POST /api/v1/queue", s.op(OpQueue, s.joinQueue))
+	mux.Handle("GET /api/v1/queue/{ticket}", s.op(OpQueue, s.pollQueue))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.m.reg, promhttp.HandlerOpts{}))
 	for path, allow := range map[string]string{
 		"/healthz":                 "GET, HEAD",
@@ -33,6 +35,8 @@ func (s *Server) routes() http.Handler {
 		"/api/v1/ppvs/{ppv}/slots": "GET, HEAD",
 		"/api/v1/bookings":         "POST",
 		"/api/v1/bookings/{id}":    "GET, HEAD",
+		"/api/v1/queue":            "POST",
+		"/api/v1/queue/{ticket}":   "GET, HEAD",
 		"/metrics":                 "GET, HEAD",
 	} {
 		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
@@ -246,6 +250,9 @@ func onlyParams(q map[string][]string, names ...string) *Error {
 		for _, n := range names {
 			known = known || k == n
 		}
+		if !known && len(names) == 0 {
+			return errorf(CodeInvalidRequest, "unknown query parameter %q (this path takes none)", truncate(k))
+		}
 		if !known {
 			return errorf(CodeInvalidRequest, "unknown query parameter %q (allowed: %s)", truncate(k), strings.Join(names, ", "))
 		}
@@ -272,9 +279,15 @@ func (s *Server) createBooking(w http.ResponseWriter, r *http.Request) (int, *pa
 	if err != nil {
 		return writeError(w, s.log, r, err.(*Error)), nil
 	}
+	if e := s.checkPerson(r.Context(), req.PersonID); e != nil {
+		return writeError(w, s.log, r, e), nil
+	}
 	rec, replayed, p, e := s.book(r.Context(), req, idemKey)
 	if e != nil {
 		return writeError(w, s.log, r, e), p
+	}
+	if !replayed {
+		s.bookedWithToken(r.Context())
 	}
 	h := w.Header()
 	h.Set("Location", "/api/v1/bookings/"+rec.ID)

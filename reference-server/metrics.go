@@ -20,10 +20,12 @@ const (
 	OpListSlots  = "list_slots"
 	OpBook       = "book"
 	OpGetBooking = "get_booking"
+	// OpQueue is a waiting-room call: join or poll.
+	OpQueue = "queue"
 )
 
 // operations lists the measured operations.
-var operations = []string{OpListPPVs, OpListSlots, OpBook, OpGetBooking}
+var operations = []string{OpListPPVs, OpListSlots, OpBook, OpGetBooking, OpQueue}
 
 // Service-time histograms record microseconds from 1 µs to one hour with
 // three significant digits, the bounds of slotrush results, so they merge
@@ -87,6 +89,8 @@ type metrics struct {
 	duration *prometheus.HistogramVec // op, partition
 	service  map[string]*recorder     // read-only after construction
 	multi    map[string]prometheus.Observer
+	// tokensRejected counts refused admission tokens, by tokenReasons.
+	tokensRejected [len(tokenReasons)]prometheus.Counter
 }
 
 // partMetrics are the resolved metric children of one partition.
@@ -143,6 +147,16 @@ func newMetrics(s *Server) *metrics {
 	}
 	m.reg.MustRegister(m.requests, m.duration, inFlight, throttled, shed, storeCollector{s},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if s.room != nil {
+		rejected := prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "slotrush_room_tokens_rejected_total",
+			Help: "Booking API calls refused 403 by the waiting room, by reason (the error code).",
+		}, []string{"reason"})
+		for i, c := range tokenReasons {
+			m.tokensRejected[i] = rejected.WithLabelValues(string(c))
+		}
+		m.reg.MustRegister(rejected, roomCollector{s})
+	}
 	return m
 }
 
@@ -195,16 +209,51 @@ func (c storeCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
+// roomCollector exports the waiting room's gauges at scrape time.
+type roomCollector struct{ s *Server }
+
+var _ prometheus.Collector = roomCollector{}
+
+var (
+	descRoomTickets = prometheus.NewDesc("slotrush_room_tickets",
+		"People holding a waiting-room ticket.", nil, nil)
+	descRoomWaiting = prometheus.NewDesc("slotrush_room_waiting",
+		"People waiting in the waiting room, not admitted yet.", nil, nil)
+	descRoomAdmitted = prometheus.NewDesc("slotrush_room_admitted_total",
+		"Admissions by the waiting room (a re-entry after an expired admission counts again).", nil, nil)
+	descRoomActive = prometheus.NewDesc("slotrush_room_active",
+		"Admitted people whose token is unexpired and who have not booked (what max_active caps).", nil, nil)
+)
+
+// Describe implements prometheus.Collector.
+func (c roomCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descRoomTickets, descRoomWaiting, descRoomAdmitted, descRoomActive} {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (c roomCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.s.room.stats(c.s.now())
+	ch <- prometheus.MustNewConstMetric(descRoomTickets, prometheus.GaugeValue, float64(st.Tickets))
+	ch <- prometheus.MustNewConstMetric(descRoomWaiting, prometheus.GaugeValue, float64(st.Waiting))
+	ch <- prometheus.MustNewConstMetric(descRoomAdmitted, prometheus.CounterValue, float64(st.Admitted))
+	ch <- prometheus.MustNewConstMetric(descRoomActive, prometheus.GaugeValue, float64(st.Active))
+}
+
 // Stats is a snapshot of the server's own measurements, for the load
 // generator and the simulator's calibration.
 type Stats struct {
 	// Operations holds, per operation (OpListPPVs, OpListSlots, OpBook,
-	// OpGetBooking), an HdrHistogram of the server-side service time in
+	// OpGetBooking, OpQueue), an HdrHistogram of the server-side service time in
 	// microseconds (1 µs to 1 h, 3 significant digits) of every answered
 	// request, whatever its status. The histograms are copies.
 	Operations map[string]*hdrhistogram.Histogram
 	// Partitions holds one entry per partition, in design order.
 	Partitions []PartitionStats
+	// Room holds the waiting room's counters; nil when the design has no
+	// waiting room.
+	Room *RoomStats
 }
 
 // PartitionStats are the cumulative counts of one partition.
@@ -248,6 +297,14 @@ func (s *Server) Stats() Stats {
 			ps.MeanBatchSize = float64(w.BatchedAttempts) / float64(w.Batches)
 		}
 		st.Partitions[i] = ps
+	}
+	if s.room != nil {
+		rs := s.room.stats(s.now())
+		rs.TokensRejected = make(map[Code]int64, len(tokenReasons))
+		for i, c := range tokenReasons {
+			rs.TokensRejected[c] = s.tokensRejected[i].Load()
+		}
+		st.Room = &rs
 	}
 	return st
 }

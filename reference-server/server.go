@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	mrand "math/rand/v2"
 	"net/http"
 	"sort"
 	"strconv"
@@ -26,16 +27,25 @@ import (
 type Option func(*config)
 
 type config struct {
-	opensAt time.Time
-	log     *slog.Logger
-	now     func() time.Time
-	opener  store.Opener
+	opensAt  time.Time
+	log      *slog.Logger
+	now      func() time.Time
+	opener   store.Opener
+	roomSeed *uint64
 }
 
 // WithOpensAt makes POST /api/v1/bookings answer 503 not_open, with
 // Retry-After until t, before t (by the server's clock, see WithNow). The
-// zero time means open from the start.
+// zero time means open from the start. A waiting room, if the design has
+// one, begins admitting at t (at the server's start for the zero time),
+// unless it already opened in an earlier run on the same data: then its
+// stored opening time is the opening time of bookings too.
 func WithOpensAt(t time.Time) Option { return func(c *config) { c.opensAt = t } }
+
+// WithRoomSeed sets the seed of the waiting room's random order at opening
+// (models.RoomRandom); by default it is drawn at random. The seed used is
+// stored with the opening.
+func WithRoomSeed(seed uint64) Option { return func(c *config) { c.roomSeed = &seed } }
 
 // WithLogger sets the logger of internal faults and lifecycle events
 // (default slog.Default()).
@@ -79,11 +89,14 @@ type Server struct {
 	ppvs    map[string]*ppvInfo      // read-only after New
 	ppvJSON map[string][]byte        // state ("" for all) -> encoded PPV list; read-only after New
 	persons *persons
+	room    *room // nil: no waiting room
 	opensAt time.Time
 	now     func() time.Time
 	log     *slog.Logger
 	m       *metrics
 	handler http.Handler
+
+	tokensRejected [len(tokenReasons)]atomic.Int64 // by tokenReasons
 
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -127,10 +140,13 @@ type ppvSpan struct {
 // New opens (creating and seeding when absent) the store of design over
 // inv in dataDir and returns a server for it. It rebuilds the person index
 // from the partitions' bookings, so it takes time in proportion to the
-// bookings already stored. It returns an error for an invalid inventory or
-// limits, and the store's errors (a data directory in use by another server
-// or holding another design or inventory, wrapping store.ErrLocked or
-// store.ErrMismatch).
+// bookings already stored. With a waiting room (design.WaitingRoom) it
+// also restores the room's tickets, admissions and key from the store (a
+// store.RoomStore) and starts its writer. It returns an error for an
+// invalid inventory, limits or waiting-room policy, a store that cannot
+// keep a waiting room, and the store's errors (a data directory in use by
+// another server or holding another design or inventory, wrapping
+// store.ErrLocked or store.ErrMismatch).
 func New(design models.Design, inv models.Inventory, dataDir string, opts ...Option) (*Server, error) {
 	cfg := config{log: slog.Default(), now: time.Now, opener: sqlitestore.Opener()}
 	for _, o := range opts {
@@ -141,6 +157,11 @@ func New(design models.Design, inv models.Inventory, dataDir string, opts ...Opt
 	}
 	if errs := design.Limits.Validate(); len(errs) > 0 {
 		return nil, fmt.Errorf("reference server: design %s: invalid limits: %w", design.Name, errors.Join(errs...))
+	}
+	if design.WaitingRoom {
+		if errs := design.Room.Validate(); len(errs) > 0 {
+			return nil, fmt.Errorf("reference server: design %s: invalid waiting room: %w", design.Name, errors.Join(errs...))
+		}
 	}
 	ctx := context.Background()
 	st, err := cfg.opener(ctx, dataDir, design, inv)
@@ -155,6 +176,12 @@ func New(design models.Design, inv models.Inventory, dataDir string, opts ...Opt
 	if err := s.build(ctx); err != nil {
 		st.Close()
 		return nil, fmt.Errorf("reference server: %w", err)
+	}
+	if design.WaitingRoom {
+		if err := s.openRoom(ctx, cfg); err != nil {
+			st.Close()
+			return nil, fmt.Errorf("reference server: %w", err)
+		}
 	}
 	s.m = newMetrics(s)
 	s.handler = s.routes()
@@ -246,6 +273,48 @@ func (s *Server) build(ctx context.Context) error {
 	return nil
 }
 
+// openRoom restores the waiting room from the store and starts it.
+func (s *Server) openRoom(ctx context.Context, cfg config) error {
+	rs, ok := s.st.(store.RoomStore)
+	if !ok {
+		return fmt.Errorf("design %s has a waiting room but the store (%s) cannot keep one", s.design.Name, s.st.Describe())
+	}
+	st, err := rs.Room(ctx)
+	if err != nil {
+		return err
+	}
+	state, err := st.Load(ctx)
+	if err != nil {
+		return fmt.Errorf("load waiting room: %w", err)
+	}
+	start := s.now()
+	opensAt := s.opensAt
+	if opensAt.IsZero() {
+		opensAt = start
+	}
+	seed := mrand.Uint64()
+	if cfg.roomSeed != nil {
+		seed = *cfg.roomSeed
+	}
+	s.room, err = newRoom(st, state, roomConfig{
+		policy: s.design.Room, opensAt: opensAt, start: start, seed: seed, log: s.log,
+		bookedAt: func(person string) (time.Time, bool) {
+			rec, ok := s.persons.get(person)
+			return rec.CreatedAt, ok
+		},
+	})
+	if err != nil {
+		return err
+	}
+	// Bookings open with the room: a token is only issued after its
+	// opening, which a restart keeps.
+	s.opensAt = s.room.opensAt
+	rst := s.room.stats(start)
+	s.log.Info("waiting room ready", "policy", fmt.Sprintf("%+v", s.design.Room), "opened", rst.Opened,
+		"opens_at", s.room.opensAt, "tickets", rst.Tickets, "admitted", rst.Admitted, "waiting", rst.Waiting)
+	return nil
+}
+
 // Handler returns the HTTP handler of API v1. It is safe for concurrent use.
 func (s *Server) Handler() http.Handler { return s.handler }
 
@@ -265,13 +334,17 @@ func (s *Server) Partitions() []models.PartitionKey {
 // assumptions printed beside results.
 func (s *Server) StoreDescription() string { return s.st.Describe() }
 
-// Close makes the handler answer 503 unavailable, lets every partition's
-// writer commit what it has taken up, and closes the store. It is
+// Close makes the handler answer 503 unavailable, commits the waiting
+// room's pending changes, lets every partition's writer commit what it has
+// taken up, and closes the store. It is
 // idempotent and safe for concurrent use; call it after http.Server.Shutdown
 // so that no request is cut short.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		s.closed.Store(true)
+		if s.room != nil {
+			s.room.close() // commits what is pending
+		}
 		if err := s.st.Close(); err != nil {
 			s.closeErr = fmt.Errorf("close reference server: %w", err)
 		}

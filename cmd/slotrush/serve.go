@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -29,6 +30,7 @@ type serveOptions struct {
 	data      string
 	addr      string
 	shutdown  time.Duration
+	opensIn   time.Duration
 	verbose   bool
 	unlimited bool
 }
@@ -42,7 +44,14 @@ func newServeCmd() *cobra.Command {
 one design, each partition an independent SQLite file in --data (WAL,
 synchronous=FULL: a 201 survives kill -9). An existing data directory is
 reopened with its bookings; one holding another design or inventory is refused.
-SIGINT or SIGTERM shuts it down gracefully.`,
+SIGINT or SIGTERM shuts it down gracefully.
+
+A design named ...+waiting-room puts a virtual waiting room in front of the
+booking API (POST /api/v1/queue, GET /api/v1/queue/{ticket}; every booking call
+then needs the admission token as "Authorization: Bearer <token>"). Its policy
+comes from the scenario's waiting_room section. It opens at start, or
+--opens-in later; a room that opened in an earlier run on the same --data keeps
+its opening, order, tickets and admissions.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -57,6 +66,7 @@ SIGINT or SIGTERM shuts it down gracefully.`,
 	f.StringVar(&o.data, "data", "", "data directory, created when absent, reopened when present (required)")
 	f.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen address (port 0 picks a free port)")
 	f.DurationVar(&o.shutdown, "shutdown-timeout", 10*time.Second, "how long a graceful shutdown waits for requests in flight")
+	f.DurationVar(&o.opensIn, "opens-in", 0, "open bookings (and the waiting room's admission) this long after start; 0 opens at once")
 	f.BoolVar(&o.verbose, "verbose", false, "log refused requests too")
 	return cmd
 }
@@ -85,7 +95,36 @@ func serveDesign(scenario, name string, unlimited bool, stderr io.Writer) (model
 	if unlimited {
 		d.Limits = models.Limits{}
 	}
+	if d.WaitingRoom {
+		if errs := d.Room.Validate(); len(errs) > 0 {
+			var msgs []string
+			for _, e := range errs {
+				msgs = append(msgs, e.Error())
+			}
+			return models.Inventory{}, models.Design{}, fmt.Errorf("--design %s has a waiting room, but scenario %s cannot run it (%s): "+
+				"set, under waiting_room: in the scenario file, admit_per_interval (people admitted every interval) "+
+				"and/or max_active (people inside at once), order (fifo or random) and token_ttl; the refresh-storm preset has an example",
+				name, sc.Name, strings.Join(msgs, "; "))
+		}
+	}
 	return sc.BuildInventory(), d, nil
+}
+
+// describeRoom describes a design's waiting room for the start-up line.
+func describeRoom(d models.Design) string {
+	if !d.WaitingRoom {
+		return ""
+	}
+	p := d.Room
+	var parts []string
+	if p.AdmitPerInterval > 0 {
+		parts = append(parts, fmt.Sprintf("admitting %d every %v", p.AdmitPerInterval, p.Interval))
+	}
+	if p.MaxActive > 0 {
+		parts = append(parts, fmt.Sprintf("at most %d active", p.MaxActive))
+	}
+	parts = append(parts, p.Order+" order", fmt.Sprintf("tokens valid %v", p.TokenTTL))
+	return "waiting room " + strings.Join(parts, ", ") + ", "
 }
 
 func (o *serveOptions) run(ctx context.Context, stdout, stderr io.Writer) error {
@@ -97,6 +136,9 @@ func (o *serveOptions) run(ctx context.Context, stdout, stderr io.Writer) error 
 	}
 	if o.shutdown <= 0 {
 		return fmt.Errorf("serve: --shutdown-timeout %v must be positive", o.shutdown)
+	}
+	if o.opensIn < 0 {
+		return fmt.Errorf("serve: --opens-in %v must not be negative", o.opensIn)
 	}
 	inv, design, err := serveDesign(o.scenario, o.design, o.unlimited, stderr)
 	if err != nil {
@@ -113,7 +155,11 @@ func (o *serveOptions) run(ctx context.Context, stdout, stderr io.Writer) error 
 		return fmt.Errorf("serve: listen on %s: %w", o.addr, err)
 	}
 	defer ln.Close()
-	srv, err := refserver.New(design, inv, o.data, refserver.WithLogger(logger))
+	opts := []refserver.Option{refserver.WithLogger(logger)}
+	if o.opensIn > 0 {
+		opts = append(opts, refserver.WithOpensAt(time.Now().Add(o.opensIn)))
+	}
+	srv, err := refserver.New(design, inv, o.data, opts...)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
@@ -123,8 +169,8 @@ func (o *serveOptions) run(ctx context.Context, stdout, stderr io.Writer) error 
 
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
-	fmt.Fprintf(stdout, "slotrush serve: design %s, %d partitions, listening on http://%s\n",
-		design.Name, len(srv.Partitions()), ln.Addr())
+	fmt.Fprintf(stdout, "slotrush serve: design %s, %d partitions, %slistening on http://%s\n",
+		design.Name, len(srv.Partitions()), describeRoom(design), ln.Addr())
 
 	select {
 	case err := <-served: // Serve failed; it never returns nil

@@ -38,6 +38,9 @@ func TestServeFlags(t *testing.T) {
 		{[]string{"--design", "per-ppv", "--data", dir, "--scenario", "nowhere"}, `--scenario "nowhere"`},
 		{[]string{"--design", "per-ppv", "--data", dir, "--shutdown-timeout", "0s"}, "must be positive"},
 		{[]string{"--design", "per-ppv", "--data", dir, "extra"}, "unknown command"},
+		{[]string{"--design", "per-ppv", "--data", dir, "--opens-in", "-1s"}, "must not be negative"},
+		// The demo scenario has no waiting_room section: say what to set.
+		{[]string{"--design", "per-ppv+waiting-room", "--data", dir}, "set, under waiting_room: in the scenario file, admit_per_interval"},
 	} {
 		cmd := newServeCmd()
 		cmd.SetArgs(tt.args)
@@ -77,11 +80,12 @@ type serveProcess struct {
 	err    error         // the exit error, set before done is closed
 }
 
-// startServe starts `slotrush serve` on a free port of 127.0.0.1 and waits
-// for the address it prints.
-func startServe(t *testing.T, bin, design, data string) *serveProcess {
+// startServe starts `slotrush serve` on a free port of 127.0.0.1, with the
+// extra flags given, and waits for the address it prints.
+func startServe(t *testing.T, bin, design, data string, extra ...string) *serveProcess {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--design", design, "--data", data, "--addr", "127.0.0.1:0", "--unlimited")
+	args := append([]string{"serve", "--design", design, "--data", data, "--addr", "127.0.0.1:0", "--unlimited"}, extra...)
+	cmd := exec.Command(bin, args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -275,5 +279,101 @@ func TestServeDurability(t *testing.T) {
 		if !a.HasBooking(id) {
 			t.Errorf("booking %s answered 201 is missing", id)
 		}
+	}
+}
+
+// TestServeWaitingRoomDurability: people join the waiting room of a served
+// design and are admitted; after kill -9 and a restart on the same data
+// their tickets and admitted states are the same and the tokens issued
+// before still verify (or, if their time ran out meanwhile, are refused as
+// expired, never as forged).
+func TestServeWaitingRoomDurability(t *testing.T) {
+	t.Parallel()
+	bin := buildSlotrush(t)
+	data := t.TempDir()
+	const design, people = "per-ppv-day+waiting-room", 30
+	p := startServe(t, bin, design, data, "--scenario", "refresh-storm") // admits 50 every 250 ms, tokens valid 30 s
+	client := &http.Client{Timeout: 30 * time.Second}
+	type status struct {
+		Ticket    string    `json:"ticket"`
+		PersonID  string    `json:"person_id"`
+		State     string    `json:"state"`
+		Token     string    `json:"token"`
+		ExpiresAt time.Time `json:"expires_at"`
+	}
+	call := func(method, url, body, token string) (int, []byte) {
+		t.Helper()
+		req, _ := http.NewRequest(method, url, strings.NewReader(body))
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatalf("%s %s: %v", method, url, err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b
+	}
+	join := func(base, person string) status {
+		t.Helper()
+		code, b := call("POST", base+"/api/v1/queue", fmt.Sprintf(`{"person_id":%q}`, person), "")
+		var st status
+		if code != http.StatusOK || json.Unmarshal(b, &st) != nil || st.Ticket == "" {
+			t.Fatalf("join %s = %d %s; want 200 with a ticket", person, code, b)
+		}
+		return st
+	}
+	before := map[string]status{}
+	deadline := time.Now().Add(time.Minute)
+	for i := range people {
+		person := fmt.Sprint("wr-", i)
+		st := join(p.url, person)
+		for st.State != "admitted" && time.Now().Before(deadline) {
+			time.Sleep(100 * time.Millisecond)
+			code, b := call("GET", p.url+"/api/v1/queue/"+st.Ticket, "", "")
+			if code != http.StatusOK || json.Unmarshal(b, &st) != nil {
+				t.Fatalf("poll %s = %d %s", st.Ticket, code, b)
+			}
+		}
+		if st.State != "admitted" || st.Token == "" {
+			t.Fatalf("%s not admitted: %+v", person, st)
+		}
+		before[person] = st
+	}
+	booker := before["wr-0"]
+	if code, b := call("POST", p.url+"/api/v1/bookings", `{"person_id":"wr-0","ppv":"um","date":"2021-06-07"}`, booker.Token); code != http.StatusCreated {
+		t.Fatalf("wr-0 books = %d %s; want 201", code, b)
+	}
+	if code, _ := call("GET", p.url+"/api/v1/ppvs", "", ""); code != http.StatusForbidden {
+		t.Errorf("GET /api/v1/ppvs without a token = %d; want 403", code)
+	}
+
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-p.done
+	p2 := startServe(t, bin, design, data, "--scenario", "refresh-storm")
+	for person, want := range before {
+		got := join(p2.url, person)
+		expired := !time.Now().Before(want.ExpiresAt)
+		switch {
+		case got.Ticket != want.Ticket:
+			t.Errorf("%s's ticket after kill -9 = %s; want %s", person, got.Ticket, want.Ticket)
+		case !expired && (got.State != "admitted" || got.Token != want.Token || !got.ExpiresAt.Equal(want.ExpiresAt)):
+			t.Errorf("%s after kill -9 = %+v; want admitted with the same token until %v", person, got, want.ExpiresAt)
+		}
+		code, b := call("GET", p2.url+"/api/v1/ppvs", "", want.Token)
+		expired = !time.Now().Before(want.ExpiresAt)
+		if !(code == http.StatusOK || expired && code == http.StatusForbidden && strings.Contains(string(b), "token_expired")) {
+			t.Errorf("%s's token from before kill -9 = %d %s; want 200 (or 403 token_expired after %v)", person, code, b, want.ExpiresAt)
+		}
+	}
+	code, b := call("POST", p2.url+"/api/v1/bookings", `{"person_id":"wr-0","ppv":"um","date":"2021-06-08"}`, booker.Token)
+	if code != http.StatusConflict && !(code == http.StatusForbidden && !time.Now().Before(booker.ExpiresAt)) {
+		t.Errorf("wr-0 books again after kill -9 = %d %s; want 409 already_booked", code, b)
 	}
 }

@@ -8,6 +8,9 @@
 //	DIR/manifest.json   design scheme + SHA-256 of the slot inventory
 //	DIR/<partition>.db  one SQLite database per partition of the design
 //	                    (plus its -wal and -shm files)
+//	DIR/room.db         the waiting room's tickets, admissions and opening
+//	                    (only for designs with a waiting room; see Room)
+//	DIR/room.key        the room's token signing key: 32 random bytes, 0600
 //
 // Each partition of the design (models.Design.Partitions) is an independent
 // SQLite file, created and seeded with its slots' capacity in one transaction
@@ -38,6 +41,15 @@
 // The slot's remaining counter in the database is the authority: an attempt
 // whose decrement touches no row is sold out, so a slot can never go below
 // zero, whatever the caller does. A CHECK constraint backs this up.
+//
+// # Waiting room
+//
+// Store implements store.RoomStore: Room opens DIR/room.db (WAL,
+// synchronous=FULL, one connection) and the signing key DIR/room.key,
+// created once with mode 0600 and refused if readable by others. The
+// reference server batches the room's changes (new tickets, admission
+// rounds, the opening order) and commits each batch with Room.Commit in one
+// transaction and one fsync, so joins group-commit like bookings do.
 //
 // # Reads
 //

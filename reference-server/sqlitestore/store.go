@@ -24,6 +24,10 @@ type Store struct {
 	iface []store.Partition // parts as interfaces, built once
 	lock  *os.File
 
+	roomMu     sync.Mutex // guards room and roomClosed
+	room       *Room      // opened by Room, nil until then
+	roomClosed bool
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -160,12 +164,19 @@ func (s *Store) Describe() string {
 	return "sqlite (mattn/go-sqlite3), one file per partition, WAL, synchronous=FULL, one writer per partition with group commit"
 }
 
-// Close stops every partition's writer after it commits what it has taken
-// up, closes the databases and releases the directory lock. It is
+// Close closes the waiting room (if opened), stops every partition's writer
+// after it commits what it has taken up, closes the databases and releases
+// the directory lock. It is
 // idempotent and returns the first errors met.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		var errs []error
+		s.roomMu.Lock()
+		s.roomClosed = true
+		if s.room != nil {
+			errs = append(errs, s.room.close())
+		}
+		s.roomMu.Unlock()
 		var wg sync.WaitGroup
 		perr := make([]error, len(s.parts))
 		for i, p := range s.parts {

@@ -27,6 +27,43 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, Opener())
 }
 
+// TestRoomConformance: the SQLite store keeps a waiting room.
+func TestRoomConformance(t *testing.T) {
+	t.Parallel()
+	storetest.RunRoom(t, Opener())
+}
+
+// TestRoomKeyMode: a room key readable by others is refused; a fresh one
+// is 0600.
+func TestRoomKeyMode(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ctx := context.Background()
+	st, err := Open(ctx, dir, design(t, "monolithic"), models.SmallInventory())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Room(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	path := filepath.Join(dir, "room.key")
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("room.key: %v; want mode 0600", err)
+	}
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st, err = Open(ctx, dir, design(t, "monolithic"), models.SmallInventory())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.Room(ctx); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+		t.Errorf("Room with a 0644 key: err = %v; want a refusal saying chmod 600", err)
+	}
+}
+
 // TestNoGroupCommit: the store is also correct with one booking per
 // transaction.
 func TestNoGroupCommit(t *testing.T) {

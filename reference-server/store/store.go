@@ -2,8 +2,9 @@
 // interfaces a partitioned slot store implements and the values they trade.
 //
 // The reference server (package refserver) owns the HTTP API, admission
-// control and the one-booking-per-person rule; a store owns durability and
-// the per-slot capacity rule. The embedded default is package sqlitestore
+// control, the waiting room's admission rule and the one-booking-per-person
+// rule; a store owns durability and the per-slot capacity rule. A store that
+// can also keep a waiting room's state implements RoomStore. The embedded default is package sqlitestore
 // (one SQLite file per partition); PostgreSQL and DynamoDB-API stores are
 // meant to follow behind the same interfaces. This package imports only the
 // standard library and models, so it builds without cgo.
@@ -127,3 +128,90 @@ type Store interface {
 // inv under dir. It returns ErrMismatch when dir holds another design or
 // inventory and ErrLocked when dir is in use.
 type Opener func(ctx context.Context, dir string, d models.Design, inv models.Inventory) (Store, error)
+
+// Ticket is a person's place in a waiting room, as stored. A room holds at
+// most one ticket per person.
+type Ticket struct {
+	// ID is the ticket's id, unique in the room.
+	ID string
+	// PersonID is the person holding the ticket.
+	PersonID string
+	// Seq is the join sequence (0, 1, ...) of the ticket's current entry
+	// into the queue. A person who re-enters after an expired admission
+	// keeps the ticket and gets a new Seq.
+	Seq int64
+	// Rank is the entry's place in the admission order, or -1 for an entry
+	// made before the room opened (ranks are drawn at opening).
+	Rank int64
+	// JoinedAt is when the current entry was made.
+	JoinedAt time.Time
+}
+
+// Admission is one admission round: the entries ranked From up to (not
+// including) To were admitted At; their admission tokens expire at Expires.
+type Admission struct {
+	From, To    int64
+	At, Expires time.Time
+}
+
+// Opening records when a waiting room opened and how it ordered the people
+// present: Crowd entries were present, ranked in Order ("fifo" or "random",
+// drawn from Seed).
+type Opening struct {
+	At    time.Time
+	Order string
+	Seed  uint64
+	Crowd int64
+}
+
+// RoomState is everything a waiting room holds.
+type RoomState struct {
+	// Opening is nil until the room opened.
+	Opening *Opening
+	// Tickets are ordered by Seq.
+	Tickets []Ticket
+	// Admissions are ordered by From.
+	Admissions []Admission
+}
+
+// RoomChange is what one Room.Commit writes: Tickets are upserted by ID in
+// order (a later entry for the same ID wins), Admissions are added (an
+// admission with the From of a stored one replaces it), and Opening, when
+// set, is recorded.
+type RoomChange struct {
+	Opening    *Opening
+	Tickets    []Ticket
+	Admissions []Admission
+}
+
+// Empty reports whether c writes nothing.
+func (c *RoomChange) Empty() bool {
+	return c.Opening == nil && len(c.Tickets) == 0 && len(c.Admissions) == 0
+}
+
+// Room is the durable state of a waiting room. Its methods are safe for
+// concurrent use.
+type Room interface {
+	// Key returns the room's secret key for signing admission tokens: at
+	// least 32 random bytes generated when the room was created and kept
+	// across restarts, so that tokens issued before a restart still
+	// verify. The caller must not modify it.
+	Key() []byte
+	// Load returns everything the room holds.
+	Load(ctx context.Context) (RoomState, error)
+	// Commit durably writes c in one transaction: a nil error means all of
+	// it survives a crash; an error means none of it was written. Callers
+	// batch their changes (group commit) and call Commit from one
+	// goroutine at a time, in order.
+	Commit(ctx context.Context, c RoomChange) error
+}
+
+// RoomStore is a Store that can also keep a waiting room's state beside
+// the partitions. The reference server needs it only for designs with a
+// waiting room.
+type RoomStore interface {
+	Store
+	// Room opens (creating when absent) the waiting room's state. Calling
+	// it again returns the same Room. The store's Close closes it.
+	Room(ctx context.Context) (Room, error)
+}

@@ -220,3 +220,122 @@ func testReopen(t *testing.T, open store.Opener) {
 	}
 	st.Close()
 }
+
+// RunRoom checks the waiting-room side of a store (store.RoomStore): key,
+// atomic commits, reopening. It skips stores that cannot keep a room. It is
+// safe to call from parallel tests.
+func RunRoom(t *testing.T, open store.Opener) {
+	inv := models.SmallInventory()
+	dir := t.TempDir()
+	d := design(t, "per-ppv")
+	ctx := context.Background()
+	st, err := open(ctx, dir, d, inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, ok := st.(store.RoomStore)
+	if !ok {
+		st.Close()
+		t.Skip("the store cannot keep a waiting room")
+	}
+	room, err := rs.Room(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, err := rs.Room(ctx); err != nil || again != room {
+		t.Errorf("second Room() = %v, %v; want the same room", again, err)
+	}
+	key := append([]byte(nil), room.Key()...)
+	if len(key) < 32 {
+		t.Errorf("Key() has %d bytes; want at least 32", len(key))
+	}
+	if got, err := room.Load(ctx); err != nil || got.Opening != nil || len(got.Tickets) != 0 || len(got.Admissions) != 0 {
+		t.Errorf("Load of a new room = %+v, %v; want empty", got, err)
+	}
+	at := time.Date(2021, 5, 26, 12, 0, 0, 123456789, time.UTC)
+	tk := func(id, person string, seq, rank int64) store.Ticket {
+		return store.Ticket{ID: id, PersonID: person, Seq: seq, Rank: rank, JoinedAt: at.Add(time.Duration(seq) * time.Millisecond)}
+	}
+	steps := []store.RoomChange{
+		{Tickets: []store.Ticket{tk("ta", "ali", 0, -1), tk("tb", "bob", 1, -1)}},
+		{
+			Opening:    &store.Opening{At: at.Add(time.Second), Order: "random", Seed: 1<<63 + 5, Crowd: 2},
+			Tickets:    []store.Ticket{tk("tb", "bob", 1, 0), tk("ta", "ali", 0, 1), tk("tc", "cy", 2, 5), tk("tc", "cy", 2, 2)},
+			Admissions: []store.Admission{{From: 0, To: 2, At: at.Add(time.Second), Expires: at.Add(time.Minute)}},
+		},
+		{},
+	}
+	for i, c := range steps {
+		if err := room.Commit(ctx, c); err != nil {
+			t.Fatalf("Commit %d: %v", i, err)
+		}
+	}
+	want := store.RoomState{
+		Opening:    steps[1].Opening,
+		Tickets:    []store.Ticket{tk("ta", "ali", 0, 1), tk("tb", "bob", 1, 0), tk("tc", "cy", 2, 2)},
+		Admissions: steps[1].Admissions,
+	}
+	check := func(when string, room store.Room) {
+		t.Helper()
+		got, err := room.Load(ctx)
+		if err != nil {
+			t.Fatalf("%s: Load: %v", when, err)
+		}
+		if got.Opening == nil || *got.Opening != *want.Opening || !equalTickets(got.Tickets, want.Tickets) || !equalAdmissions(got.Admissions, want.Admissions) {
+			t.Errorf("%s: Load = %+v (opening %+v); want %+v (opening %+v)", when, got, got.Opening, want, want.Opening)
+		}
+	}
+	check("after commits", room)
+	// A commit that fails (a second ticket for ali) writes nothing.
+	bad := store.RoomChange{Tickets: []store.Ticket{tk("td", "dee", 3, 3), tk("te", "ali", 4, 4)}}
+	if err := room.Commit(ctx, bad); err == nil {
+		t.Error("Commit of a second ticket for a person succeeded; want an error")
+	}
+	check("after a failed commit", room)
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := room.Commit(ctx, steps[0]); !errors.Is(err, store.ErrClosed) {
+		t.Errorf("Commit after Close: err = %v; want ErrClosed", err)
+	}
+
+	st, err = open(ctx, dir, d, inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	room, err = st.(store.RoomStore).Room(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(room.Key()) != string(key) {
+		t.Error("the room's key changed across a reopen; tokens issued before would not verify")
+	}
+	check("after reopen", room)
+}
+
+func equalTickets(a, b []store.Ticket) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		x, y := a[i], b[i]
+		if x.ID != y.ID || x.PersonID != y.PersonID || x.Seq != y.Seq || x.Rank != y.Rank || !x.JoinedAt.Equal(y.JoinedAt) {
+			return false
+		}
+	}
+	return true
+}
+
+func equalAdmissions(a, b []store.Admission) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		x, y := a[i], b[i]
+		if x.From != y.From || x.To != y.To || !x.At.Equal(y.At) || !x.Expires.Equal(y.Expires) {
+			return false
+		}
+	}
+	return true
+}

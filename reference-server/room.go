@@ -1,0 +1,679 @@
+package refserver
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	mrand "math/rand/v2"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/slotrush/slotrush/models"
+	"github.com/slotrush/slotrush/reference-server/store"
+)
+
+// Waiting-room constants.
+const (
+	// roomDefaultInterval is the admission round when the policy admits by
+	// MaxActive alone (no AdmitPerInterval), as in the simulator's model.
+	roomDefaultInterval = time.Second
+	// roomMaxPoll bounds the polling interval the room advises: a waiting
+	// page refreshes about every 20 s (Cloudflare Waiting Room).
+	roomMaxPoll = 20 * time.Second
+	// roomRetryCommit is how long the room's writer waits before retrying
+	// a failed commit.
+	roomRetryCommit = 100 * time.Millisecond
+)
+
+// Queue states of a ticket (QueueStatus.State).
+const (
+	StateWaiting  = "waiting"
+	StateAdmitted = "admitted"
+)
+
+// QueueStatus is the answer of POST /api/v1/queue and GET
+// /api/v1/queue/{ticket}: the person's ticket and where it stands.
+type QueueStatus struct {
+	// Ticket is the ticket id to poll; one per person.
+	Ticket string `json:"ticket"`
+	// PersonID is the person holding the ticket.
+	PersonID string `json:"person_id"`
+	// State is StateWaiting or StateAdmitted. When an admission expires,
+	// the person's next join or poll puts the ticket back in the queue, at
+	// the back: waiting again.
+	State string `json:"state"`
+	// Position is the number of people ahead not yet admitted (0 once
+	// admitted). Before opening in random order it is the number of other
+	// people present, since places are drawn at opening.
+	Position int64 `json:"position"`
+	// EstimatedWaitS is the estimated wait until admission in seconds (0
+	// once admitted).
+	EstimatedWaitS float64 `json:"estimated_wait_s"`
+	// Token, once admitted, is the admission token the booking API wants
+	// as "Authorization: Bearer <token>" until ExpiresAt.
+	Token string `json:"token,omitempty"`
+	// ExpiresAt is when the admission (and its token) expires; zero while
+	// waiting.
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+}
+
+// errRoomClosed is returned by the room after close.
+var errRoomClosed = errors.New("waiting room closed")
+
+// ticket is a person's place in the room. Its fields are guarded by the
+// room's mu.
+type ticket struct {
+	id, person string
+	seq        int64 // join sequence of the current entry
+	rank       int64 // place in the admission order; -1 before opening
+	pos        int64 // before opening: place among the people present, in join order
+	joinedAt   time.Time
+	booked     bool   // booked during its current admission
+	ver        uint32 // bumped by every change
+	durableVer uint32 // the last version committed
+}
+
+func (t *ticket) row() store.Ticket {
+	return store.Ticket{ID: t.id, PersonID: t.person, Seq: t.seq, Rank: t.rank, JoinedAt: t.joinedAt}
+}
+
+// round is one admission round: the ranks [from, to) admitted at at, whose
+// tokens expire at expires. Guarded by the room's mu.
+type round struct {
+	from, to    int64
+	at, expires time.Time
+	booked      int64 // people of the round who booked before it expired
+	durable     bool
+}
+
+// flush is one commit of the room's writer; done is closed once err is set.
+type flush struct {
+	done chan struct{}
+	err  error
+}
+
+func newFlush() *flush { return &flush{done: make(chan struct{})} }
+
+type pendingTicket struct {
+	t   *ticket
+	ver uint32
+}
+
+// room is the waiting room in front of a design. Admission is computed
+// lazily: every call first advances the room to the current time, running
+// the admission rounds due since the last call (opensAt, then every
+// interval), each admitting up to perRound of the people waiting, in rank
+// order, while fewer than maxActive are active. Ranks below admitted are
+// admitted; the room keeps one record per round, not per person. Changes
+// are collected under mu and committed by one writer goroutine in batches
+// (group commit); an answer that reveals a change waits for its commit,
+// never holding mu. It is safe for concurrent use.
+type room struct {
+	policy    models.RoomPolicy
+	interval  time.Duration // length of a round
+	perRound  int64         // people admitted per round at most (MaxInt64: no rate)
+	maxActive int64         // 0: no cap
+	seed      uint64        // random order at opening
+	signer    *signer
+	st        store.Room
+	log       *slog.Logger
+
+	kick     chan struct{} // buffered 1: wakes the writer
+	stop     chan struct{} // closed by close
+	stopped  chan struct{} // closed by the writer when it exits
+	stopOnce sync.Once
+	commits  atomic.Int64 // commits run by the writer
+
+	mu       sync.Mutex // guards everything below, and the tickets and rounds
+	closed   bool
+	resume   time.Time // the server's start: no round runs before it
+	opensAt  time.Time
+	opened   bool
+	last     time.Time // the latest time seen: the room's clock never goes back
+	byID     map[string]*ticket
+	byPerson map[string]*ticket
+	pre      []*ticket // before opening: the people present, in join order
+	nextSeq  int64
+	nextRank int64 // ranks below are taken
+	admitted int64 // ranks below are admitted
+	rounds   []*round
+	expHead  int   // rounds[:expHead] have expired
+	active   int64 // admitted, unexpired, not booked
+	nextTick time.Time
+
+	pending  store.RoomChange // changes not yet handed to the writer
+	pendingT []pendingTicket
+	pendingR []*round
+	next     *flush // the flush that will carry pending
+}
+
+// roomConfig is what newRoom needs besides the stored state.
+type roomConfig struct {
+	policy  models.RoomPolicy
+	opensAt time.Time // used unless the stored room has opened
+	start   time.Time // the server's start: admission resumes here
+	seed    uint64
+	// bookedAt returns when person booked, if they hold a booking.
+	bookedAt func(person string) (time.Time, bool)
+	log      *slog.Logger
+}
+
+// newRoom restores the room from its stored state and starts its writer.
+func newRoom(st store.Room, state store.RoomState, cfg roomConfig) (*room, error) {
+	p := cfg.policy
+	if len(st.Key()) < 32 {
+		return nil, fmt.Errorf("waiting room key has %d bytes; want at least 32", len(st.Key()))
+	}
+	r := &room{
+		policy: p, interval: p.Interval, perRound: int64(p.AdmitPerInterval), maxActive: int64(p.MaxActive),
+		seed: cfg.seed, signer: newSigner(st.Key()), st: st, log: cfg.log,
+		kick: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{}),
+		opensAt: cfg.opensAt.Round(0).UTC(), resume: cfg.start.Round(0).UTC(),
+		byID: map[string]*ticket{}, byPerson: map[string]*ticket{},
+		next: newFlush(),
+	}
+	if r.perRound <= 0 {
+		r.perRound = math.MaxInt64
+		if r.interval <= 0 {
+			r.interval = roomDefaultInterval
+		}
+	}
+	if o := state.Opening; o != nil {
+		r.opened, r.opensAt = true, o.At.UTC()
+		if o.Order != p.Order {
+			cfg.log.Warn("waiting room already opened with another order; keeping it", "stored", o.Order, "policy", p.Order)
+		}
+	}
+	var latest time.Time // the latest join or round
+	var unranked []*ticket
+	for _, row := range state.Tickets {
+		t := &ticket{id: row.ID, person: row.PersonID, seq: row.Seq, rank: row.Rank, joinedAt: row.JoinedAt.UTC(), ver: 1, durableVer: 1}
+		if r.byID[t.id] != nil || r.byPerson[t.person] != nil {
+			return nil, fmt.Errorf("waiting room holds ticket %s or person %q twice", t.id, t.person)
+		}
+		r.byID[t.id], r.byPerson[t.person] = t, t
+		r.nextSeq = max(r.nextSeq, t.seq+1)
+		switch {
+		case t.rank >= 0:
+			r.nextRank = max(r.nextRank, t.rank+1)
+		case r.opened:
+			unranked = append(unranked, t) // cannot happen: ranks commit with the opening
+		default:
+			t.pos = int64(len(r.pre))
+			r.pre = append(r.pre, t)
+		}
+		if t.joinedAt.After(latest) {
+			latest = t.joinedAt
+		}
+	}
+	for _, a := range state.Admissions {
+		if a.From != r.admitted || a.To <= a.From {
+			return nil, fmt.Errorf("waiting room admissions are not contiguous: [%d, %d) after %d", a.From, a.To, r.admitted)
+		}
+		rd := &round{from: a.From, to: a.To, at: a.At.UTC(), expires: a.Expires.UTC(), durable: true}
+		r.rounds = append(r.rounds, rd)
+		r.admitted = a.To
+		if rd.at.After(latest) {
+			latest = rd.at
+		}
+	}
+	r.nextRank = max(r.nextRank, r.admitted)
+	for _, t := range unranked {
+		cfg.log.Warn("waiting room ticket without a place after opening; queued at the back", "ticket", t.id)
+		t.rank = r.nextRank
+		r.nextRank++
+		r.touchLocked(t)
+	}
+	// Who booked during their admission no longer counts as active.
+	for _, t := range r.byID {
+		if t.rank < 0 || t.rank >= r.admitted {
+			continue
+		}
+		rd := r.rounds[r.roundIndex(t.rank)]
+		if at, ok := cfg.bookedAt(t.person); ok && !at.Before(rd.at) && at.Before(rd.expires) {
+			t.booked = true
+			rd.booked++
+		}
+	}
+	for _, rd := range r.rounds {
+		r.active += rd.to - rd.from - rd.booked
+	}
+	if r.opened {
+		// Admission resumes at the start: the rounds missed while the
+		// server was down admitted nobody. Never rerun a round already run.
+		r.nextTick = r.tickAtOrAfter(later(r.resume, r.opensAt))
+		if !latest.Before(r.opensAt) {
+			r.nextTick = later(r.nextTick, r.tickAfter(latest))
+		}
+	}
+	go r.run()
+	return r, nil
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func earlier(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// tickAtOrAfter returns the first admission round at or after t (t not
+// before opensAt).
+func (r *room) tickAtOrAfter(t time.Time) time.Time {
+	d := t.Sub(r.opensAt)
+	if d <= 0 {
+		return r.opensAt
+	}
+	k := (d + r.interval - 1) / r.interval
+	return r.opensAt.Add(k * r.interval)
+}
+
+// tickAfter returns the first admission round strictly after t.
+func (r *room) tickAfter(t time.Time) time.Time {
+	d := t.Sub(r.opensAt)
+	if d < 0 {
+		return r.opensAt
+	}
+	return r.opensAt.Add((d/r.interval + 1) * r.interval)
+}
+
+// roundIndex returns the index of the round that admitted rank (which must
+// be below admitted).
+func (r *room) roundIndex(rank int64) int {
+	return sort.Search(len(r.rounds), func(i int) bool { return r.rounds[i].to > rank })
+}
+
+// touchLocked records a change of t for the writer.
+func (r *room) touchLocked(t *ticket) {
+	t.ver++
+	r.pending.Tickets = append(r.pending.Tickets, t.row())
+	r.pendingT = append(r.pendingT, pendingTicket{t, t.ver})
+}
+
+// advanceLocked brings the room to now (never back in time) and returns the
+// room's now: the opening, then every admission round due.
+func (r *room) advanceLocked(now time.Time) time.Time {
+	now = now.Round(0).UTC()
+	if now.Before(r.last) {
+		now = r.last
+	}
+	r.last = now
+	if !r.opened {
+		if now.Before(r.opensAt) {
+			return now
+		}
+		r.openLocked()
+	}
+	for !r.nextTick.After(now) {
+		t := r.nextTick
+		r.expireLocked(t)
+		n := min(r.nextRank-r.admitted, r.perRound)
+		if r.maxActive > 0 {
+			n = min(n, r.maxActive-r.active)
+		}
+		if n > 0 {
+			r.admitLocked(n, t)
+		}
+		// Skip rounds that cannot admit anyone: every join, booking and
+		// poll advances the room first, so nothing changes before the
+		// next call but expiries.
+		next := t.Add(r.interval)
+		switch {
+		case r.nextRank == r.admitted: // nobody waiting
+			next = later(next, r.tickAfter(now))
+		case r.maxActive > 0 && r.active >= r.maxActive && r.expHead < len(r.rounds): // full
+			next = later(next, earlier(r.tickAtOrAfter(r.rounds[r.expHead].expires), r.tickAfter(now)))
+		}
+		r.nextTick = next
+	}
+	r.expireLocked(now)
+	return now
+}
+
+// openLocked opens the room: the people present get ranks 0..n-1 in join
+// order (fifo) or in an order drawn from the seed (random).
+func (r *room) openLocked() {
+	r.opened = true
+	crowd := r.pre
+	r.pre = nil
+	if r.policy.Order == models.RoomRandom {
+		rng := mrand.New(mrand.NewPCG(r.seed, r.seed^0x9e3779b97f4a7c15))
+		rng.Shuffle(len(crowd), func(i, j int) { crowd[i], crowd[j] = crowd[j], crowd[i] })
+	}
+	for i, t := range crowd {
+		t.rank = r.nextRank + int64(i)
+		r.touchLocked(t)
+	}
+	r.nextRank += int64(len(crowd))
+	r.nextTick = r.tickAtOrAfter(later(r.resume, r.opensAt))
+	r.pending.Opening = &store.Opening{At: r.opensAt, Order: r.policy.Order, Seed: r.seed, Crowd: int64(len(crowd))}
+}
+
+// expireLocked ends the admissions expired at t: their places free up.
+func (r *room) expireLocked(t time.Time) {
+	for r.expHead < len(r.rounds) && !r.rounds[r.expHead].expires.After(t) {
+		rd := r.rounds[r.expHead]
+		r.active -= rd.to - rd.from - rd.booked
+		r.expHead++
+	}
+}
+
+// admitLocked admits the next n ranks at t.
+func (r *room) admitLocked(n int64, t time.Time) {
+	rd := &round{from: r.admitted, to: r.admitted + n, at: t, expires: t.Add(r.policy.TokenTTL).Truncate(time.Millisecond)}
+	r.rounds = append(r.rounds, rd)
+	r.admitted += n
+	r.active += n
+	r.pending.Admissions = append(r.pending.Admissions, store.Admission{From: rd.from, To: rd.to, At: rd.at, Expires: rd.expires})
+	r.pendingR = append(r.pendingR, rd)
+}
+
+// newTicketID returns a fresh ticket id: "t" and 128 random bits.
+func (r *room) newTicketIDLocked() string {
+	for {
+		if id := "t" + rand.Text(); r.byID[id] == nil {
+			return id
+		}
+	}
+}
+
+// joinLocked returns person's ticket, making one at the back of the queue
+// for a newcomer, and re-entering at the back a person whose admission
+// expired.
+func (r *room) joinLocked(person string, now time.Time) *ticket {
+	t := r.byPerson[person]
+	if t == nil {
+		t = &ticket{id: r.newTicketIDLocked(), person: person, seq: r.nextSeq, rank: -1, joinedAt: now}
+		r.nextSeq++
+		if r.opened {
+			t.rank = r.nextRank
+			r.nextRank++
+		} else {
+			t.pos = int64(len(r.pre))
+			r.pre = append(r.pre, t)
+		}
+		r.byID[t.id], r.byPerson[person] = t, t
+		r.touchLocked(t)
+		return t
+	}
+	r.reenterLocked(t, now)
+	return t
+}
+
+// reenterLocked puts t back in the queue, at the back, if its admission
+// expired: a new entry, the same ticket.
+func (r *room) reenterLocked(t *ticket, now time.Time) {
+	if t.rank < 0 || t.rank >= r.admitted || now.Before(r.rounds[r.roundIndex(t.rank)].expires) {
+		return
+	}
+	t.seq, t.rank, t.joinedAt, t.booked = r.nextSeq, r.nextRank, now, false
+	r.nextSeq++
+	r.nextRank++
+	r.touchLocked(t)
+}
+
+// statusLocked returns t's status at now (after reenterLocked) without its
+// token, the claims of
+// the token when admitted, the advised polling interval when waiting, and
+// the flush to wait for when the answer reveals a change not yet durable.
+func (r *room) statusLocked(t *ticket, now time.Time) (QueueStatus, *claims, time.Duration, *flush) {
+	st := QueueStatus{Ticket: t.id, PersonID: t.person}
+	var f *flush
+	if t.durableVer != t.ver {
+		f = r.next
+	}
+	if t.rank >= 0 && t.rank < r.admitted { // unexpired: see reenterLocked
+		rd := r.rounds[r.roundIndex(t.rank)]
+		if !rd.durable {
+			f = r.next
+		}
+		st.State, st.ExpiresAt = StateAdmitted, rd.expires
+		return st, &claims{person: t.person, ticket: t.id, expires: rd.expires}, 0, f
+	}
+	st.State = StateWaiting
+	first := r.nextTick
+	if r.opened {
+		st.Position = t.rank - r.admitted
+	} else {
+		first = r.opensAt
+		if r.policy.Order == models.RoomFIFO {
+			st.Position = t.pos
+		} else {
+			st.Position = int64(len(r.pre)) - 1
+		}
+	}
+	wait := first.Sub(now)
+	if r.perRound < math.MaxInt64 {
+		wait += time.Duration(st.Position/r.perRound) * r.interval
+	} else if r.maxActive > 0 {
+		// Admission by the cap alone: assume each place turns over once
+		// per token lifetime.
+		wait += time.Duration(st.Position/r.maxActive) * r.policy.TokenTTL
+	}
+	wait = max(wait, 0)
+	st.EstimatedWaitS = math.Round(wait.Seconds()*1000) / 1000
+	poll := min(max(wait, r.interval), roomMaxPoll)
+	poll = (poll + time.Millisecond - 1).Truncate(time.Millisecond)
+	return st, nil, poll, f
+}
+
+// join returns the status of person's ticket (see joinLocked) once what it
+// reveals is durable. It returns errRoomClosed, the context's error, or
+// the store's commit error.
+func (r *room) join(ctx context.Context, person string, now time.Time) (QueueStatus, time.Duration, error) {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return QueueStatus{}, 0, errRoomClosed
+	}
+	now = r.advanceLocked(now)
+	t := r.joinLocked(person, now)
+	st, c, poll, f := r.statusLocked(t, now)
+	r.mu.Unlock()
+	return r.finish(ctx, st, c, poll, f)
+}
+
+// poll returns the status of ticket id (re-entering the queue after an
+// expired admission), found false for an unknown ticket.
+func (r *room) poll(ctx context.Context, id string, now time.Time) (_ QueueStatus, _ time.Duration, found bool, _ error) {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return QueueStatus{}, 0, true, errRoomClosed
+	}
+	now = r.advanceLocked(now)
+	t := r.byID[id]
+	if t == nil {
+		r.mu.Unlock()
+		return QueueStatus{}, 0, false, nil
+	}
+	r.reenterLocked(t, now)
+	st, c, poll, f := r.statusLocked(t, now)
+	r.mu.Unlock()
+	st, poll, err := r.finish(ctx, st, c, poll, f)
+	return st, poll, true, err
+}
+
+// finish waits for f, then signs the token of c.
+func (r *room) finish(ctx context.Context, st QueueStatus, c *claims, poll time.Duration, f *flush) (QueueStatus, time.Duration, error) {
+	if err := r.await(ctx, f); err != nil {
+		return QueueStatus{}, 0, err
+	}
+	if c != nil {
+		st.Token = r.signer.sign(*c)
+	}
+	return st, poll, nil
+}
+
+// booked frees the place of the person admitted under ticket id until
+// expires, who just booked.
+func (r *room) booked(id string, expires, now time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return
+	}
+	r.advanceLocked(now)
+	t := r.byID[id]
+	if t == nil || t.booked || t.rank < 0 || t.rank >= r.admitted {
+		return
+	}
+	i := r.roundIndex(t.rank)
+	rd := r.rounds[i]
+	if i < r.expHead || !rd.expires.Equal(expires) {
+		return // expired already, or another admission's token
+	}
+	t.booked = true
+	rd.booked++
+	r.active--
+}
+
+// RoomStats are the waiting room's counters.
+type RoomStats struct {
+	// Opened reports whether admission has begun.
+	Opened bool
+	// Tickets counts the people holding a ticket.
+	Tickets int64
+	// Waiting counts the people not admitted yet.
+	Waiting int64
+	// Admitted counts admissions so far (a re-entry after an expired
+	// admission counts again).
+	Admitted int64
+	// Active counts admitted people whose token is unexpired and who have
+	// not booked: what MaxActive caps.
+	Active int64
+	// TokensRejected counts booking API calls refused 403, by error code
+	// (token_missing, token_invalid, token_expired, token_wrong_person).
+	TokensRejected map[Code]int64
+	// Commits counts the room's durable commits (group commits of joins,
+	// admission rounds and the opening).
+	Commits int64
+}
+
+// stats returns the room's counters at now (without TokensRejected).
+func (r *room) stats(now time.Time) RoomStats {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.closed {
+		r.advanceLocked(now)
+	}
+	st := RoomStats{Opened: r.opened, Tickets: int64(len(r.byID)), Admitted: r.admitted, Active: r.active, Commits: r.commits.Load()}
+	if r.opened {
+		st.Waiting = r.nextRank - r.admitted
+	} else {
+		st.Waiting = int64(len(r.pre))
+	}
+	r.poke()
+	return st
+}
+
+// poke wakes the writer.
+func (r *room) poke() {
+	select {
+	case r.kick <- struct{}{}:
+	default:
+	}
+}
+
+// await waits until flush f (nil: nothing to wait for) committed.
+func (r *room) await(ctx context.Context, f *flush) error {
+	if f == nil {
+		return nil
+	}
+	r.poke()
+	select {
+	case <-f.done:
+		return f.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// run is the room's writer: woken by a kick, it hands everything pending
+// to the store in one commit. What changes while it commits waits for the
+// next one, so commits are batched under load and keep their order. A
+// failed commit is kept and retried first by the next one.
+func (r *room) run() {
+	defer close(r.stopped)
+	for {
+		select {
+		case <-r.kick:
+		case <-r.stop:
+			if err := r.flushOnce(); err != nil {
+				r.log.Error("waiting room: last commit failed", "err", err)
+			}
+			return
+		}
+		if err := r.flushOnce(); err != nil {
+			r.log.Error("waiting room: commit failed; retrying", "err", err)
+			select {
+			case <-time.After(roomRetryCommit):
+				r.poke()
+			case <-r.stop:
+				if err := r.flushOnce(); err != nil {
+					r.log.Error("waiting room: last commit failed", "err", err)
+				}
+				return
+			}
+		}
+	}
+}
+
+// flushOnce commits what is pending and answers the flush waiting for it.
+func (r *room) flushOnce() error {
+	r.mu.Lock()
+	c, ts, rs, f := r.pending, r.pendingT, r.pendingR, r.next
+	r.pending, r.pendingT, r.pendingR, r.next = store.RoomChange{}, nil, nil, newFlush()
+	r.mu.Unlock()
+	var err error
+	if !c.Empty() {
+		err = r.st.Commit(context.Background(), c)
+		r.commits.Add(1)
+	}
+	r.mu.Lock()
+	if err == nil {
+		for _, p := range ts {
+			p.t.durableVer = max(p.t.durableVer, p.ver)
+		}
+		for _, rd := range rs {
+			rd.durable = true
+		}
+	} else {
+		// Nothing of c was written: keep it ahead of what came since.
+		if r.pending.Opening != nil {
+			c.Opening = r.pending.Opening
+		}
+		c.Tickets = append(c.Tickets, r.pending.Tickets...)
+		c.Admissions = append(c.Admissions, r.pending.Admissions...)
+		r.pending = c
+		r.pendingT = append(ts, r.pendingT...)
+		r.pendingR = append(rs, r.pendingR...)
+	}
+	r.mu.Unlock()
+	f.err = err
+	close(f.done)
+	return err
+}
+
+// close stops the room after committing what is pending. It is idempotent.
+func (r *room) close() {
+	r.stopOnce.Do(func() {
+		r.mu.Lock()
+		r.closed = true
+		r.mu.Unlock()
+		close(r.stop)
+	})
+	<-r.stopped
+}
