@@ -112,7 +112,7 @@ func TestReportInBrowser(t *testing.T) {
 		results []*Result
 		want    []string // texts the page must show
 	}{
-		{"live", pngDPI, []*Result{SyntheticResult(1)}, []string{"per-ppv-day booked 5,812 of 6,000 places (97%)", "What these figures assume", "Side by side"}},
+		{"live", pngDPI, []*Result{SyntheticResult(1)}, []string{"per-ppv-day+waiting-room booked 5,950 of 6,000 places (99%)", "What the people lived through", "What these figures assume", "Side by side"}},
 		{"model", goldenDPI, []*Result{model}, []string{"SIMULATED (model) results", "Model parameters"}},
 	}
 

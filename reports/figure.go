@@ -58,13 +58,36 @@ type figure struct {
 	// legendBelow puts the legend under the plot when it is too wide for
 	// the right margin.
 	legendBelow bool
+	// panels, when set, are small multiples drawn one above the other
+	// under the figure's title instead of plot, which then only styles
+	// the title; the legend goes below them.
+	panels []*plot.Plot
 }
+
+// Small multiples: the height of one panel, and the room for the x axis
+// under the last one.
+const (
+	panelHeight = 1.7 * vg.Inch
+	panelAxis   = 0.5 * vg.Inch
+)
 
 // newFigure returns a figure with a styled, empty plot.
 func newFigure(name, title, xLabel, yLabel string) *figure {
+	p := newPlot(title, 14, xLabel, yLabel)
+	l := plot.NewLegend()
+	l.TextStyle = textStyle(sans, 11)
+	l.ThumbnailWidth = 22
+	l.Padding = 4
+	l.Top, l.Left = true, true
+	return &figure{Name: name, Title: title, plot: p, legend: l}
+}
+
+// newPlot returns a styled plot with a grid and a bold title of the given
+// size.
+func newPlot(title string, titleSize vg.Length, xLabel, yLabel string) *plot.Plot {
 	p := plot.New()
 	p.Title.Text = title
-	p.Title.TextStyle = textStyle(sansBold, 14)
+	p.Title.TextStyle = textStyle(sansBold, titleSize)
 	p.Title.TextStyle.XAlign = draw.XCenter
 	p.Title.TextStyle.YAlign = draw.YTop
 	p.Title.Padding = 8
@@ -83,12 +106,7 @@ func newFigure(name, title, xLabel, yLabel string) *figure {
 	g.Vertical.Dashes = nil
 	g.Horizontal.Dashes = nil
 	p.Add(g)
-	l := plot.NewLegend()
-	l.TextStyle = textStyle(sans, 11)
-	l.ThumbnailWidth = 22
-	l.Padding = 4
-	l.Top, l.Left = true, true
-	return &figure{Name: name, Title: title, plot: p, legend: l}
+	return p
 }
 
 // legendSize returns the size of the legend; zero when it has no entries.
@@ -101,6 +119,18 @@ func (f *figure) legendSize() (w, h vg.Length) {
 // size returns the figure's size: taller when the legend goes below.
 func (f *figure) size() (w, h vg.Length) {
 	lw, lh := f.legendSize()
+	if len(f.panels) > 0 {
+		f.legendBelow = true
+		ph := panelHeight
+		if len(f.panels) > 4 {
+			ph = panelHeight * 3 / 4
+		}
+		h = f.titleHeight() + vg.Length(len(f.panels))*ph + panelAxis
+		if lh > 0 {
+			h += lh + 12
+		}
+		return figWidth, h
+	}
 	f.legendBelow = lw > figWidth*0.3
 	if f.legendBelow && lh > 0 {
 		return figWidth, figHeight + lh + 12
@@ -108,8 +138,42 @@ func (f *figure) size() (w, h vg.Length) {
 	return figWidth, figHeight
 }
 
+// titleHeight is the room the figure's own title takes above its panels.
+func (f *figure) titleHeight() vg.Length {
+	t := f.plot.Title
+	return t.TextStyle.Rectangle(f.Title).Size().Y + t.Padding
+}
+
+// drawPanels draws the title, the panels one above the other with their
+// data areas aligned, and the legend below.
+func (f *figure) drawPanels(c draw.Canvas) {
+	t := f.plot.Title
+	c.FillText(t.TextStyle, vg.Point{X: c.Center().X, Y: c.Max.Y + t.TextStyle.FontExtents().Descent}, f.Title)
+	body := c
+	body.Max.Y -= f.titleHeight()
+	if _, lh := f.legendSize(); lh > 0 {
+		body.Min.Y += lh + 12
+		legC := c
+		legC.Max.Y = body.Min.Y - 6
+		legC.Min.X += 60
+		f.legend.Draw(legC)
+	}
+	rows := make([][]*plot.Plot, len(f.panels))
+	for i, p := range f.panels {
+		rows[i] = []*plot.Plot{p}
+	}
+	tiles := draw.Tiles{Rows: len(rows), Cols: 1, PadY: 4, PadRight: 12}
+	for i, pc := range plot.Align(rows, tiles, body) {
+		f.panels[i].Draw(pc[0])
+	}
+}
+
 // draw draws the plot with its legend to the right (or below).
 func (f *figure) draw(c draw.Canvas) {
+	if len(f.panels) > 0 {
+		f.drawPanels(c)
+		return
+	}
 	lw, lh := f.legendSize()
 	if lw == 0 {
 		f.plot.Draw(c)
@@ -169,8 +233,14 @@ func (f *figure) render(w io.Writer, format string, dpi int) (err error) {
 type bars struct {
 	X0, X1, Y []float64
 	Labels    []string
-	Color     color.Color
-	Label     text.Style
+	// LabelAt, when set, is where each label sits in data coordinates
+	// (above a positive bar, below a negative one); else at the bar's end.
+	LabelAt []float64
+	// Upright turns the labels a quarter turn, to read upwards from the
+	// bar's end, for narrow bars.
+	Upright bool
+	Color   color.Color
+	Label   text.Style
 }
 
 var (
@@ -182,17 +252,36 @@ var (
 func (b *bars) Plot(c draw.Canvas, p *plot.Plot) {
 	trX, trY := p.Transforms(&c)
 	outline := draw.LineStyle{Color: color.Gray{0x40}, Width: 0.5}
+	base := math.Min(math.Max(p.Y.Min, 0), p.Y.Max)
 	for i := range b.Y {
 		x0, x1 := trX(b.X0[i]), trX(b.X1[i])
-		y0, y1 := trY(math.Max(p.Y.Min, 0)), trY(b.Y[i])
+		y0, y1 := trY(base), trY(b.Y[i])
 		pts := []vg.Point{{X: x0, Y: y0}, {X: x0, Y: y1}, {X: x1, Y: y1}, {X: x1, Y: y0}}
 		c.FillPolygon(b.Color, c.ClipPolygonXY(pts))
 		c.StrokeLines(outline, c.ClipLinesXY(append(pts, pts[0]))...)
 		if i < len(b.Labels) && b.Labels[i] != "" {
 			sty := b.Label
 			sty.XAlign = draw.XCenter
+			at, gap := b.Y[i], vg.Length(2)
+			if i < len(b.LabelAt) {
+				at, gap = b.LabelAt[i], 4 // clear of a mark drawn there
+			}
+			pt := vg.Point{X: (x0 + x1) / 2, Y: trY(at) + gap}
 			sty.YAlign = draw.YBottom
-			c.FillText(sty, vg.Point{X: (x0 + x1) / 2, Y: y1 + 2}, b.Labels[i])
+			if b.Y[i] < base {
+				pt.Y = trY(at) - gap
+				sty.YAlign = draw.YTop
+			}
+			if b.Upright {
+				// Rotated text aligns along its own axes: start at the
+				// point, centred across the bar.
+				sty.Rotation = math.Pi / 2
+				sty.XAlign, sty.YAlign = draw.XLeft, draw.YCenter
+				if b.Y[i] < base {
+					sty.XAlign = draw.XRight
+				}
+			}
+			c.FillText(sty, pt, b.Labels[i])
 		}
 	}
 }
@@ -202,9 +291,10 @@ func (b *bars) DataRange() (xmin, xmax, ymin, ymax float64) {
 	for i := range b.Y {
 		xmin = math.Min(xmin, b.X0[i])
 		xmax = math.Max(xmax, b.X1[i])
+		ymin = math.Min(ymin, b.Y[i])
 		ymax = math.Max(ymax, b.Y[i])
 	}
-	return xmin, xmax, 0, ymax
+	return xmin, xmax, ymin, ymax
 }
 
 func (b *bars) Thumbnail(c *draw.Canvas) {
@@ -221,9 +311,12 @@ func groupedBars(f *figure, groups []string, ss []series, values [][]float64, la
 	if n > 4 {
 		label = func(float64) string { return "" } // too narrow to read
 	}
+	// Four bars to a group leave too little room for labels side by side:
+	// they stand upright instead.
+	upright := n == 4
 	var top float64
 	for si, s := range ss {
-		b := &bars{Color: s.Color, Label: labelStyle}
+		b := &bars{Color: s.Color, Label: labelStyle, Upright: upright}
 		for gi := range groups {
 			v := values[si][gi]
 			x0 := float64(gi) - 0.4 + float64(si)*width
@@ -249,6 +342,9 @@ func groupedBars(f *figure, groups []string, ss []series, values [][]float64, la
 		top = 1
 	}
 	f.plot.Y.Max = top * 1.15
+	if upright {
+		f.plot.Y.Max = top * 1.3
+	}
 }
 
 // Tickers.

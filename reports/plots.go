@@ -25,8 +25,18 @@ func figures(ss []series) []*figure {
 		}
 	}
 	add(bookedOverTime(ss))
+	add(goodputOverTime(ss))
 	add(userOutcomes(ss))
-	add(timeToBook(ss))
+	// The two waits, shown one after the other, share their time axis.
+	ttb, tto := timeToBook(ss), timeToOutcome(ss)
+	if ttb != nil && tto != nil {
+		x := math.Max(ttb.plot.X.Max, tto.plot.X.Max)
+		ttb.plot.X.Max, tto.plot.X.Max = x, x
+	}
+	add(ttb)
+	add(tto)
+	add(requestsPerPerson(ss))
+	add(fairness(ss))
 	add(errorRates(ss))
 	add(p99ByOperation(ss))
 	var perDesign []*figure
@@ -363,11 +373,20 @@ func userOutcomes(ss []series) *figure {
 	f := newFigure("user-outcomes", "What happened to the people who tried (% of arrivals)", "", "share of people who arrived")
 	f.Caption = "Of everyone who came to book: the share who got a place, the share who gave up, and the share still trying when the run ended. In the first group, higher is better."
 	groups := []string{"got a place", "gave up", "still trying at the end"}
+	waiting := false
+	for _, s := range keep {
+		waiting = waiting || s.Design.Users.StillWaiting > 0
+	}
+	if !waiting {
+		groups = groups[:2]
+		f.Caption = "Of everyone who came to book: the share who got a place and the share who gave up (nobody was still trying when the run ended). In the first group, higher is better."
+	}
 	values := make([][]float64, len(keep))
 	for i, s := range keep {
 		u := s.Design.Users
 		a := float64(u.Arrived)
 		values[i] = []float64{100 * float64(u.Booked) / a, 100 * float64(u.GaveUp) / a, 100 * float64(u.StillWaiting) / a}
+		values[i] = values[i][:len(groups)]
 	}
 	groupedBars(f, groups, keep, values, pctPoints)
 	f.plot.Y.Tick.Marker = commaTicks{suffix: "%"}
@@ -451,55 +470,11 @@ func statusCounts(r Requests) (c429, c5xx int64) {
 // timeToBook plots, per design, the share of arrivals who had booked within
 // x seconds of arriving. Designs without the histogram are left out.
 func timeToBook(ss []series) *figure {
-	type curve struct {
-		s   series
-		pts plotter.XYs
+	f := cdfFigure(ss, func(u Users) string { return u.TimeToBook }, "time-to-book",
+		"How long people waited for a place (% of arrivals booked within x s)",
+		"seconds from arriving to holding a booking")
+	if f != nil {
+		f.Caption = "Read up from a wait time: the share of everyone who came that had a booking by then. The height where a line flattens is the share who ever got a place; the median and the 99th percentile in the legend are of those who booked."
 	}
-	var curves []curve
-	var xmax float64
-	for _, s := range ss {
-		if s.Design.Users.TimeToBook == "" {
-			continue
-		}
-		h, err := DecodeHistogram(s.Design.Users.TimeToBook)
-		if err != nil || h.TotalCount() == 0 {
-			continue
-		}
-		denom := float64(s.Design.Users.Arrived)
-		if denom < float64(h.TotalCount()) {
-			denom = float64(h.TotalCount())
-		}
-		pts := plotter.XYs{{X: 0, Y: 0}}
-		var cum int64
-		for _, b := range h.Distribution() {
-			if b.Count == 0 {
-				continue
-			}
-			cum += b.Count
-			x := float64(b.To) / 1e6
-			pts = append(pts, plotter.XY{X: x, Y: 100 * float64(cum) / denom})
-			xmax = math.Max(xmax, x)
-		}
-		curves = append(curves, curve{s, pts})
-	}
-	if len(curves) == 0 {
-		return nil
-	}
-	f := newFigure("time-to-book", "How long people waited for a place (% of arrivals booked within x s)",
-		"seconds from arriving to holding a booking", "share of people who arrived")
-	f.Caption = "Read up from a wait time: the share of everyone who came that had a booking by then. The height where a line flattens is the share who ever got a place."
-	for _, c := range curves {
-		pts := append(c.pts, plotter.XY{X: xmax, Y: c.pts[len(c.pts)-1].Y})
-		l, err := plotter.NewLine(pts)
-		if err != nil {
-			continue
-		}
-		l.LineStyle = lineStyle(c.s.Color, 2.5, nil)
-		f.plot.Add(l)
-		f.legend.Add(c.s.Label, l)
-	}
-	f.plot.X.Min = 0
-	f.plot.Y.Min, f.plot.Y.Max = 0, 100
-	f.plot.Y.Tick.Marker = commaTicks{suffix: "%"}
 	return f
 }

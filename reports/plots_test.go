@@ -29,17 +29,19 @@ const (
 	maxDiffShare   = 0.002
 )
 
-// withWaitingRoom adds a fourth design, per-ppv-day behind a waiting room,
-// to check its colour and a four-bar group.
-func withWaitingRoom(r *Result) *Result {
-	src, _ := r.Design("per-ppv-day")
-	d := *src
-	d.Design = "per-ppv-day+waiting-room"
-	d.Assumptions.WaitingRoom = true
-	d.Users.Booked, d.Users.GaveUp = 5950, 8990
-	d.Users.StillWaiting = d.Users.Arrived - d.Users.Booked - d.Users.GaveUp
-	d.Slots.Booked = 5950
-	r.Designs = append(r.Designs, d)
+// variant returns the fixture cut to monolithic and per-ppv, with nobody
+// still waiting and late comers favoured by per-ppv: the layouts of an
+// outcomes plot without its third group, a negative fairness bar and two
+// goodput panels.
+func variant() *Result {
+	r := fixture()
+	r.Designs = r.Designs[:2]
+	for i := range r.Designs {
+		u := &r.Designs[i].Users
+		u.GaveUp += u.StillWaiting
+		u.StillWaiting = 0
+	}
+	r.Designs[1].Users.Fairness = -0.3
 	return r
 }
 
@@ -48,13 +50,14 @@ func withWaitingRoom(r *Result) *Result {
 func TestPlotsGolden(t *testing.T) {
 	t.Parallel()
 	figs := figures(collect([]*Result{fixture()}))
-	wr := collect([]*Result{withWaitingRoom(fixture())})
-	for _, f := range []*figure{userOutcomes(wr), bookedOverTime(wr)} {
-		f.Name = "waiting-room-" + f.Name
-		figs = append(figs, f)
+	const want = 9 + 3*4
+	if len(figs) != want {
+		t.Errorf("fixture gives %d plots; want %d (9 across designs, 3 per design)", len(figs), want)
 	}
-	if len(figs) != 5+3*3+2 {
-		t.Errorf("fixture gives %d plots; want %d (5 across designs, 3 per design, 2 with a waiting room)", len(figs), 5+3*3+2)
+	two := collect([]*Result{variant()})
+	for _, f := range []*figure{userOutcomes(two), fairness(two), goodputOverTime(two)} {
+		f.Name = "variant-" + f.Name
+		figs = append(figs, f)
 	}
 	for _, f := range figs {
 		t.Run(f.Name, func(t *testing.T) {
@@ -183,24 +186,39 @@ func TestPlotsMissingData(t *testing.T) {
 	}{
 		{"no time to book", func(d *DesignResult) { d.Users.TimeToBook = "" }, []string{"time-to-book"}},
 		{"bad time to book", func(d *DesignResult) { d.Users.TimeToBook = "garbage" }, []string{"time-to-book"}},
+		{"no time to outcome", func(d *DesignResult) { d.Users.TimeToOutcome = "" }, []string{"time-to-outcome"}},
+		{"bad time to outcome", func(d *DesignResult) { d.Users.TimeToOutcome = "garbage" }, []string{"time-to-outcome"}},
 		{"no histograms", func(d *DesignResult) { d.Histograms = nil }, []string{"latency-spectrum"}},
-		{"no timeline", func(d *DesignResult) { d.Timeline = nil }, []string{"booked-over-time", "-requests", "latency-over-time"}},
+		{"no timeline", func(d *DesignResult) { d.Timeline = nil }, []string{"booked-over-time", "goodput", "-requests", "latency-over-time"}},
 		{"no latency summary", func(d *DesignResult) { d.LatencyMs = nil }, []string{"p99-by-operation"}},
-		{"no users", func(d *DesignResult) { d.Users = Users{} }, []string{"user-outcomes", "time-to-book"}},
+		{"no users", func(d *DesignResult) { d.Users = Users{} }, []string{"user-outcomes", "time-to-book", "time-to-outcome", "fairness"}},
 		{"no requests", func(d *DesignResult) { d.Requests = Requests{} }, []string{"error-rate"}},
+		{"no requests, no users", func(d *DesignResult) { d.Requests, d.Users = Requests{}, Users{} }, []string{"requests-per-person"}},
+		{"zero everywhere in time", func(d *DesignResult) {
+			for i := range d.Timeline {
+				d.Timeline[i] = TimelinePoint{TS: d.Timeline[i].TS}
+			}
+		}, nil},
+		{"cumulative booked", func(d *DesignResult) {
+			var c int64
+			for i := range d.Timeline {
+				c += d.Timeline[i].Booked
+				d.Timeline[i].Booked = c
+			}
+		}, nil},
 		{"zero latencies", func(d *DesignResult) {
 			for i := range d.Timeline {
 				d.Timeline[i].P50Ms, d.Timeline[i].P99Ms = 0, 0
 			}
 		}, []string{"latency-over-time"}},
 		{"one second", func(d *DesignResult) { d.Timeline = d.Timeline[:1] }, nil},
-		{"empty design", func(d *DesignResult) { *d = DesignResult{Design: d.Design} }, []string{"booked-over-time", "user-outcomes", "time-to-book", "error-rate", "p99-by-operation", "latency-spectrum", "-requests", "latency-over-time"}},
+		{"empty design", func(d *DesignResult) { *d = DesignResult{Design: d.Design} }, []string{"booked-over-time", "goodput", "user-outcomes", "time-to-book", "time-to-outcome", "requests-per-person", "fairness", "error-rate", "p99-by-operation", "latency-spectrum", "-requests", "latency-over-time"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			r := fixture()
-			r.Designs = r.Designs[2:]
+			r.Designs = r.Designs[2:3]
 			tt.change(&r.Designs[0])
 			figs := figures(collect([]*Result{r}))
 			for _, f := range figs {
@@ -225,7 +243,7 @@ func TestDesignColorsConsistent(t *testing.T) {
 	a := collect([]*Result{fixture()})
 	r := fixture()
 	r.Designs = r.Designs[1:]
-	b := collect([]*Result{withWaitingRoom(r)})
+	b := collect([]*Result{r})
 	colors := map[string]string{}
 	for _, s := range append(a, b...) {
 		c := string(cssColor(s))

@@ -320,7 +320,27 @@ func comparisonTable(ss []series) []row {
 			return cell{Text: fmt.Sprintf("%s of %s", pct(float64(st.users)/float64(st.arrived)), commas(st.arrived))}
 		}},
 		{"Gave up", "people who stopped trying", func(st designStats) cell { return cell{Text: share(st.gaveUp, st.arrived)} }},
-		{"Still trying at the end", "journeys not finished when the run ended", func(st designStats) cell { return cell{Text: share(st.waiting, st.arrived)} }},
+		{"Still trying at the end", "journeys not finished when the run ended: outcome unknown", func(st designStats) cell {
+			return cell{Text: share(st.waiting, st.arrived), Bad: st.arrived > 0 && float64(st.waiting)/float64(st.arrived) >= warnStillWaiting}
+		}},
+		{"Time to know, median / p99", "from arriving to booking or giving up, of those who finished", func(st designStats) cell {
+			return cell{Text: secondsPair(st.ttoP50, st.ttoP99)}
+		}},
+		{"Time to a booking, median / p99", "from arriving to holding a booking, of those who booked", func(st designStats) cell {
+			return cell{Text: secondsPair(st.ttbP50, st.ttbP99)}
+		}},
+		{"Requests per person", "a booking needs 3 (4 with a waiting room); the rest are retries. In brackets: times that minimum", func(st designStats) cell {
+			if st.perUser <= 0 {
+				return cell{Text: "n/a"}
+			}
+			return cell{Text: fmt.Sprintf("%s (%.1f×)", oneDecimal(st.perUser), st.amp), Bad: st.amp > warnAmplification}
+		}},
+		{"Fairness", "Spearman ρ of arrival order and getting a place, of the highest possible (strictly first come, first served); 0 = lottery", func(st designStats) cell {
+			if math.IsNaN(st.fairScore) {
+				return cell{Text: "n/a"}
+			}
+			return cell{Text: fmt.Sprintf("%.2f of %.2f", st.fair, st.fairMax)}
+		}},
 		{"Error rate", "429, 5xx and timeouts, of all requests", func(st designStats) cell {
 			if st.total == 0 {
 				return cell{Text: "n/a"}
@@ -336,12 +356,6 @@ func comparisonTable(ss []series) []row {
 		}},
 		{"Timeouts, network errors", "", func(st designStats) cell { return cell{Text: share(st.s.Design.Requests.TransportErrors, st.total)} }},
 		{"Requests", "all requests sent", func(st designStats) cell { return cell{Text: commas(st.total)} }},
-		{"Requests per person", "retries amplify the load", func(st designStats) cell {
-			if st.perUser <= 0 {
-				return cell{Text: "n/a"}
-			}
-			return cell{Text: trimZero(fmt.Sprintf("%.2f", st.perUser))}
-		}},
 	}
 	// Latency rows: one per operation.
 	seen := map[string]bool{}
@@ -376,13 +390,6 @@ func comparisonTable(ss []series) []row {
 			}
 			return cell{Text: commas(sl.Missing), Bad: sl.Missing > 0, Good: sl.Missing == 0}
 		}},
-		rowFn{"Fairness", "Spearman ρ of arrival order and getting a place; 1 = first come, first served", func(st designStats) cell {
-			f := st.s.Design.Users.Fairness
-			if math.IsNaN(f) {
-				return cell{Text: "n/a"}
-			}
-			return cell{Text: trimZero(fmt.Sprintf("%.2f", f))}
-		}},
 		rowFn{"Late starts", "arrivals the engine started more than 10 ms late", func(st designStats) cell {
 			return cell{Text: commas(st.s.Design.Users.LateStarts)}
 		}},
@@ -405,6 +412,14 @@ func comparisonTable(ss []series) []row {
 		}
 	}
 	return rows
+}
+
+// secondsPair: "11 s / 31 s", or "n/a".
+func secondsPair(a, b float64) string {
+	if math.IsNaN(a) {
+		return "n/a"
+	}
+	return seconds(a) + " / " + seconds(b)
 }
 
 // assumptionTable lists what each design's figures rest on.

@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"html"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -8,13 +9,15 @@ import (
 	"testing"
 )
 
+// readIndex returns index.html with its character references decoded, so
+// tests can look for text as a reader sees it ("+", "<", not "&#43;").
 func readIndex(t *testing.T, path string) string {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return string(b)
+	return html.UnescapeString(string(b))
 }
 
 // external matches anything a browser would fetch from elsewhere.
@@ -37,7 +40,24 @@ func TestRender(t *testing.T) {
 	for _, w := range []string{
 		`<meta name="viewport" content="width=device-width, initial-scale=1">`,
 		"@media print",
-		"per-ppv-day booked 5,812 of 6,000 places (97%) with 0.4% errors; monolithic booked 1,204 (20%)",
+		"per-ppv-day+waiting-room booked 5,950 of 6,000 places (99%) with <0.01% errors; monolithic booked 1,204 (20%)",
+		"What the people lived through",
+		"3.8 times the 3 a booking needs (retry amplification)",
+		"(a retry storm)",
+		"served people almost strictly in arrival order",
+		`class="warn">Warning: monolithic: each person sent 11.5 requests`,
+		"Time to know, median / p99",
+		"Time to a booking, median / p99",
+		"Requests per person",
+		`<td class="bad">11.5 (3.8×)</td>`,
+		"0.80 of 0.85",
+		`<td class="bad">2,316 (15%)</td>`,
+		`id="fig-goodput"`,
+		`id="fig-requests-per-person"`,
+		`id="fig-fairness"`,
+		`id="fig-time-to-outcome"`,
+		"a retry storm",
+		"0 is a lottery",
 		"What these figures assume",
 		"Durability of a 201",
 		"synchronous=FULL",
@@ -70,8 +90,8 @@ func TestRender(t *testing.T) {
 		}
 	}
 	logs, _ := filepath.Glob(filepath.Join(dir, "hlog", "*.hlog"))
-	if len(logs) != 9 {
-		t.Errorf("%d interval logs; want 9 (3 designs × 3 operations)", len(logs))
+	if len(logs) != 13 {
+		t.Errorf("%d interval logs; want 13 (4 designs × 3 operations, and the waiting room's queue)", len(logs))
 	}
 }
 
@@ -88,7 +108,7 @@ func TestRenderSimulated(t *testing.T) {
 	for _, w := range []string{
 		"<title>SIMULATED (model) results",
 		"<h1>SIMULATED (model) results: ",
-		`<p class="headline">SIMULATED (model) results: per-ppv-day booked`,
+		`<p class="headline">SIMULATED (model) results: per-ppv-day+waiting-room booked`,
 		"Model parameters", "lock hold time", "assumed",
 	} {
 		if !strings.Contains(html, w) {
@@ -121,8 +141,8 @@ func TestRenderSeveralResults(t *testing.T) {
 		}
 	}
 	for _, sub := range []string{"1-synthetic-rush-live", "2-national-model"} {
-		if logs, _ := filepath.Glob(filepath.Join(dir, "hlog", sub, "*.hlog")); len(logs) != 9 {
-			t.Errorf("hlog/%s has %d logs; want 9", sub, len(logs))
+		if logs, _ := filepath.Glob(filepath.Join(dir, "hlog", sub, "*.hlog")); len(logs) != 13 {
+			t.Errorf("hlog/%s has %d logs; want 13", sub, len(logs))
 		}
 	}
 }

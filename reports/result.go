@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"sort"
 	"strings"
@@ -169,7 +170,10 @@ type Users struct {
 	LateStarts int64 `json:"late_starts"`
 	// RequestsPerUser is total requests / arrived users (retry amplification).
 	RequestsPerUser float64 `json:"requests_per_user"`
-	// Fairness is Spearman's rho between arrival order and getting a slot.
+	// Fairness is Spearman's rho between earliness of arrival and getting a
+	// slot (booked 1, else 0): about 0 for a lottery, negative when late
+	// comers fared better. Because the outcome is yes or no, strictly first
+	// come, first served scores FairnessCeiling, not 1.
 	Fairness float64 `json:"fairness"`
 	// TimeToOutcome is an HdrHistogram (µs, base64) of arrival to booked or gave up.
 	TimeToOutcome string `json:"time_to_outcome,omitempty"`
@@ -286,6 +290,75 @@ func (d *DesignResult) BookedShare() float64 {
 		return 0
 	}
 	return float64(d.Users.Booked) / float64(d.Users.Arrived)
+}
+
+// JourneyRequests is the fewest requests a person needs to book: list the
+// PPVs, list the slots, book; one more (join the queue) with a waiting room.
+const (
+	JourneyRequests            = 3
+	JourneyRequestsWaitingRoom = 4
+)
+
+// HasWaitingRoom reports whether a waiting room fronted the design: stated
+// in its assumptions, named in its design, or seen in its requests.
+func (d *DesignResult) HasWaitingRoom() bool {
+	if d.Assumptions.WaitingRoom || strings.HasSuffix(d.Design, models.WaitingRoomSuffix) {
+		return true
+	}
+	return d.LatencyMs[OpQueue].Count > 0
+}
+
+// MinRequests returns the fewest requests a person needs to book with d:
+// JourneyRequests, or JourneyRequestsWaitingRoom behind a waiting room.
+func (d *DesignResult) MinRequests() int {
+	if d.HasWaitingRoom() {
+		return JourneyRequestsWaitingRoom
+	}
+	return JourneyRequests
+}
+
+// RequestsPerPerson returns Users.RequestsPerUser, or requests / arrived
+// users when a result does not state it; 0 when nobody arrived.
+func (d *DesignResult) RequestsPerPerson() float64 {
+	if d.Users.RequestsPerUser > 0 {
+		return d.Users.RequestsPerUser
+	}
+	if d.Users.Arrived <= 0 {
+		return 0
+	}
+	return float64(d.Requests.Total) / float64(d.Users.Arrived)
+}
+
+// Amplification returns the retry amplification: requests per person over
+// the fewest a booking needs (MinRequests). 1 means nobody retried; 3 means
+// the crowd sent three times the load its bookings needed.
+func (d *DesignResult) Amplification() float64 {
+	return d.RequestsPerPerson() / float64(d.MinRequests())
+}
+
+// FairnessCeiling returns the highest Fairness possible with u's outcomes:
+// the Spearman rho of strictly first come, first served, where exactly the
+// earliest Booked of Arrived people got a place. With a share p booked it is
+// sqrt(3p(1-p))·n/sqrt(n²-1), at most about 0.87 (p = 1/2). It is 0 when
+// everyone, or no one, booked: order cannot matter then.
+func (u Users) FairnessCeiling() float64 {
+	n := float64(u.Arrived)
+	if u.Arrived < 2 || u.Booked <= 0 || u.Booked >= u.Arrived {
+		return 0
+	}
+	p := float64(u.Booked) / n
+	return math.Sqrt(3*p*(1-p)) * n / math.Sqrt(n*n-1)
+}
+
+// FirstComeScore returns Fairness over FairnessCeiling, clamped to [-1, 1]:
+// 1 when people were served strictly in arrival order, 0 for a lottery, -1
+// when the latest comers got the places. It is NaN when FairnessCeiling is 0.
+func (u Users) FirstComeScore() float64 {
+	c := u.FairnessCeiling()
+	if c <= 0 || math.IsNaN(u.Fairness) {
+		return math.NaN()
+	}
+	return math.Max(-1, math.Min(1, u.Fairness/c))
 }
 
 // ErrorRate returns the share of requests that were 429, 5xx or transport

@@ -14,10 +14,14 @@ import (
 
 // SyntheticResult returns an invented but realistic result for tests, demos
 // and report previews: 15,000 people rushing for 6,000 places over 40 s,
-// replayed against monolithic (few booked, many 429 and 503), per-ppv and
-// per-ppv-day (most booked, few errors). It is built deterministically from
-// seed, passes Check, and says in its parameters that its figures are
-// invented. Safe for concurrent use; each call returns a new Result.
+// replayed against monolithic (a refresher-style retry storm: people click
+// again on every 429, so requests per second keep rising while bookings per
+// second fall; few booked, many still trying at the end), per-ppv, per-ppv-day
+// (most booked, few errors) and per-ppv-day+waiting-room (admission paced,
+// people served nearly in arrival order, some still queued at the end). It is
+// built deterministically from seed, passes Check, and says in its
+// parameters that its figures are invented. Safe for concurrent use; each
+// call returns a new Result.
 func SyntheticResult(seed int64) *Result {
 	rng := rand.New(rand.NewPCG(uint64(seed), 0x510742))
 	start := time.Date(2021, time.May, 23, 12, 0, 0, 0, time.FixedZone("MYT", 8*3600))
@@ -49,16 +53,38 @@ func SyntheticResult(seed int64) *Result {
 		return models.Limits{WriteRate: write, WriteBurst: int(write / 4), ReadRate: write * 8, ReadBurst: int(write * 2),
 			MaxInFlight: inflight, MaxQueue: queue, MaxWait: 2 * time.Second}
 	}
+	// Load shapes: a crowd that arrives at once and thins out as people
+	// book or give up; a storm that grows as refreshers click again; a
+	// waiting room that admits at a steady pace.
+	thinning := func(t float64) float64 { return math.Exp(-t/12) + 0.15 }
+	storm := func(t float64) float64 { return 0.55 + 0.45*(1-math.Exp(-t/9)) + 0.006*t }
+	paced := func(t float64) float64 { return 0.8 + 0.4*math.Exp(-t/4) }
+	// Booking shapes: falling as a single lock drowns in retries, decaying
+	// as partitions sell out, steady behind a waiting room until the last
+	// places go.
+	drowning := func(t float64) float64 { return math.Exp(-t/16) + 0.2 }
+	sellOut := func(tau float64) func(float64) float64 {
+		return func(t float64) float64 { return math.Exp(-t / tau) }
+	}
+	admitted := func(t float64) float64 {
+		if t < 32 {
+			return 1
+		}
+		return math.Exp(-(t - 32) / 2)
+	}
 	profiles := []synthProfile{
 		{name: string(models.Monolithic), partitions: 1, limits: limits(400, 64, 256), booked: 1204,
-			gaveUp: 11480, throttle: 0.19, shed: 0.085, internal: 0.008, transport: 0.012,
-			bookMs: 900, readMs: 160, sigma: 0.9, perUser: 6.4, curve: 0, ttbS: 19, fairness: 0.12},
+			gaveUp: 11480, throttle: 0.26, shed: 0.1, internal: 0.008, transport: 0.012,
+			bookMs: 900, readMs: 160, sigma: 0.9, perUser: 11.5, load: storm, bookings: drowning, ttbS: 19, fairness: 0.12},
 		{name: string(models.PerPPV), partitions: 20, limits: limits(60, 16, 64), booked: 4371,
 			gaveUp: 9920, throttle: 0.06, shed: 0.025, internal: 0.002, transport: 0.001,
-			bookMs: 120, readMs: 25, sigma: 0.8, perUser: 4.2, curve: 14, ttbS: 7, fairness: 0.38},
+			bookMs: 120, readMs: 25, sigma: 0.8, perUser: 4.2, load: thinning, bookings: sellOut(14), ttbS: 7, fairness: 0.38},
 		{name: string(models.PerPPVDay), partitions: 60, limits: limits(40, 8, 32), booked: 5812,
 			gaveUp: 9102, throttle: 0.0032, shed: 0.0006, internal: 0, transport: 0.0002,
-			bookMs: 14, readMs: 4, sigma: 0.6, perUser: 3.1, curve: 5, ttbS: 2.2, fairness: 0.61},
+			bookMs: 14, readMs: 4, sigma: 0.6, perUser: 3.1, load: thinning, bookings: sellOut(5), ttbS: 2.2, fairness: 0.61},
+		{name: string(models.PerPPVDay) + models.WaitingRoomSuffix, partitions: 60, limits: limits(40, 8, 32), booked: 5950,
+			gaveUp: 7850, throttle: 0.0004, shed: 0, internal: 0, transport: 0.0001,
+			bookMs: 9, readMs: 3, sigma: 0.5, perUser: 4.6, load: paced, bookings: admitted, queued: true, fairness: 0.8},
 	}
 	for _, p := range profiles {
 		r.Designs = append(r.Designs, p.build(rng, start, duration, arrived, capacity))
@@ -77,9 +103,13 @@ type synthProfile struct {
 	throttle, shed, internal, transport float64
 	bookMs, readMs, sigma               float64
 	perUser                             float64
-	curve                               float64 // booking curve time constant, s; 0 = steady
-	ttbS                                float64 // median time to book, s
-	fairness                            float64
+	// load and bookings shape requests and bookings per second over t s.
+	load, bookings func(t float64) float64
+	ttbS           float64 // median time to book, s
+	// queued puts a waiting room in front: people join it first, poll it,
+	// and book in arrival order.
+	queued   bool
+	fairness float64
 }
 
 func (p synthProfile) build(rng *rand.Rand, start time.Time, duration, arrived, capacity int) DesignResult {
@@ -94,26 +124,21 @@ func (p synthProfile) build(rng *rand.Rand, start time.Time, duration, arrived, 
 		LatencyMs:  map[string]LatencySummary{},
 		Histograms: map[string]string{},
 	}
+	if p.queued {
+		d.Assumptions.WaitingRoom = true
+	}
 	lognorm := func(median, sigma float64) float64 {
 		return median * math.Exp(sigma*rng.NormFloat64())
 	}
-	// Bookings per second: steady for a single lock, decaying as the
-	// partitions sell out otherwise.
 	weights := make([]float64, duration)
 	for t := range weights {
-		w := 1.0
-		if p.curve > 0 {
-			w = math.Exp(-float64(t) / p.curve)
-		}
-		weights[t] = w * (0.85 + 0.3*rng.Float64())
+		weights[t] = p.bookings(float64(t)) * (0.85 + 0.3*rng.Float64())
 	}
 	bookedAt := spread(p.booked, weights)
-	// Load: a crowd that arrives at once and thins out as people book or
-	// give up.
 	load := make([]float64, duration)
 	var loadSum float64
 	for t := range load {
-		load[t] = math.Exp(-float64(t)/12) + 0.15
+		load[t] = p.load(float64(t)) * (0.96 + 0.08*rng.Float64())
 		loadSum += load[t]
 	}
 	total := int64(p.perUser * float64(arrived))
@@ -172,6 +197,10 @@ func (p synthProfile) build(rng *rand.Rand, start time.Time, duration, arrived, 
 			lat = append(lat, v)
 		}
 		for i := int64(0); i < c200; i++ {
+			if p.queued && rng.Float64() < 0.55 {
+				add(OpQueue, lognorm(1.2, 0.4)) // a poll of the waiting room
+				continue
+			}
 			op := OpListSlots
 			if rng.Float64() < 0.35 {
 				op = OpListPPVs
@@ -225,13 +254,23 @@ func (p synthProfile) build(rng *rand.Rand, start time.Time, duration, arrived, 
 	for t, b := range bookedAt {
 		for i := int64(0); i < b; i++ {
 			s := math.Min(lognorm(p.ttbS, 0.7), float64(t)+rng.Float64())
+			if p.queued {
+				// Booked in arrival order: the wait is the time spent
+				// in the room, which grows with the position in it.
+				s = float64(t)*(0.75+0.2*rng.Float64()) + lognorm(1.5, 0.4)
+			}
 			us := int64(math.Max(s, 0.05) * 1e6)
 			_ = ttb.RecordValue(us)
 			_ = tto.RecordValue(us)
 		}
 	}
 	for i := int64(0); i < p.gaveUp; i++ {
-		s := math.Min(lognorm(22, 0.35), float64(duration))
+		// Refused too often, or out of patience at 30 s.
+		median := 16.0
+		if p.queued {
+			median = 20 // shown a place in the queue, people wait longer
+		}
+		s := math.Min(lognorm(median, 0.45), 30+rng.Float64())
 		_ = tto.RecordValue(int64(s * 1e6))
 	}
 	ttbS, _ := EncodeHistogram(ttb)

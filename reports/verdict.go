@@ -17,9 +17,12 @@ type Verdict struct {
 	// Headline compares the best design with the worst, or describes the
 	// only one. Simulated results start with "SIMULATED (model) results:".
 	Headline string
-	// Details are the further sentences: people, speed, latency, the other
-	// designs.
+	// Details are the further sentences: speed, latency, the other designs.
 	Details []string
+	// People are the sentences about what the people who came lived
+	// through: who got a place, requests per person (retry amplification),
+	// retry storms, fairness and how long they waited to know.
+	People []string
 	// Warnings are broken invariants (oversold, lost 201s) and caveats
 	// (interrupted runs, unaudited stores, mixed scenarios).
 	Warnings []string
@@ -31,6 +34,7 @@ type Verdict struct {
 // String returns the verdict as one paragraph, warnings last.
 func (v Verdict) String() string {
 	parts := append([]string{v.Headline}, v.Details...)
+	parts = append(parts, v.People...)
 	for _, w := range v.Warnings {
 		parts = append(parts, "Warning: "+w)
 	}
@@ -50,6 +54,37 @@ type designStats struct {
 	soldOutAt, halfAt      float64 // seconds; NaN when never reached
 	duration               float64
 	perUser                float64
+	amp                    float64 // requests per person over the fewest a booking needs
+	minReq                 int
+	fair, fairMax          float64 // Spearman rho and its ceiling (0: order could not matter)
+	fairScore              float64 // fair/fairMax; NaN without a ceiling
+	ttoP50, ttoP99         float64 // seconds from arriving to an outcome; NaN when unknown
+	ttbP50, ttbP99         float64 // seconds from arriving to a booking; NaN when unknown
+	storm                  storm
+	stormy                 bool
+}
+
+// Thresholds of the warnings about people.
+const (
+	// warnAmplification: more requests per person than this many times
+	// the fewest a booking needs means retries made most of the load.
+	warnAmplification = 3
+	// warnStillWaiting: a larger share of people still trying when the
+	// run ended leaves the design's outcome unknown for too many.
+	warnStillWaiting = 0.10
+)
+
+// percentilesS returns the median and 99th percentile, in seconds, of the
+// histogram enc (µs); NaN when it is absent, empty or undecodable.
+func percentilesS(enc string) (p50, p99 float64) {
+	if enc == "" {
+		return math.NaN(), math.NaN()
+	}
+	h, err := DecodeHistogram(enc)
+	if err != nil || h.TotalCount() == 0 {
+		return math.NaN(), math.NaN()
+	}
+	return float64(h.ValueAtQuantile(50)) / 1e6, float64(h.ValueAtQuantile(99)) / 1e6
 }
 
 func statsOf(s series) designStats {
@@ -58,9 +93,13 @@ func statsOf(s series) designStats {
 		s: s, booked: d.Slots.Booked, capacity: d.Slots.Capacity,
 		arrived: d.Users.Arrived, users: d.Users.Booked, gaveUp: d.Users.GaveUp, waiting: d.Users.StillWaiting,
 		errRate: d.ErrorRate(), total: d.Requests.Total, bookP99: math.NaN(),
-		soldOutAt: math.NaN(), halfAt: math.NaN(), duration: d.DurationS, perUser: d.Users.RequestsPerUser,
-		shareOfCapacity: math.NaN(),
+		soldOutAt: math.NaN(), halfAt: math.NaN(), duration: d.DurationS, perUser: d.RequestsPerPerson(),
+		shareOfCapacity: math.NaN(), amp: d.Amplification(), minReq: d.MinRequests(),
+		fair: d.Users.Fairness, fairMax: d.Users.FairnessCeiling(), fairScore: d.Users.FirstComeScore(),
 	}
+	st.ttoP50, st.ttoP99 = percentilesS(d.Users.TimeToOutcome)
+	st.ttbP50, st.ttbP99 = percentilesS(d.Users.TimeToBook)
+	st.storm, st.stormy = retryStorm(d)
 	if st.capacity > 0 {
 		st.shareOfCapacity = float64(st.booked) / float64(st.capacity)
 	}
@@ -69,9 +108,6 @@ func statsOf(s series) designStats {
 	}
 	if l, ok := d.LatencyMs[OpBook]; ok && l.Count > 0 {
 		st.bookP99 = l.P99
-	}
-	if st.perUser == 0 && st.arrived > 0 {
-		st.perUser = float64(st.total) / float64(st.arrived)
 	}
 	cum := cumulativeBooked(d)
 	for _, p := range cum {
@@ -89,8 +125,12 @@ func statsOf(s series) designStats {
 }
 
 // Judge computes the verdict over the designs of all results, ranking them
-// by places booked, then people served, then fewest errors. It never fails:
-// with no designs the headline says so. Safe for concurrent use.
+// by places booked, then people served, then fewest errors, and says what
+// the people lived through (retry amplification, retry storms, fairness,
+// time to an outcome), warning when a design's crowd sent more than three
+// times the requests its bookings needed or when a tenth or more of the
+// people were still trying at the end. It never fails: with no designs the
+// headline says so. Safe for concurrent use.
 func Judge(results ...*Result) Verdict {
 	return judge(results, collect(results))
 }
@@ -158,18 +198,19 @@ func judge(results []*Result, ss []series) Verdict {
 
 	// People.
 	if best.arrived > 0 {
-		sent := fmt.Sprintf("With %s, %s of the %s people who tried got a place and %s gave up",
-			best.s.Label, pct(float64(best.users)/float64(best.arrived)), commas(best.arrived), pct(float64(best.gaveUp)/float64(best.arrived)))
+		sent := fmt.Sprintf("With %s, %s of the %s people who tried got a place%s",
+			best.s.Label, pct(float64(best.users)/float64(best.arrived)), commas(best.arrived), restOfPeople(best))
 		if len(stats) > 1 && worst.arrived > 0 {
 			of := ""
 			if worst.arrived != best.arrived {
 				of = " of " + commas(worst.arrived)
 			}
-			sent += fmt.Sprintf("; with %s, %s%s got a place and %s gave up", worst.s.Label,
-				pct(float64(worst.users)/float64(worst.arrived)), of, pct(float64(worst.gaveUp)/float64(worst.arrived)))
+			sent += fmt.Sprintf("; with %s, %s%s got a place%s", worst.s.Label,
+				pct(float64(worst.users)/float64(worst.arrived)), of, restOfPeople(worst))
 		}
-		v.Details = append(v.Details, sent+".")
+		v.People = append(v.People, sent+".")
 	}
+	v.People = append(v.People, peopleSentences(stats)...)
 	// Speed.
 	if sp := speedPhrase(best); sp != "" {
 		sent := best.s.Label + " " + sp
@@ -187,11 +228,6 @@ func judge(results []*Result, ss []series) Verdict {
 			sent += fmt.Sprintf(", against %s with %s", ms(worst.bookP99), worst.s.Label)
 		}
 		v.Details = append(v.Details, sent+".")
-	}
-	// Retry amplification.
-	if len(stats) > 1 && best.perUser > 0 && worst.perUser > 0 && worst.perUser > best.perUser*1.2 {
-		v.Details = append(v.Details, fmt.Sprintf("Each person sent %s requests on average with %s (retries after refusals), against %s with %s.",
-			trimZero(fmt.Sprintf("%.1f", worst.perUser)), worst.s.Label, trimZero(fmt.Sprintf("%.1f", best.perUser)), best.s.Label))
 	}
 	// The designs in between.
 	for k := 1; k < len(order)-1; k++ {
@@ -211,6 +247,14 @@ func judge(results []*Result, ss []series) Verdict {
 		}
 		if d.Slots.Persisted < 0 {
 			v.Warnings = append(v.Warnings, fmt.Sprintf("%s: the store was not audited afterwards, so lost bookings cannot be ruled out.", st.s.Label))
+		}
+		if st.amp > warnAmplification {
+			v.Warnings = append(v.Warnings, fmt.Sprintf("%s: each person sent %s requests on average, %s times the %d a booking needs: most of the load was retries, not people (retry amplification above %d×).",
+				st.s.Label, oneDecimal(st.perUser), oneDecimal(st.amp), st.minReq, warnAmplification))
+		}
+		if st.arrived > 0 && float64(st.waiting)/float64(st.arrived) >= warnStillWaiting {
+			v.Warnings = append(v.Warnings, fmt.Sprintf("%s: %s of the people (%s) were still trying when the run ended; their outcome is unknown, so a longer run could change this design's figures.",
+				st.s.Label, pct(float64(st.waiting)/float64(st.arrived)), commas(st.waiting)))
 		}
 	}
 	if len(scenarios) > 1 {
@@ -275,4 +319,109 @@ func speedPhrase(st designStats) string {
 		out += fmt.Sprintf(" (half within %s)", seconds(st.halfAt))
 	}
 	return out
+}
+
+// restOfPeople: " and 61% gave up", or ", 77% gave up and 15% were still
+// trying when the run ended".
+func restOfPeople(st designStats) string {
+	gave := pct(float64(st.gaveUp) / float64(st.arrived))
+	if st.waiting <= 0 {
+		return " and " + gave + " gave up"
+	}
+	return fmt.Sprintf(", %s gave up and %s were still trying when the run ended", gave, pct(float64(st.waiting)/float64(st.arrived)))
+}
+
+// oneDecimal: 11.5, 3, 0.4.
+func oneDecimal(v float64) string { return trimZero(fmt.Sprintf("%.1f", v)) }
+
+// extremes returns the designs of stats with the lowest and highest key
+// among those keep accepts, and how many it accepted (lo and hi are zero
+// when none). Report order breaks ties.
+func extremes(stats []designStats, keep func(designStats) bool, key func(designStats) float64) (lo, hi designStats, n int) {
+	for _, st := range stats {
+		if !keep(st) {
+			continue
+		}
+		if n == 0 || key(st) < key(lo) {
+			lo = st
+		}
+		if n == 0 || key(st) > key(hi) {
+			hi = st
+		}
+		n++
+	}
+	return lo, hi, n
+}
+
+// peopleSentences say what the people lived through: retry amplification,
+// retry storms, fairness and the time to know where they stood.
+func peopleSentences(stats []designStats) []string {
+	var out []string
+	// Retry amplification.
+	lo, hi, n := extremes(stats, func(st designStats) bool { return st.perUser > 0 }, func(st designStats) float64 { return st.amp })
+	switch {
+	case n == 1:
+		out = append(out, fmt.Sprintf("Each person sent %s requests on average, %s times the %d a booking needs (retry amplification).",
+			oneDecimal(hi.perUser), oneDecimal(hi.amp), hi.minReq))
+	case n > 1 && hi.amp > lo.amp*1.2:
+		out = append(out, fmt.Sprintf("With %s each person sent %s requests on average, %s times the %d a booking needs (retry amplification), against %s with %s.",
+			hi.s.Label, oneDecimal(hi.perUser), oneDecimal(hi.amp), hi.minReq, oneDecimal(lo.perUser), lo.s.Label))
+	case n > 1:
+		out = append(out, fmt.Sprintf("Each person sent between %s and %s requests on average with every design, close to the %d a booking needs: few retries.",
+			oneDecimal(lo.perUser), oneDecimal(hi.perUser), lo.minReq))
+	}
+	// Retry storms.
+	for _, st := range stats {
+		if !st.stormy {
+			continue
+		}
+		out = append(out, fmt.Sprintf("With %s the load fed on itself: requests per second rose from %s to %s while places booked per second fell from %s to %s, though places were still free. People clicking again crowded out the bookings (a retry storm).",
+			st.s.Label, roundSig(st.storm.rpsFrom), roundSig(st.storm.rpsTo), roundSig(st.storm.bookedFrom), roundSig(st.storm.bookedTo)))
+	}
+	// Fairness.
+	lo, hi, n = extremes(stats, func(st designStats) bool { return !math.IsNaN(st.fairScore) }, func(st designStats) float64 { return st.fairScore })
+	switch {
+	case n == 1:
+		out = append(out, fmt.Sprintf("%s %s (fairness ρ %.2f, where strictly first come, first served would score %.2f and a lottery 0).",
+			withRoom(hi), fairPhrase(hi.fairScore), hi.fair, hi.fairMax))
+	case n > 1:
+		out = append(out, fmt.Sprintf("%s %s (fairness ρ %.2f, where strictly first come, first served would score %.2f and a lottery 0); %s %s (ρ %.2f of a possible %.2f).",
+			withRoom(hi), fairPhrase(hi.fairScore), hi.fair, hi.fairMax, withRoom(lo), fairPhrase(lo.fairScore), lo.fair, lo.fairMax))
+	}
+	// Time to know.
+	lo, hi, n = extremes(stats, func(st designStats) bool { return !math.IsNaN(st.ttoP50) }, func(st designStats) float64 { return st.ttoP50 })
+	switch {
+	case n == 1:
+		out = append(out, fmt.Sprintf("Half of those who finished knew where they stood (booked or gave up) within %s of arriving, 99 in 100 within %s.",
+			seconds(hi.ttoP50), seconds(hi.ttoP99)))
+	case n > 1:
+		out = append(out, fmt.Sprintf("Half of those who finished knew where they stood (booked or gave up) within %s of arriving with %s (99 in 100 within %s), against %s with %s (%s).",
+			seconds(lo.ttoP50), lo.s.Label, seconds(lo.ttoP99), seconds(hi.ttoP50), hi.s.Label, seconds(hi.ttoP99)))
+	}
+	return out
+}
+
+// withRoom names a design, saying when a waiting room fronted it.
+func withRoom(st designStats) string {
+	if st.s.Design.HasWaitingRoom() && !strings.Contains(st.s.Label, "waiting-room") {
+		return st.s.Label + ", with its waiting room,"
+	}
+	return st.s.Label
+}
+
+// fairPhrase says what a first-come score means, as the predicate of a
+// sentence about a design: 1 strictly in arrival order, 0 a lottery, -1 the
+// latest first.
+func fairPhrase(score float64) string {
+	switch {
+	case score >= 0.9:
+		return "served people almost strictly in arrival order"
+	case score >= 0.6:
+		return "served people mostly in arrival order"
+	case score >= 0.3:
+		return "served people only partly in arrival order"
+	case score > -0.3:
+		return "was close to a lottery: arriving early barely helped"
+	}
+	return "favoured late comers over early ones"
 }

@@ -25,44 +25,64 @@ func TestJudge(t *testing.T) {
 		change       func(*Result)
 		wantHeadline string
 		wantDetails  []string // each must appear in some detail
+		wantPeople   []string // each must appear in some sentence about people
+		notPeople    []string // none may appear in them
 		wantWarnings []string
 		best, worst  string
 	}{
 		{
-			name:         "three designs",
-			wantHeadline: "per-ppv-day booked 5,812 of 6,000 places (97%) with 0.4% errors; monolithic booked 1,204 (20%) with 40% of requests throttled or shed.",
+			name:         "four designs",
+			wantHeadline: "per-ppv-day+waiting-room booked 5,950 of 6,000 places (99%) with <0.01% errors; monolithic booked 1,204 (20%) with 39% of requests throttled or shed.",
 			wantDetails: []string{
-				"With per-ppv-day, 39% of the 15,000 people who tried got a place and 61% gave up; with monolithic, 8% got a place and 77% gave up.",
-				"per-ppv-day sold 97% of its places in 40 s (half within 4 s); monolithic sold 20% of its places in 40 s.",
-				"99 in 100 booking requests were answered within 78 ms with per-ppv-day, against 10 s with monolithic.",
-				"Each person sent 6.4 requests on average with monolithic",
+				"per-ppv-day+waiting-room sold 99% of its places in 40 s (half within 18 s); monolithic sold 20% of its places in 40 s.",
+				"99 in 100 booking requests were answered within 28 ms with per-ppv-day+waiting-room, against 10 s with monolithic.",
+				"per-ppv-day booked 5,812 (97%) with 0.4% errors.",
 				"per-ppv booked 4,371 (73%) with 12% errors.",
 			},
-			best: "per-ppv-day", worst: "monolithic",
+			wantPeople: []string{
+				"With per-ppv-day+waiting-room, 40% of the 15,000 people who tried got a place, 52% gave up and 8% were still trying when the run ended; with monolithic, 8% got a place, 77% gave up and 15% were still trying when the run ended.",
+				"With monolithic each person sent 11.5 requests on average, 3.8 times the 3 a booking needs (retry amplification), against 3.1 with per-ppv-day.",
+				"With monolithic the load fed on itself: requests per second rose from 3,400 to 5,000 while places booked per second fell from 46 to 18, though places were still free.",
+				"per-ppv-day+waiting-room served people almost strictly in arrival order (fairness ρ 0.80, where strictly first come, first served would score 0.85 and a lottery 0); monolithic was close to a lottery: arriving early barely helped (ρ 0.12 of a possible 0.47).",
+				"Half of those who finished knew where they stood (booked or gave up) within 11 s of arriving with per-ppv-day (99 in 100 within 31 s), against 19 s with per-ppv-day+waiting-room (31 s).",
+			},
+			notPeople: []string{"With per-ppv the load", "With per-ppv-day the load"}, // no storm where load fell or places sold out
+			wantWarnings: []string{
+				"monolithic: each person sent 11.5 requests on average, 3.8 times the 3 a booking needs: most of the load was retries, not people (retry amplification above 3×).",
+				"monolithic: 15% of the people (2,316) were still trying when the run ended; their outcome is unknown",
+			},
+			best: "per-ppv-day+waiting-room", worst: "monolithic",
 		},
 		{
 			name:         "one design",
 			change:       only("per-ppv"),
 			wantHeadline: "per-ppv booked 4,371 of 6,000 places (73%) with 12% errors.",
-			wantDetails:  []string{"With per-ppv, 29% of the 15,000 people who tried got a place and 66% gave up."},
-			best:         "per-ppv", worst: "per-ppv",
+			wantPeople: []string{
+				"With per-ppv, 29% of the 15,000 people who tried got a place, 66% gave up and 4.7% were still trying when the run ended.",
+				"Each person sent 4.2 requests on average, 1.4 times the 3 a booking needs (retry amplification).",
+				"per-ppv served people only partly in arrival order (fairness ρ 0.38, where strictly first come, first served would score 0.79 and a lottery 0).",
+				"Half of those who finished knew where they stood (booked or gave up) within 13 s of arriving, 99 in 100 within 31 s.",
+			},
+			best: "per-ppv", worst: "per-ppv",
 		},
 		{
 			name:         "simulated",
 			change:       func(r *Result) { r.Engine = EngineModel },
-			wantHeadline: "SIMULATED (model) results: per-ppv-day booked 5,812 of 6,000 places (97%)",
-			best:         "per-ppv-day", worst: "monolithic",
+			wantHeadline: "SIMULATED (model) results: per-ppv-day+waiting-room booked 5,950 of 6,000 places (99%)",
+			wantWarnings: []string{"retry amplification above 3×", "still trying when the run ended"},
+			best:         "per-ppv-day+waiting-room", worst: "monolithic",
 		},
 		{
 			name: "sold out",
 			change: func(r *Result) {
-				only("per-ppv-day", "monolithic")(r)
+				only("per-ppv-day", "per-ppv")(r)
 				d, _ := r.Design("per-ppv-day")
 				d.Slots.Capacity = d.Slots.Booked
 			},
-			wantHeadline: "per-ppv-day booked 5,812 of 5,812 places (100%) with 0.4% errors; monolithic booked 1,204 of 6,000 places (20%)",
-			wantDetails:  []string{"per-ppv-day sold out 40 s after the start"},
-			best:         "per-ppv-day", worst: "monolithic",
+			wantHeadline: "per-ppv-day booked 5,812 of 5,812 places (100%) with 0.4% errors; per-ppv booked 4,371 of 6,000 places (73%)",
+			wantDetails:  []string{"per-ppv-day sold out 39 s after the start"},
+			wantPeople:   []string{"With per-ppv-day, 39% of the 15,000 people who tried got a place, 61% gave up and 0.6% were still trying when the run ended"},
+			best:         "per-ppv-day", worst: "per-ppv",
 		},
 		{
 			name: "errors that are not throttling",
@@ -72,15 +92,16 @@ func TestJudge(t *testing.T) {
 				delete(d.Requests.ByStatus, "429")
 				delete(d.Requests.ByStatus, "503")
 			},
-			wantHeadline: "monolithic booked 1,204 (20%) with 40% of requests refused, failed or timed out.",
-			best:         "per-ppv-day", worst: "monolithic",
+			wantHeadline: "monolithic booked 1,204 (20%) with 39% of requests refused, failed or timed out.",
+			wantWarnings: []string{"retry amplification above 3×", "still trying when the run ended"},
+			best:         "per-ppv-day+waiting-room", worst: "monolithic",
 		},
 		{
 			name: "broken invariants and caveats",
 			change: func(r *Result) {
+				only("per-ppv", "per-ppv-day")(r)
 				d, _ := r.Design("per-ppv")
 				d.Slots.Oversold = 3
-				d, _ = r.Design("monolithic")
 				d.Slots.Missing = 2
 				d, _ = r.Design("per-ppv-day")
 				d.Slots.Persisted = -1
@@ -88,11 +109,11 @@ func TestJudge(t *testing.T) {
 			},
 			wantWarnings: []string{
 				"per-ppv sold 3 places beyond capacity (oversold)",
-				"monolithic answered 201 to 2 bookings that are not in the store",
+				"per-ppv answered 201 to 2 bookings that are not in the store",
 				"per-ppv-day: the store was not audited",
 				"was interrupted",
 			},
-			best: "per-ppv-day", worst: "monolithic",
+			best: "per-ppv-day", worst: "per-ppv",
 		},
 		{
 			name: "tie on places goes to more people, then fewer errors",
@@ -115,7 +136,71 @@ func TestJudge(t *testing.T) {
 				d.Timeline = nil
 			},
 			wantHeadline: "per-ppv booked 10 places with no requests recorded.",
+			notPeople:    []string{"requests on average", "fairness", "knew where they stood"},
 			best:         "per-ppv", worst: "per-ppv",
+		},
+		{
+			name: "waiting room stated only in the assumptions",
+			change: func(r *Result) {
+				only("per-ppv-day+waiting-room", "per-ppv")(r)
+				d, _ := r.Design("per-ppv-day+waiting-room")
+				d.Design = "front-door"
+				d.Users.RequestsPerUser = 16.8
+			},
+			wantPeople: []string{
+				"With front-door each person sent 16.8 requests on average, 4.2 times the 4 a booking needs (retry amplification), against 4.2 with per-ppv.",
+				"front-door, with its waiting room, served people almost strictly in arrival order",
+			},
+			wantWarnings: []string{"front-door: each person sent 16.8 requests on average, 4.2 times the 4 a booking needs"},
+			best:         "front-door", worst: "per-ppv",
+		},
+		{
+			name: "few retries anywhere, nobody left waiting",
+			change: func(r *Result) {
+				only("per-ppv", "per-ppv-day")(r)
+				for i := range r.Designs {
+					u := &r.Designs[i].Users
+					u.RequestsPerUser = 3.3 + 0.1*float64(i)
+					u.GaveUp += u.StillWaiting
+					u.StillWaiting = 0
+				}
+			},
+			wantPeople: []string{
+				"Each person sent between 3.3 and 3.4 requests on average with every design, close to the 3 a booking needs: few retries.",
+				"With per-ppv-day, 39% of the 15,000 people who tried got a place and 61% gave up; with per-ppv, 29% got a place and 71% gave up.",
+			},
+			best: "per-ppv-day", worst: "per-ppv",
+		},
+		{
+			name: "late comers favoured",
+			change: func(r *Result) {
+				only("per-ppv")(r)
+				r.Designs[0].Users.Fairness = -0.5
+			},
+			wantPeople: []string{"per-ppv favoured late comers over early ones (fairness ρ -0.50, where strictly first come, first served would score 0.79"},
+			best:       "per-ppv", worst: "per-ppv",
+		},
+		{
+			name: "no retry storm once sold out",
+			change: func(r *Result) {
+				only("monolithic")(r)
+				d := &r.Designs[0]
+				d.Slots.Capacity = d.Slots.Booked
+			},
+			notPeople:    []string{"retry storm"},
+			wantWarnings: []string{"retry amplification above 3×", "still trying when the run ended"},
+			best:         "monolithic", worst: "monolithic",
+		},
+		{
+			name: "no user histograms",
+			change: func(r *Result) {
+				for i := range r.Designs {
+					r.Designs[i].Users.TimeToOutcome = ""
+				}
+			},
+			notPeople:    []string{"knew where they stood"},
+			wantWarnings: []string{"retry amplification above 3×", "still trying when the run ended"},
+			best:         "per-ppv-day+waiting-room", worst: "monolithic",
 		},
 	}
 	for _, tt := range tests {
@@ -132,6 +217,16 @@ func TestJudge(t *testing.T) {
 			for _, w := range tt.wantDetails {
 				if !containsAny(v.Details, w) {
 					t.Errorf("Details lack %q:\n%s", w, strings.Join(v.Details, "\n"))
+				}
+			}
+			for _, w := range tt.wantPeople {
+				if !containsAny(v.People, w) {
+					t.Errorf("People lack %q:\n%s", w, strings.Join(v.People, "\n"))
+				}
+			}
+			for _, w := range tt.notPeople {
+				if containsAny(v.People, w) {
+					t.Errorf("People say %q:\n%s", w, strings.Join(v.People, "\n"))
 				}
 			}
 			for _, w := range tt.wantWarnings {
