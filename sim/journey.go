@@ -231,8 +231,10 @@ func (j *Journey) queued(resp Response, elapsed time.Duration) Action {
 	var wait time.Duration
 	switch {
 	case j.policy.Immediate:
-		// Refreshers reload the waiting page again and again.
-		wait = time.Duration(j.rng.Float64() * float64(j.policy.ClickDelay))
+		// Refreshers reload the waiting page again and again instead of
+		// waiting for its own refresh: every 1 to 3 s (the page itself
+		// takes a moment to come back).
+		wait = time.Second + time.Duration(j.rng.Float64()*float64(2*time.Second))
 	case resp.RetryAfter > 0:
 		wait = resp.RetryAfter + time.Duration(j.rng.Float64()*j.policy.Jitter*float64(resp.RetryAfter))
 	default:

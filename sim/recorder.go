@@ -257,10 +257,12 @@ func clampMicros(d time.Duration) int64 {
 }
 
 // FirstComeFairness returns Spearman's rank correlation between earliness of
-// arrival (index 0 is earliest) and got[i] (1 booked, 0 not): +1 when exactly
-// the earliest users booked (first come, first served), about 0 for a
-// lottery, negative when late comers fared better. It is 0 when everyone had
-// the same outcome.
+// arrival (index 0 is earliest) and got[i] (1 booked, 0 not): about 0 for a
+// lottery, negative when late comers fared better, and at its highest when
+// exactly the earliest users booked (first come, first served). Because the
+// outcome is binary that highest value is below 1: about sqrt(3p(1-p)) for a
+// booked share p, at most 0.87 (reports.Users.FairnessCeiling computes it).
+// It is 0 when everyone had the same outcome.
 func FirstComeFairness(got []float64) float64 {
 	n := len(got)
 	if n < 2 {
