@@ -207,7 +207,7 @@ func TestCompareIgnoresSubMillisecondChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := c.Err(); err != nil {
-		t.Errorf("0.3 ms → 0.9 ms: %v; want no regression (MinLatencyMs 1)", err)
+		t.Errorf("0.3 ms → 0.9 ms: %v; want no regression (MinLatencyMs 5)", err)
 	}
 }
 

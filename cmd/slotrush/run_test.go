@@ -175,3 +175,25 @@ func TestRunBadInput(t *testing.T) {
 		}
 	}
 }
+
+// The CI gate's committed baseline must stay readable and consistent with
+// itself: the same runs on both sides never regress.
+func TestCommittedBaselineComparesClean(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob("../../testdata/baseline/ci-smoke-*.json")
+	if err != nil || len(files) < 2 {
+		t.Fatalf("baseline files: %v (%v)", files, err)
+	}
+	var args []string
+	for _, f := range files {
+		r, err := reports.LoadResult(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkLiveResult(t, r, true)
+		args = append(args, "--baseline", f, "--current", f)
+	}
+	if out, err := runCmd(t, append([]string{"compare"}, args...)...); err != nil {
+		t.Errorf("compare baseline with itself: %v\n%s", err, out)
+	}
+}
