@@ -1,0 +1,291 @@
+package sim
+
+import (
+	"container/heap"
+	"math"
+	"math/rand/v2"
+	"sort"
+	"testing"
+)
+
+// erlangC returns the probability that an arrival waits in an M/M/c queue
+// with offered load a = λ/μ (Erlang's C formula).
+func erlangC(c int, a float64) float64 {
+	// Erlang B by the stable recursion, then C from B.
+	b := 1.0
+	for k := 1; k <= c; k++ {
+		b = a * b / (float64(k) + a*b)
+	}
+	rho := a / float64(c)
+	return b / (1 - rho + rho*b)
+}
+
+// mmcResult is what simulateMMc measured.
+type mmcResult struct {
+	meanWait    float64 // mean time in queue
+	meanSojourn float64 // mean time in system
+	utilisation float64 // busy server time / (c × horizon)
+	meanInSys   float64 // time-average number in system
+	throughput  float64 // departures per unit time
+}
+
+// simulateMMc drives the engine's queue primitives (desQueue and desGate)
+// as an M/M/c queue: n Poisson arrivals of rate lambda, exponential service
+// of rate mu, c servers, FIFO. The first warm customers are left out of the
+// waiting-time means; the time averages cover the whole run, which starts
+// and ends empty.
+func simulateMMc(n, warm, c int, lambda, mu float64, seed uint64) mmcResult {
+	const (
+		evArr = 1
+		evDep = 2
+	)
+	rng := rand.New(rand.NewPCG(seed, 0xdecade))
+	var q desQueue
+	g := newDesGate(c)
+	var links desLinks
+	links.grow(n)
+	arrivedAt := make([]float64, n)
+	// Times are float seconds scaled to integer nanoseconds for the queue.
+	toNs := func(s float64) int64 { return int64(s * 1e9) }
+	next := 0
+	t := 0.0
+	scheduleArrival := func() {
+		if next < n {
+			t += rng.ExpFloat64() / lambda
+			q.schedule(toNs(t), evArr, int32(next), 0)
+			next++
+		}
+	}
+	startService := func(id int32) {
+		q.schedule(q.now+toNs(rng.ExpFloat64()/mu), evDep, id, 0)
+	}
+	scheduleArrival()
+	var sumWait, sumSojourn float64
+	var counted int
+	var inSys, busy int
+	var areaInSys, areaBusy float64
+	last := int64(0)
+	admitted := make([]float64, n)
+	for {
+		e, ok := q.pop()
+		if !ok {
+			break
+		}
+		dt := float64(e.at-last) / 1e9
+		areaInSys += dt * float64(inSys)
+		areaBusy += dt * float64(busy)
+		last = e.at
+		now := float64(e.at) / 1e9
+		switch e.kind {
+		case evArr:
+			arrivedAt[e.id] = now
+			inSys++
+			if g.enter() {
+				busy++
+				admitted[e.id] = now
+				startService(e.id)
+			} else {
+				g.wait(&links, e.id)
+			}
+			scheduleArrival()
+		case evDep:
+			inSys--
+			if int(e.id) >= warm {
+				sumWait += admitted[e.id] - arrivedAt[e.id]
+				sumSojourn += now - arrivedAt[e.id]
+				counted++
+			}
+			if nx := g.leave(&links); nx >= 0 {
+				admitted[nx] = now
+				startService(nx)
+			} else {
+				busy--
+			}
+		}
+	}
+	horizon := float64(last) / 1e9
+	return mmcResult{
+		meanWait:    sumWait / float64(counted),
+		meanSojourn: sumSojourn / float64(counted),
+		utilisation: areaBusy / (float64(c) * horizon),
+		meanInSys:   areaInSys / horizon,
+		throughput:  float64(n) / horizon,
+	}
+}
+
+// TestQueueClosedForms checks the engine's queue against queueing theory:
+// M/M/1 and M/M/c mean waiting time (Erlang C) and utilisation within 3%,
+// and Little's law L = λW on the simulation's own output within 1%.
+func TestQueueClosedForms(t *testing.T) {
+	t.Parallel()
+	// A million customers a queue: enough for the means to settle within
+	// 3% at these loads (the seeds are fixed, so the test is not flaky).
+	const n = 1_000_000
+	for _, tt := range []struct {
+		name       string
+		c          int
+		lambda, mu float64
+		seed       uint64
+	}{
+		{"M/M/1 rho=0.5", 1, 0.5, 1, 1},
+		{"M/M/1 rho=0.8", 1, 0.8, 1, 2},
+		{"M/M/4 rho=0.75", 4, 3, 1, 3},
+		{"M/M/16 rho=0.9", 16, 14.4, 1, 4},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := simulateMMc(n, n/100, tt.c, tt.lambda, tt.mu, tt.seed)
+			a := tt.lambda / tt.mu
+			rho := a / float64(tt.c)
+			wantWait := erlangC(tt.c, a) / (float64(tt.c)*tt.mu - tt.lambda)
+			t.Logf("%s: Wq %.4f (Erlang C %.4f, %+.2f%%), utilisation %.4f (%.4f, %+.2f%%), L %.4f, λW %.4f",
+				tt.name, got.meanWait, wantWait, 100*(got.meanWait/wantWait-1), got.utilisation, rho, 100*(got.utilisation/rho-1),
+				got.meanInSys, got.throughput*got.meanSojourn)
+			if rel := math.Abs(got.meanWait/wantWait - 1); rel > 0.03 {
+				t.Errorf("mean wait = %.4f; want %.4f ± 3%% (off by %.1f%%)", got.meanWait, wantWait, 100*rel)
+			}
+			if rel := math.Abs(got.utilisation/rho - 1); rel > 0.03 {
+				t.Errorf("utilisation = %.4f; want %.4f ± 3%%", got.utilisation, rho)
+			}
+			if lw := got.throughput * got.meanSojourn; math.Abs(got.meanInSys/lw-1) > 0.01 {
+				t.Errorf("Little's law: L = %.4f; λW = %.4f", got.meanInSys, lw)
+			}
+		})
+	}
+}
+
+func TestErlangC(t *testing.T) {
+	t.Parallel()
+	// M/M/1: P(wait) = rho. Textbook M/M/2 with a = 1: C = 1/3.
+	if got := erlangC(1, 0.7); math.Abs(got-0.7) > 1e-12 {
+		t.Errorf("erlangC(1, 0.7) = %v; want 0.7", got)
+	}
+	if got := erlangC(2, 1); math.Abs(got-1.0/3) > 1e-12 {
+		t.Errorf("erlangC(2, 1) = %v; want 1/3", got)
+	}
+}
+
+// TestQueueOrder checks that events come out by time, ties in scheduling
+// order, whether they sit in the heap or a FIFO ring.
+func TestQueueOrder(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(7, 7))
+	var q desQueue
+	type item struct {
+		at  int64
+		seq int
+	}
+	var want []item
+	ringAt := int64(0)
+	for i := range 20000 {
+		var at int64
+		if i%3 == 0 {
+			ringAt += int64(rng.IntN(5))
+			at = ringAt
+			q.scheduleFIFO(i%desRings, at, 1, int32(i), 0)
+		} else {
+			at = int64(rng.IntN(20000))
+			q.schedule(at, 1, int32(i), 0)
+		}
+		want = append(want, item{at, i})
+	}
+	sort.SliceStable(want, func(i, j int) bool { return want[i].at < want[j].at })
+	for i, w := range want {
+		e, ok := q.pop()
+		if !ok {
+			t.Fatalf("queue empty after %d events; want %d", i, len(want))
+		}
+		if e.at != w.at || int(e.id) != w.seq {
+			t.Fatalf("event %d = (at %d, id %d); want (at %d, id %d)", i, e.at, e.id, w.at, w.seq)
+		}
+		if q.now != e.at {
+			t.Fatalf("clock %d after popping an event at %d", q.now, e.at)
+		}
+	}
+	if _, ok := q.pop(); ok {
+		t.Error("queue not empty at the end")
+	}
+}
+
+// TestGateFIFO checks the in-flight bound: turns pass to the longest waiter,
+// removed waiters never get one.
+func TestGateFIFO(t *testing.T) {
+	t.Parallel()
+	var l desLinks
+	l.grow(10)
+	g := newDesGate(2)
+	for id := int32(0); id < 2; id++ {
+		if !g.enter() {
+			t.Fatalf("enter %d: no turn with a free server", id)
+		}
+	}
+	if g.enter() {
+		t.Fatal("enter with every server busy succeeded")
+	}
+	for id := int32(2); id < 6; id++ {
+		g.wait(&l, id)
+	}
+	g.cancel(&l, 3)
+	if g.waiting() != 3 {
+		t.Fatalf("waiting = %d; want 3", g.waiting())
+	}
+	var got []int32
+	for range 5 {
+		got = append(got, g.leave(&l))
+	}
+	want := []int32{2, 4, 5, -1, -1}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("leave order = %v; want %v", got, want)
+		}
+	}
+	if g.busy != 0 {
+		t.Errorf("busy = %d after everyone left; want 0", g.busy)
+	}
+}
+
+// TestCalendarOrder interleaves scheduling and popping over times that
+// span the calendar's near heap, its wheel and its far heap, and checks the
+// order against container/heap.
+func TestCalendarOrder(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(11, 13))
+	var q desQueue
+	ref := &refHeap{}
+	var seq uint64
+	spans := []int64{1_000, 1 << calShift, 1 << (calShift + calBits), 1 << (calShift + calBits + 3)}
+	for step := 0; step < 300_000; step++ {
+		if rng.IntN(3) > 0 || ref.Len() == 0 {
+			at := q.now + rng.Int64N(spans[rng.IntN(len(spans))])
+			q.schedule(at, 1, 0, 0)
+			seq++
+			heap.Push(ref, desEvent{at: at, seq: seq})
+			continue
+		}
+		want := heap.Pop(ref).(desEvent)
+		e, ok := q.pop()
+		if !ok {
+			t.Fatalf("step %d: queue empty with %d pending", step, ref.Len()+1)
+		}
+		if e.at != want.at || e.seq != want.seq {
+			t.Fatalf("step %d: popped (%d, %d); want (%d, %d)", step, e.at, e.seq, want.at, want.seq)
+		}
+	}
+	if q.pending() != ref.Len() {
+		t.Errorf("pending() = %d; want %d", q.pending(), ref.Len())
+	}
+}
+
+// refHeap is container/heap's reference ordering of events.
+type refHeap []desEvent
+
+func (h refHeap) Len() int           { return len(h) }
+func (h refHeap) Less(i, j int) bool { return h[i].before(&h[j]) }
+func (h refHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *refHeap) Push(x any)        { *h = append(*h, x.(desEvent)) }
+func (h *refHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return e
+}

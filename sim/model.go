@@ -1,0 +1,456 @@
+// # The model engine
+//
+// The model engine (Simulate) replays a scenario's crowd against a model of
+// each design on a virtual clock, as a discrete-event simulation. It drives
+// the very journeys the live engine drives (NewJourney, PolicyFor, Start,
+// Next) for the very crowd (scenarios.Scenario.Arrivals with the same seed),
+// and records through the same Recorder, so a model result has the shape of
+// a live one; only its "engine" says "model". A run is deterministic: the
+// same scenario, seed and parameters give the same result, byte for byte
+// but for its timestamps and environment.
+//
+// # What is modelled
+//
+// A partition is one of models.Design.Partitions(inventory): the slots it
+// stores, its own limits, its own store. The model of a partition follows
+// the reference server's rules in the reference server's order:
+//
+//   - list_ppvs reads the PPV catalogue from memory: no partition is
+//     charged; it takes one Front service time.
+//   - list_slots charges one read token to every partition holding a day of
+//     the PPV, all or nothing (per-ppv-day charges all of the PPV's days);
+//     when one has none the answer is 429 with the longest wait as
+//     Retry-After. It then reads the partitions one after the other, each
+//     taking a turn of the partition's in-flight bound and one Read service
+//     time, and answers each slot's places left at that moment.
+//   - book answers 503 not_open (Retry-After: until the opening) before the
+//     scenario's opening delay; 201 again (an idempotent replay, same
+//     Idempotency-Key) or 409 already_booked when the person holds a
+//     booking; 429 when the partition's write bucket is empty (Retry-After:
+//     until the next token); 409 sold_out when the slot's sold-out flag is
+//     set; then it takes a turn of the in-flight bound, the person's lock,
+//     and queues for the partition's single writer. The writer takes
+//     everything queued (up to MaxBatch) into one group commit lasting
+//     CommitBase + n·CommitPerBooking (times a draw of CommitShape); each attempt
+//     commits while its slot has places (201), else 409 sold_out. A slot is
+//     never booked beyond its capacity; a person never holds two bookings.
+//   - Token buckets are golang.org/x/time/rate's: full at start, refilled at
+//     the rate up to the burst (burst 0: one second's worth).
+//   - The in-flight bound (MaxInFlight) is a FIFO multi-server station: a
+//     request finding every turn taken waits, unless MaxQueue are already
+//     waiting (503 at once), and at most MaxWait (then 503). Retry-After of
+//     a shed request is max(MaxWait, 1s).
+//   - Retry-After reaches the client as the reference server's
+//     Retry-After-Ms: rounded up to the millisecond, at least 1 ms.
+//   - Each request draws a network round trip (RTT) and spends half of it
+//     on the way in, half on the way out (plus, on the way out, the
+//     operation's Extra). The client gives up on a request after the
+//     scenario's request timeout (a transport error for the journey); the
+//     server's side carries on as the reference server's does: a request
+//     still waiting for a turn, for the person's lock or for the writer is
+//     dropped, one being read or inside a group commit completes and may
+//     commit, so a timed-out booking may hold a place and its retry gets the
+//     booking back by its Idempotency-Key. Retry storms and congestion
+//     collapse come out of these rules; none is assumed.
+//   - A design named "+waiting-room" puts the reference server's waiting
+//     room in front (models.RoomPolicy, from the scenario), and its
+//     journeys join it first (Policy.WaitingRoom), as the live client does.
+//     Joining gives a ticket; polls answer "waiting" with a polling
+//     interval as Retry-After (until the first round that can admit the
+//     person, at least one round, at most 20 s), "admitted" with a token,
+//     or "expired". From the opening, a round every Interval admits up to
+//     AdmitPerInterval people in queue order (a random order for everyone
+//     who joined before the opening when Order is random) while fewer than
+//     MaxActive are active; a person stops being active on booking or when
+//     the admission expires after TokenTTL, and joins again at the back.
+//     The booking API answers 403 without a valid token (the journey then
+//     joins again, once). Like the server, the room cannot tell that a
+//     waiting person gave up: such a person is still admitted and counts as
+//     active until the admission expires. The room's own commits to its
+//     store take no time in the model.
+//
+// # Measured and assumed
+//
+// The parameters (ModelParams) are the round trip and each operation's
+// extra client-side time, the Front and Read service-time distributions,
+// the group-commit cost and its spread, and MaxBatch. DefaultModelParams
+// assumes values from the storage facts of DESIGN.md (one SQLite file with
+// WAL near 3k tx/s at synchronous=FULL without batching, 16k tx/s with
+// group commit; a read of 50-100 µs) and a loopback round trip.
+// CalibrateModel measures them from a live result made with the in-process
+// reference server: the round trip from the client's list_ppvs latency less
+// the server's time for it (everything outside the server's handler:
+// loopback, HTTP stacks, scheduling), what other operations cost the client
+// beyond it, Front, Read and the spread of commit times from the server's
+// service-time histograms (all resampled as measured), the commit cost from
+// the partitions' busy time, batch count and mean batch size. Each model
+// result lists every parameter with its value, unit, whether it was
+// measured and where it came from (reports.DesignResult.Calibration).
+// Calibrated on ci-smoke and refresh-storm live runs on one 2-core machine,
+// the model's booked share was within 0.75 percentage points of the live
+// one for every design and its book p50 within 5% (CompareAgreement).
+//
+// # Cost
+//
+// Users are structs in a slice, events 32-byte values in a calendar queue
+// (or a FIFO ring when their delay is the same for all), nothing runs per
+// user in its own goroutine, and requests are tallied without locks and
+// merged into
+// the Recorder at the end; designs run in parallel. Bookings answered
+// not_open before the opening depend on the clock alone, so each user's
+// run of them is answered in one loop, through the journey, without the
+// event queue (ModelStats.Inline counts them). The cost is then about one
+// journey step and two histogram updates per request, so a run costs in
+// proportion to the requests the crowd makes, which the scenario's rules
+// decide: refreshers that click every half second before a 15-minute
+// opening delay make hundreds of millions of requests at national scale,
+// and a design that throttles hundreds of thousands of them for minutes
+// makes more.
+//
+// # Not modelled
+//
+// The web tier's CPU (HTTP parsing, JSON, TLS) is not a shared resource in
+// the model: answers that touch no store cost one Front time each, in
+// parallel without bound, as if the tier scaled out, and the contention a
+// live run on one machine adds is a fixed distribution (RTT, Extra)
+// calibrated at that run's load, not a function of the load. The store's read
+// connection pool, SQLite lock waits between readers and the writer, the
+// Go scheduler, garbage collection pauses, TCP connection set-up and
+// network loss are not modelled; nor are get_booking calls (no journey makes
+// them). The server's answer to a request whose client went away is not
+// recorded, as it is not in a live run. A listing's places left are read
+// when its last partition read ends.
+package sim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/slotrush/slotrush/models"
+	"github.com/slotrush/slotrush/reports"
+	"github.com/slotrush/slotrush/scenarios"
+)
+
+// ModelEpoch is the wall-clock time of the model's virtual t=0, the
+// announced opening: the Unix epoch, so a model result's timeline has
+// t_unix equal to t_s, the same in every run.
+var ModelEpoch = time.Unix(0, 0).UTC()
+
+// ModelParams are the parameters of the model of a design (see the package
+// documentation). Build them with DefaultModelParams or CalibrateModel and
+// adjust fields as needed. A ModelParams is a value; do not modify one that
+// a running simulation uses.
+type ModelParams struct {
+	// RTT is the network round trip between a user and the server, drawn
+	// for each request: half of it on the way in, half on the way out.
+	RTT Dist
+	// Extra adds, per operation ("list_slots", "book", "queue"), a constant
+	// to each request's way back: time a live client spends on that
+	// operation outside the server beyond the round trip (bigger bodies,
+	// token checks, contention for the machine's cores). Nil: none.
+	Extra map[string]time.Duration
+	// Front is the server's time for an answer that touches no store:
+	// list_ppvs and every refusal decided in memory.
+	Front Dist
+	// Read is the time to read one partition's slots of a PPV.
+	Read Dist
+	// A group commit of n bookings lasts CommitBase + n·CommitPerBooking,
+	// times a draw of CommitShape divided by CommitShape's mean: the shape
+	// (spread and tail) of commit times, whatever its scale. A zero
+	// CommitShape is no noise.
+	CommitBase       time.Duration
+	CommitPerBooking time.Duration
+	CommitShape      Dist
+	// MaxBatch bounds the bookings of one group commit.
+	MaxBatch int
+	// Calibration records each parameter's value and provenance; model
+	// results carry it.
+	Calibration []reports.CalibratedParameter
+}
+
+// Defaults of the model, all assumed (see DefaultModelParams).
+const (
+	DefaultModelRTT              = 200 * time.Microsecond
+	DefaultModelFrontMedian      = 30 * time.Microsecond
+	DefaultModelFrontSigma       = 0.5
+	DefaultModelReadMedian       = 75 * time.Microsecond
+	DefaultModelReadSigma        = 0.4
+	DefaultModelCommitBase       = 275 * time.Microsecond
+	DefaultModelCommitPerBooking = 58 * time.Microsecond
+	DefaultModelCommitSigma      = 0.25 // of the lognormal CommitShape
+	DefaultModelMaxBatch         = 512
+)
+
+// DefaultModelParams returns the assumed parameters, each marked not
+// measured in Calibration:
+//
+//   - RTT: a constant 200 µs, an HTTP/1.1 keep-alive round trip over
+//     loopback on a 2-core machine, so that the model mimics a live run on
+//     one machine; set it to tens of milliseconds for users on the Internet.
+//   - Front: lognormal, median 30 µs, σ 0.5 (an in-memory answer).
+//   - Read: lognormal, median 75 µs, σ 0.4 (DESIGN.md: a read takes
+//     about 50-100 µs).
+//   - Group commit: 275 µs + 58 µs per booking, lognormal shape of σ 0.25
+//     (assumed). Derived from
+//     DESIGN.md: one booking per transaction at synchronous=FULL tops out
+//     near 3k tx/s (333 µs each), and a writer committing in batches
+//     reached 16k tx/s (62.5 µs each at batches of ~64).
+//   - MaxBatch 512, the reference server's default.
+func DefaultModelParams() ModelParams {
+	p := ModelParams{
+		RTT:              ConstantDist(DefaultModelRTT),
+		Front:            LogNormalDist(DefaultModelFrontMedian, DefaultModelFrontSigma),
+		Read:             LogNormalDist(DefaultModelReadMedian, DefaultModelReadSigma),
+		CommitBase:       DefaultModelCommitBase,
+		CommitPerBooking: DefaultModelCommitPerBooking,
+		CommitShape:      LogNormalDist(time.Millisecond, DefaultModelCommitSigma),
+		MaxBatch:         DefaultModelMaxBatch,
+	}
+	assumed := func(name string, v float64, unit, why string) {
+		p.Calibration = append(p.Calibration, reports.CalibratedParameter{Name: name, Value: v, Unit: unit, Source: "assumed default: " + why})
+	}
+	assumed(ParamRTT, ms(p.RTT.MeanDuration()), "ms", "constant 200µs: an HTTP/1.1 keep-alive round trip over loopback on a 2-core machine")
+	assumed(ParamFront, ms(p.Front.MeanDuration()), "ms", "lognormal, median 30µs, σ 0.5: an answer from memory")
+	assumed(ParamRead, ms(p.Read.MeanDuration()), "ms", "lognormal, median 75µs, σ 0.4: DESIGN.md, a SQLite read takes about 50-100µs")
+	assumed(ParamCommitBase, ms(p.CommitBase), "ms", "DESIGN.md: one booking per transaction at synchronous=FULL tops out near 3k tx/s, group commit reached 16k tx/s (derived)")
+	assumed(ParamCommitPer, ms(p.CommitPerBooking), "ms", "DESIGN.md: group commit reached 16k tx/s (derived with the base above)")
+	assumed(ParamCommitShape, shapeRatio(p.CommitShape), "p90/p50", "lognormal, σ 0.25: the spread of a group commit's duration")
+	assumed(ParamMaxBatch, float64(p.MaxBatch), "bookings", "the reference server's default (sqlitestore.WithMaxBatch)")
+	return p
+}
+
+// Names of the model parameters in Calibration.
+const (
+	ParamRTT         = "network round trip (mean)"
+	ParamFront       = "in-memory answer service time (mean)"
+	ParamRead        = "partition read service time (mean)"
+	ParamCommitBase  = "group commit base time"
+	ParamCommitPer   = "group commit time per booking"
+	ParamCommitShape = "group commit time spread"
+	ParamMaxBatch    = "group commit max batch"
+	ParamMeanBatch   = "live mean batch size"
+	// ParamExtraPrefix prefixes the parameter of each operation's Extra.
+	ParamExtraPrefix = "client-side time beyond the round trip: "
+)
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// shapeRatio returns d's 90th percentile over its median (1 for no spread).
+func shapeRatio(d Dist) float64 {
+	if m := d.Quantile(0.5); m > 0 {
+		return float64(d.Quantile(0.9)) / float64(m)
+	}
+	return 1
+}
+
+// PartitionModelStats counts what one partition of a model did.
+type PartitionModelStats struct {
+	Key      string
+	Capacity int64
+	// Committed counts bookings committed; SoldOut the attempts answered
+	// sold_out (by the flag or at commit).
+	Committed, SoldOut int64
+	// Throttled and ThrottledReads count writes and reads answered 429;
+	// a listing refused for another partition's bucket is not counted here.
+	Throttled, ThrottledReads int64
+	// Shed and ShedReads count writes and reads answered 503 overloaded.
+	Shed, ShedReads int64
+	// Reads counts partition reads charged.
+	Reads int64
+	// Batches counts group commits and Attempts the bookings in them.
+	Batches, Attempts int64
+	// BusyNanos is the writer's time inside group commits.
+	BusyNanos int64
+}
+
+// ModelStats is what one model run cost and counted.
+type ModelStats struct {
+	Design string
+	// Events counts the events processed: users' arrivals, requests
+	// reaching the server, ends of reads and group commits, timeouts. Inline
+	// counts those of them handled without the event queue (bookings
+	// answered not_open before the opening, in a loop per user). Requests
+	// counts the requests recorded.
+	Events, Inline uint64
+	Requests       int64
+	// Virtual is the simulated time; Wall the real time it took.
+	Virtual, Wall time.Duration
+	Partitions    []PartitionModelStats
+}
+
+// EventsPerSecond returns the events processed per second of real time.
+func (s ModelStats) EventsPerSecond() float64 {
+	if s.Wall <= 0 {
+		return 0
+	}
+	return float64(s.Events) / s.Wall.Seconds()
+}
+
+// SimulateDesign runs the model of design d under scenario sc (valid, with
+// defaults) for crowd (sc.Arrivals(seed)), and returns the design's result
+// and what the run cost. seed also seeds the model's service times. It
+// returns an error for invalid parameters or when ctx ends first. It is safe
+// for concurrent use with other calls: crowd is only read.
+func SimulateDesign(ctx context.Context, sc *scenarios.Scenario, d models.Design, inv *models.Inventory, crowd []scenarios.Arrival, seed int64, p ModelParams) (*reports.DesignResult, ModelStats, error) {
+	start := time.Now()
+	m, err := newModelRun(sc, d, inv, crowd, seed, p)
+	if err != nil {
+		return nil, ModelStats{}, err
+	}
+	if err := m.run(ctx); err != nil {
+		return nil, ModelStats{}, fmt.Errorf("model of %s: %w", d.Name, err)
+	}
+	dr := &reports.DesignResult{
+		Design: d.Name,
+		Assumptions: reports.Assumptions{
+			Scheme: d.Scheme, Partitions: len(m.parts), Limits: d.Limits, WaitingRoom: d.WaitingRoom,
+			Store: fmt.Sprintf("model: one store per partition, one writer with group commit (%v + %v a booking, at most %d), reads %v",
+				p.CommitBase, p.CommitPerBooking, p.MaxBatch, p.Read),
+			Durability: "model: a 201 is answered when its group commit ends (the reference server's WAL, synchronous=FULL)",
+		},
+		Calibration: append([]reports.CalibratedParameter(nil), p.Calibration...),
+	}
+	if err := m.tally.mergeInto(m.rec); err != nil {
+		return nil, ModelStats{}, fmt.Errorf("model of %s: %w", d.Name, err)
+	}
+	ids, err := m.rec.Fill(dr)
+	if err != nil {
+		return nil, ModelStats{}, fmt.Errorf("model of %s: %w", d.Name, err)
+	}
+	virtual := m.end
+	if m.q.pending() == 0 {
+		virtual = min(m.end, m.lastEvent)
+	}
+	dr.DurationS = time.Duration(virtual).Seconds()
+	var booked int64
+	for i := range m.slots {
+		booked += int64(m.slots[i].capacity - m.slots[i].remaining)
+	}
+	dr.Slots = reports.Slots{
+		Capacity: int64(inv.TotalCapacity()), Booked: booked, Answered201: int64(len(ids)),
+		Persisted: booked,
+	}
+	for i := range m.slots {
+		if m.slots[i].remaining < 0 {
+			dr.Slots.Oversold -= int64(m.slots[i].remaining)
+		}
+	}
+	st := ModelStats{
+		Design: d.Name, Events: m.q.popped + uint64(m.arrivals()) + m.inline, Inline: m.inline, Requests: m.requests,
+		Virtual: time.Duration(virtual), Wall: time.Since(start),
+	}
+	for i := range m.parts {
+		st.Partitions = append(st.Partitions, m.parts[i].stats)
+	}
+	return dr, st, nil
+}
+
+// arrivals returns how many users arrived.
+func (m *modelRun) arrivals() int {
+	n := 0
+	for i := range m.users {
+		if m.users[i].phase != phaseIdle {
+			n++
+		}
+	}
+	return n
+}
+
+// ModelOption configures Simulate.
+type ModelOption func(*modelConfig)
+
+type modelConfig struct {
+	params   func(design string) ModelParams
+	parallel int
+	progress func(ModelStats)
+}
+
+// WithModelParams sets the parameters of each design (default:
+// DefaultModelParams for every design).
+func WithModelParams(f func(design string) ModelParams) ModelOption {
+	return func(c *modelConfig) {
+		if f != nil {
+			c.params = f
+		}
+	}
+}
+
+// WithParallelism sets how many designs are simulated at once (default
+// GOMAXPROCS). Each design is independent; results do not depend on it.
+func WithParallelism(n int) ModelOption {
+	return func(c *modelConfig) {
+		if n > 0 {
+			c.parallel = n
+		}
+	}
+}
+
+// WithModelProgress calls f with each design's statistics when its run ends,
+// from the goroutine that ran it (calls may be concurrent).
+func WithModelProgress(f func(ModelStats)) ModelOption {
+	return func(c *modelConfig) { c.progress = f }
+}
+
+// Simulate runs the model of each design for the scenario's crowd of seed
+// and returns the result (engine "model"; started_at and finished_at are
+// wall-clock times, environment is left for the caller) and each design's
+// statistics, in the order of designs. sc must be valid with defaults
+// filled (as scenarios.Load returns it). Designs run concurrently (see
+// WithParallelism); the result does not depend on how. It returns the first
+// design's error, or ctx's when it ends first.
+func Simulate(ctx context.Context, sc *scenarios.Scenario, designs []models.Design, seed int64, opts ...ModelOption) (*reports.Result, []ModelStats, error) {
+	cfg := modelConfig{params: func(string) ModelParams { return DefaultModelParams() }, parallel: runtime.GOMAXPROCS(0)}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if len(designs) == 0 {
+		return nil, nil, errors.New("simulate: no designs")
+	}
+	res := &reports.Result{
+		Format: reports.FormatVersion, Scenario: sc.Name, Engine: reports.EngineModel, Seed: seed,
+		StartedAt: time.Now().UTC(),
+	}
+	for _, kv := range sc.Parameters() {
+		res.Parameters = append(res.Parameters, reports.Parameter{Name: kv[0], Value: kv[1]})
+	}
+	inv := sc.BuildInventory()
+	crowd := sc.Arrivals(seed)
+	if crowd == nil && sc.Crowd.Size > 0 {
+		return nil, nil, fmt.Errorf("simulate: scenario %q yields no crowd (invalid arrival spec?)", sc.Name)
+	}
+
+	results := make([]*reports.DesignResult, len(designs))
+	stats := make([]ModelStats, len(designs))
+	errs := make([]error, len(designs))
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range min(cfg.parallel, len(designs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				results[i], stats[i], errs[i] = SimulateDesign(ctx, sc, designs[i], &inv, crowd, seed, cfg.params(designs[i].Name))
+				if errs[i] == nil && cfg.progress != nil {
+					cfg.progress(stats[i])
+				}
+			}
+		}()
+	}
+	for i := range designs {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return nil, nil, fmt.Errorf("simulate design %s: %w", designs[i].Name, err)
+		}
+		res.Designs = append(res.Designs, *results[i])
+	}
+	res.FinishedAt = time.Now().UTC()
+	return res, stats, nil
+}
