@@ -26,6 +26,7 @@ const (
 	DefaultConstantOver        = time.Minute
 	DefaultSpikeDecay          = time.Minute
 	DefaultRequestTimeout      = 10 * time.Second
+	DefaultRefreshInterval     = time.Second
 	DefaultPatience            = time.Minute
 	DefaultBackoff             = 100 * time.Millisecond
 	DefaultMaxBackoff          = 10 * time.Second
@@ -131,6 +132,9 @@ func (s *Scenario) EnsureDefaults() {
 	}
 	if j.Patience == 0 {
 		j.Patience = DefaultPatience
+	}
+	if j.RefreshInterval == 0 {
+		j.RefreshInterval = DefaultRefreshInterval
 	}
 	if j.Retry.Backoff == 0 {
 		j.Retry.Backoff = DefaultBackoff

@@ -152,6 +152,10 @@ type JourneySpec struct {
 	// sets how many alternative PPVs each generated user lists (capped by the
 	// number of PPVs).
 	Alternatives int `yaml:"alternatives"`
+	// RefreshInterval is the mean time between a refresher's clicks: on an
+	// error it clicks again, and in a waiting room it reloads the page,
+	// after a delay drawn uniformly from 0.5 to 1.5 times this (default 1s).
+	RefreshInterval time.Duration `yaml:"refresh_interval"`
 	// Retry is the policy on 429, 5xx and timeouts.
 	Retry RetrySpec `yaml:"retry"`
 }

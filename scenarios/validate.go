@@ -86,6 +86,7 @@ func (s *Scenario) Validate() []error {
 	v.nonNegative("journey.think_time", j.ThinkTime)
 	v.positive("journey.request_timeout", j.RequestTimeout)
 	v.nonNegative("journey.patience", j.Patience)
+	v.positive("journey.refresh_interval", j.RefreshInterval)
 	if j.Alternatives < 0 || j.Alternatives > MaxAlternatives {
 		v.add("journey.alternatives", "must be between 0 and %d, got %d", MaxAlternatives, j.Alternatives)
 	}

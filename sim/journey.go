@@ -95,10 +95,10 @@ type Action struct {
 // Policy is how a user retries. Behaviours map to policies in PolicyFor.
 type Policy struct {
 	HonourRetryAfter bool
-	// Immediate retries on errors after a click delay of up to ClickDelay
-	// instead of backing off (the 2021 refreshers).
+	// Immediate clicks again on errors, and reloads the waiting room, after
+	// 0.5 to 1.5 times Refresh instead of backing off (the 2021 refreshers).
 	Immediate   bool
-	ClickDelay  time.Duration
+	Refresh     time.Duration
 	Backoff     time.Duration
 	MaxBackoff  time.Duration
 	Jitter      float64
@@ -118,8 +118,8 @@ type Policy struct {
 // journey settings: patient users follow the scenario's retry policy
 // (exponential backoff with jitter, and when they honour Retry-After, never
 // sooner than it says);
-// refreshers ignore Retry-After and click again within half a second, without
-// an attempt limit; abandoners follow the policy but leave after a quarter of
+// refreshers ignore Retry-After and click again after 0.5 to 1.5 refresh
+// intervals, without an attempt limit; abandoners follow the policy but leave after a quarter of
 // the patience.
 func PolicyFor(b scenarios.Behaviour, js scenarios.JourneySpec) Policy {
 	p := Policy{
@@ -136,7 +136,10 @@ func PolicyFor(b scenarios.Behaviour, js scenarios.JourneySpec) Policy {
 	case scenarios.Refresher:
 		p.HonourRetryAfter = false
 		p.Immediate = true
-		p.ClickDelay = 500 * time.Millisecond
+		p.Refresh = js.RefreshInterval
+		if p.Refresh <= 0 {
+			p.Refresh = scenarios.DefaultRefreshInterval
+		}
 		p.MaxAttempts = 0
 	case scenarios.Abandoner:
 		p.Patience = js.Patience / 4
@@ -232,9 +235,8 @@ func (j *Journey) queued(resp Response, elapsed time.Duration) Action {
 	switch {
 	case j.policy.Immediate:
 		// Refreshers reload the waiting page again and again instead of
-		// waiting for its own refresh: every 1 to 3 s (the page itself
-		// takes a moment to come back).
-		wait = time.Second + time.Duration(j.rng.Float64()*float64(2*time.Second))
+		// waiting for its own refresh.
+		wait = j.refresh()
 	case resp.RetryAfter > 0:
 		wait = resp.RetryAfter + time.Duration(j.rng.Float64()*j.policy.Jitter*float64(resp.RetryAfter))
 	default:
@@ -251,6 +253,11 @@ func (j *Journey) think() time.Duration {
 		return 0
 	}
 	return time.Duration(j.rng.ExpFloat64() * float64(j.policy.ThinkTime))
+}
+
+// refresh is a refresher's next click: 0.5 to 1.5 times its interval.
+func (j *Journey) refresh() time.Duration {
+	return time.Duration((0.5 + j.rng.Float64()) * float64(j.policy.Refresh))
 }
 
 func (j *Journey) giveUp(reason string) Action {
@@ -310,7 +317,7 @@ func (j *Journey) retry(resp Response, elapsed time.Duration) Action {
 	var wait time.Duration
 	switch {
 	case j.policy.Immediate:
-		wait = time.Duration(j.rng.Float64() * float64(j.policy.ClickDelay))
+		wait = j.refresh()
 	case resp.RetryAfter > 0 && j.policy.HonourRetryAfter:
 		// Never earlier than the server asked, nor than the client's own
 		// backoff (as AWS SDKs do): a crowd that all obeys a 10 ms hint

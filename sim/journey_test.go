@@ -68,7 +68,7 @@ func TestJourneyTransitions(t *testing.T) {
 		{name: "book 409 sold_out -> relist same ppv", prefix: []Response{okPPVs, okSlots}, resp: Response{Status: 409, Code: "sold_out"}, wantOp: reports.OpListSlots, wantPPV: "a"},
 		{name: "book 429 honoured -> wait retry-after, same request", prefix: []Response{okPPVs, okSlots}, resp: Response{Status: 429, RetryAfter: time.Second}, wantOp: reports.OpBook, wantPPV: "a", wantDate: day1, waitMin: time.Second, waitMax: time.Second},
 		{name: "book 429 short retry-after -> own backoff is the floor", prefix: []Response{okPPVs, okSlots}, resp: Response{Status: 429, RetryAfter: 10 * time.Millisecond}, wantOp: reports.OpBook, wantPPV: "a", wantDate: day1, waitMin: 100 * time.Millisecond, waitMax: 100 * time.Millisecond},
-		{name: "book 429 refresher -> at once", b: scenarios.Refresher, prefix: []Response{okPPVs, okSlots}, resp: Response{Status: 429, RetryAfter: 5 * time.Second}, wantOp: reports.OpBook, wantDate: day1, wantPPV: "a", waitMax: 500 * time.Millisecond},
+		{name: "book 429 refresher -> clicks again, ignoring retry-after", b: scenarios.Refresher, prefix: []Response{okPPVs, okSlots}, resp: Response{Status: 429, RetryAfter: 5 * time.Second}, wantOp: reports.OpBook, wantDate: day1, wantPPV: "a", waitMin: 500 * time.Millisecond, waitMax: 1500 * time.Millisecond},
 		{name: "503 without retry-after -> backoff", resp: Response{Status: 503}, wantOp: reports.OpListPPVs, waitMin: 100 * time.Millisecond, waitMax: 100 * time.Millisecond},
 		{name: "timeout -> backoff", resp: Response{Err: errors.New("timeout")}, wantOp: reports.OpListPPVs, waitMin: 100 * time.Millisecond, waitMax: 100 * time.Millisecond},
 		{name: "500 -> backoff", resp: Response{Status: 500}, wantOp: reports.OpListPPVs, waitMin: 100 * time.Millisecond, waitMax: 100 * time.Millisecond},
@@ -245,8 +245,8 @@ func TestJourneyWaitingRoomBehaviours(t *testing.T) {
 	p.WaitingRoom = true
 	j := NewJourney(testUser(scenarios.Refresher), p)
 	j.Start()
-	if act := j.Next(waiting, time.Second); act.Wait < time.Second || act.Wait > 3*time.Second {
-		t.Errorf("refresher polls after %v; want a reload within 1-3s, not the 5s hint", act.Wait)
+	if act := j.Next(waiting, time.Second); act.Wait < 500*time.Millisecond || act.Wait > 1500*time.Millisecond {
+		t.Errorf("refresher polls after %v; want a reload within 0.5-1.5 refresh intervals (1s), not the 5s hint", act.Wait)
 	}
 
 	p = PolicyFor(scenarios.Abandoner, spec)
