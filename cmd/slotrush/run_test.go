@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"math"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	refserver "github.com/slotrush/slotrush/reference-server"
 	"github.com/slotrush/slotrush/reports"
 	"github.com/slotrush/slotrush/scenarios"
+	"github.com/slotrush/slotrush/sim"
 )
 
 // checkLiveResult asserts the invariants every live result must hold.
@@ -195,5 +197,48 @@ func TestCommittedBaselineComparesClean(t *testing.T) {
 	}
 	if out, err := runCmd(t, append([]string{"compare"}, args...)...); err != nil {
 		t.Errorf("compare baseline with itself: %v\n%s", err, out)
+	}
+}
+
+// Agreement with live: ci-smoke run live against the in-process server,
+// then simulated with the model calibrated from that run. Tolerances are
+// wider than the demo's (5 pp, 25%) because ci-smoke is tiny (400 users,
+// 5 s) and CI machines are noisy: booked share within 10 pp, book p50
+// within a factor of 2. The README records the demo's agreement table.
+func TestSimulateAgreesWithLive(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs ci-smoke live (~20 s)")
+	}
+	t.Parallel()
+	dir := t.TempDir()
+	liveDir, modelDir := filepath.Join(dir, "live"), filepath.Join(dir, "model")
+	if out, err := runCmd(t, "run", "--scenario", "ci-smoke", "--out", liveDir, "--quiet", "--no-report"); err != nil {
+		t.Fatalf("run: %v\n%s", err, out)
+	}
+	livePath := filepath.Join(liveDir, "result.json")
+	if out, err := runCmd(t, "simulate", "--scenario", "ci-smoke", "--calibrate", livePath, "--out", modelDir, "--no-report", "-q"); err != nil {
+		t.Fatalf("simulate: %v\n%s", err, out)
+	}
+	live, err := reports.LoadResult(livePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	model, err := reports.LoadResult(filepath.Join(modelDir, "result.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := sim.CompareAgreement(live, model)
+	if len(rows) != 3 {
+		t.Fatalf("%d agreement rows; want 3", len(rows))
+	}
+	for _, r := range rows {
+		t.Logf("%-12s booked share live %.1f%% model %.1f%% (%+.1f pp); book p50 live %.2f ms model %.2f ms (x%.2f)",
+			r.Design, 100*r.LiveBookedShare, 100*r.ModelBookedShare, r.BookedShareDiffPP, r.LiveBookP50Ms, r.ModelBookP50Ms, r.BookP50Ratio)
+		if math.Abs(r.BookedShareDiffPP) > 10 {
+			t.Errorf("%s: booked share differs by %.1f pp; want within 10", r.Design, r.BookedShareDiffPP)
+		}
+		if r.BookP50Ratio < 0.5 || r.BookP50Ratio > 2 {
+			t.Errorf("%s: model/live book p50 = %.2f; want within [0.5, 2]", r.Design, r.BookP50Ratio)
+		}
 	}
 }
