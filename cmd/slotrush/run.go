@@ -120,19 +120,29 @@ func (o *runOptions) run(ctx context.Context, stdout, stderr io.Writer, seedSet 
 		}
 	}
 	res.FinishedAt = time.Now().UTC()
-	path := filepath.Join(o.out, "result.json")
+	return writeOutputs(stdout, res, o.out, o.noReport, nil)
+}
+
+// writeOutputs writes OUT/result.json, prints the summary table (then
+// extra, when set) and the result's path, checks the result, and renders the
+// HTML report unless noReport. run and simulate end with it.
+func writeOutputs(stdout io.Writer, res *reports.Result, out string, noReport bool, extra func(io.Writer)) error {
+	path := filepath.Join(out, "result.json")
 	if err := res.WriteFile(path); err != nil {
 		return err
 	}
 	printSummary(stdout, res)
+	if extra != nil {
+		extra(stdout)
+	}
 	fmt.Fprintf(stdout, "result: %s\n", path)
 	if errs := res.Check(); len(errs) > 0 {
 		return fmt.Errorf("result failed its own checks: %w", errors.Join(errs...))
 	}
-	if o.noReport {
+	if noReport {
 		return nil
 	}
-	index, err := reports.Render(o.out, res)
+	index, err := reports.Render(out, res)
 	if err != nil {
 		return fmt.Errorf("render report: %w", err)
 	}

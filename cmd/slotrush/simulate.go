@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime/debug"
 	"syscall"
 	"time"
@@ -151,25 +150,7 @@ func (o *simulateOptions) run(ctx context.Context, stdout, stderr io.Writer, see
 	}
 	wall := time.Since(start)
 	res.Environment = environment()
-	path := filepath.Join(o.out, "result.json")
-	if err := res.WriteFile(path); err != nil {
-		return err
-	}
-	printSummary(stdout, res)
-	printModelStats(stdout, stats, wall)
-	fmt.Fprintf(stdout, "result: %s\n", path)
-	if errs := res.Check(); len(errs) > 0 {
-		return fmt.Errorf("result failed its own checks: %w", errors.Join(errs...))
-	}
-	if o.noReport {
-		return nil
-	}
-	index, err := reports.Render(o.out, res)
-	if err != nil {
-		return fmt.Errorf("render report: %w", err)
-	}
-	fmt.Fprintf(stdout, "report: %s\n", index)
-	return nil
+	return writeOutputs(stdout, res, o.out, o.noReport, func(w io.Writer) { printModelStats(w, stats, wall) })
 }
 
 // printModelStats writes what each design's simulation cost.
