@@ -50,7 +50,48 @@ func (d Date) Time() time.Time {
 func (d Date) AddDays(n int) Date { return DateOf(d.Time().AddDate(0, 0, n)) }
 
 // Before reports whether d is strictly earlier than e.
-func (d Date) Before(e Date) bool { return d.Time().Before(e.Time()) }
+func (d Date) Before(e Date) bool {
+	if d.normal() && e.normal() {
+		// Real calendar days compare as (Year, Month, Day).
+		if d.Year != e.Year {
+			return d.Year < e.Year
+		}
+		if d.Month != e.Month {
+			return d.Month < e.Month
+		}
+		return d.Day < e.Day
+	}
+	// Out-of-range fields are normalized by time.Date (the 32nd of a
+	// month is the next month's 1st).
+	return d.Time().Before(e.Time())
+}
+
+// normal reports whether d is a real calendar day that time.Date leaves as
+// it is, in a range of years far from time.Time's limits.
+func (d Date) normal() bool {
+	if d.Year < -100000 || d.Year > 100000 || d.Month < time.January || d.Month > time.December || d.Day < 1 {
+		return false
+	}
+	if d.Day <= 28 {
+		return true
+	}
+	return d.Day <= daysIn(d.Month, d.Year)
+}
+
+// daysIn returns the number of days of month m of year y (proleptic
+// Gregorian, as time uses).
+func daysIn(m time.Month, y int) int {
+	switch m {
+	case time.February:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case time.April, time.June, time.September, time.November:
+		return 30
+	}
+	return 31
+}
 
 // MarshalText implements encoding.TextMarshaler.
 func (d Date) MarshalText() ([]byte, error) { return []byte(d.String()), nil }

@@ -3,7 +3,9 @@ package sim
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"math/rand/v2"
+	"strconv"
 	"time"
 
 	"github.com/slotrush/slotrush/models"
@@ -164,7 +166,9 @@ const (
 type Journey struct {
 	user   *scenarios.Arrival
 	policy Policy
-	rng    *rand.Rand
+	// pcg is the journey's source, drawn from directly: float64 and intN
+	// reproduce rand.Rand's Float64 and IntN on it, bit for bit.
+	pcg rand.PCG
 
 	step     step
 	ppv      int // index into user.PPVs
@@ -172,9 +176,10 @@ type Journey struct {
 	attempts int // failed attempts of the current request
 	bookSeq  int
 	current  Request
-	tried    map[models.SlotKey]bool
-	ticket   string
-	token    string
+	// tried holds the slots answered sold out, each once.
+	tried  []models.SlotKey
+	ticket string
+	token  string
 	// admitted is the elapsed time at admission: patience counts from it.
 	admitted time.Duration
 	// Requests counts the requests the journey asked for.
@@ -185,11 +190,53 @@ type Journey struct {
 
 // NewJourney returns the journey of user a under policy p.
 func NewJourney(a *scenarios.Arrival, p Policy) *Journey {
-	return &Journey{
-		user:   a,
-		policy: p,
-		rng:    rand.New(rand.NewPCG(a.Seed, uint64(a.Index))),
+	j := &Journey{user: a, policy: p}
+	j.pcg.Seed(a.Seed, uint64(a.Index))
+	return j
+}
+
+// float64 is rand.New(&j.pcg).Float64().
+func (j *Journey) float64() float64 {
+	return float64(j.pcg.Uint64()<<11>>11) / (1 << 53)
+}
+
+// intN is rand.New(&j.pcg).IntN(n) for n > 0 (on 64-bit and 32-bit
+// platforms alike, as rand.Rand's own uint64n).
+func (j *Journey) intN(n int) int {
+	if n <= 0 {
+		panic("invalid argument to IntN")
 	}
+	if bits.UintSize == 32 {
+		return rand.New(&j.pcg).IntN(n)
+	}
+	u := uint64(n)
+	if u&(u-1) == 0 {
+		return int(j.pcg.Uint64() & (u - 1))
+	}
+	hi, lo := bits.Mul64(j.pcg.Uint64(), u)
+	if lo < u {
+		thresh := -u % u
+		for lo < thresh {
+			hi, lo = bits.Mul64(j.pcg.Uint64(), u)
+		}
+	}
+	return int(hi)
+}
+
+// expFloat64 is rand.New(&j.pcg).ExpFloat64().
+func (j *Journey) expFloat64() float64 {
+	r := rand.New(&j.pcg)
+	return r.ExpFloat64()
+}
+
+// isTried reports whether slot (ppv, d) was answered sold out.
+func (j *Journey) isTried(ppv string, d models.Date) bool {
+	for i := range j.tried {
+		if k := &j.tried[i]; k.Date == d && k.PPV == ppv {
+			return true
+		}
+	}
+	return false
 }
 
 // Start returns the first action: join the waiting room when there is one,
@@ -238,7 +285,7 @@ func (j *Journey) queued(resp Response, elapsed time.Duration) Action {
 		// waiting for its own refresh.
 		wait = j.refresh()
 	case resp.RetryAfter > 0:
-		wait = resp.RetryAfter + time.Duration(j.rng.Float64()*j.policy.Jitter*float64(resp.RetryAfter))
+		wait = resp.RetryAfter + time.Duration(j.float64()*j.policy.Jitter*float64(resp.RetryAfter))
 	default:
 		wait = time.Second
 	}
@@ -252,12 +299,12 @@ func (j *Journey) think() time.Duration {
 	if j.policy.ThinkTime <= 0 {
 		return 0
 	}
-	return time.Duration(j.rng.ExpFloat64() * float64(j.policy.ThinkTime))
+	return time.Duration(j.expFloat64() * float64(j.policy.ThinkTime))
 }
 
 // refresh is a refresher's next click: 0.5 to 1.5 times its interval.
 func (j *Journey) refresh() time.Duration {
-	return time.Duration((0.5 + j.rng.Float64()) * float64(j.policy.Refresh))
+	return time.Duration((0.5 + j.float64()) * float64(j.policy.Refresh))
 }
 
 func (j *Journey) giveUp(reason string) Action {
@@ -287,10 +334,9 @@ func (j *Journey) Next(resp Response, elapsed time.Duration) Action {
 	case resp.Status == 409:
 		// Sold out: try another slot.
 		j.attempts = 0
-		if j.tried == nil {
-			j.tried = make(map[models.SlotKey]bool, 4)
+		if !j.isTried(j.current.PPV, j.current.Date) {
+			j.tried = append(j.tried, models.SlotKey{PPV: j.current.PPV, Date: j.current.Date})
 		}
-		j.tried[models.SlotKey{PPV: j.current.PPV, Date: j.current.Date}] = true
 		return j.nextAlternative(elapsed, true)
 	case resp.Status == 404 && j.step == stepListSlots:
 		return j.nextPPV(elapsed)
@@ -322,7 +368,7 @@ func (j *Journey) retry(resp Response, elapsed time.Duration) Action {
 		// Never earlier than the server asked, nor than the client's own
 		// backoff (as AWS SDKs do): a crowd that all obeys a 10 ms hint
 		// would come back as one wave.
-		wait = max(j.backoff(), resp.RetryAfter+time.Duration(j.rng.Float64()*j.policy.Jitter*float64(resp.RetryAfter)))
+		wait = max(j.backoff(), resp.RetryAfter+time.Duration(j.float64()*j.policy.Jitter*float64(resp.RetryAfter)))
 	default:
 		wait = j.backoff()
 	}
@@ -339,7 +385,7 @@ func (j *Journey) backoff() time.Duration {
 	if m := float64(j.policy.MaxBackoff); m > 0 && b > m {
 		b = m
 	}
-	return time.Duration(b*(1-j.policy.Jitter) + j.rng.Float64()*j.policy.Jitter*b)
+	return time.Duration(b*(1-j.policy.Jitter) + j.float64()*j.policy.Jitter*b)
 }
 
 func (j *Journey) listSlots(elapsed, wait time.Duration) Action {
@@ -354,24 +400,51 @@ func (j *Journey) listSlots(elapsed, wait time.Duration) Action {
 // when the user wants it, else one at random.
 func (j *Journey) pickSlot(slots []SlotView, elapsed time.Duration) Action {
 	ppv := j.user.PPVs[j.ppv]
-	var open []models.Date
-	for _, s := range slots {
-		if s.Remaining > 0 && !j.tried[models.SlotKey{PPV: ppv, Date: s.Date}] {
-			open = append(open, s.Date)
+	// The dates of this PPV already tried: usually none or a few.
+	var buf [8]models.Date
+	skip := buf[:0]
+	for i := range j.tried {
+		if j.tried[i].PPV == ppv {
+			skip = append(skip, j.tried[i].Date)
 		}
 	}
-	if len(open) == 0 {
-		return j.nextPPV(elapsed)
-	}
-	date := open[0]
-	if j.user.WantsEarliest {
-		for _, d := range open[1:] {
-			if d.Before(date) {
-				date = d
+	isOpen := func(s *SlotView) bool {
+		if s.Remaining <= 0 {
+			return false
+		}
+		for _, d := range skip {
+			if d == s.Date {
+				return false
 			}
 		}
-	} else {
-		date = open[j.rng.IntN(len(open))]
+		return true
+	}
+	// The open slots, in their order, without collecting them: the
+	// earliest (the first of equals), or the k-th of them drawn at random.
+	n := 0
+	var date models.Date
+	for i := range slots {
+		if s := &slots[i]; isOpen(s) {
+			if n == 0 || (j.user.WantsEarliest && s.Date.Before(date)) {
+				date = s.Date
+			}
+			n++
+		}
+	}
+	if n == 0 {
+		return j.nextPPV(elapsed)
+	}
+	if !j.user.WantsEarliest {
+		k := j.intN(n)
+		for i := range slots {
+			if s := &slots[i]; isOpen(s) {
+				if k == 0 {
+					date = s.Date
+					break
+				}
+				k--
+			}
+		}
 	}
 	wait := j.think()
 	if !j.patient(elapsed + wait) {
@@ -381,7 +454,7 @@ func (j *Journey) pickSlot(slots []SlotView, elapsed time.Duration) Action {
 	j.bookSeq++
 	return j.send(wait, Request{
 		Op: reports.OpBook, PPV: ppv, Date: date, PersonID: j.user.PersonID,
-		IdempotencyKey: fmt.Sprintf("%s-%d", j.user.PersonID, j.bookSeq),
+		IdempotencyKey: idempotencyKey(j.user.PersonID, j.bookSeq),
 	})
 }
 
@@ -404,4 +477,13 @@ func (j *Journey) nextAlternative(elapsed time.Duration, samePPV bool) Action {
 // nextPPV moves to the user's next centre when this one has nothing left.
 func (j *Journey) nextPPV(elapsed time.Duration) Action {
 	return j.nextAlternative(elapsed, false)
+}
+
+// idempotencyKey is fmt.Sprintf("%s-%d", person, seq), in one allocation.
+func idempotencyKey(person string, seq int) string {
+	var buf [64]byte
+	b := append(buf[:0], person...)
+	b = append(b, '-')
+	b = strconv.AppendInt(b, int64(seq), 10)
+	return string(b)
 }

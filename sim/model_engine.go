@@ -179,6 +179,8 @@ type mslot struct {
 	capacity  int32
 	soldOut   bool // the server's flag: set once the store reported no place left
 	date      models.Date
+	// view is the slot's entry in modelRun.views, -1 when it has none.
+	view int32
 }
 
 // mspan is the run of consecutive days of a PPV held by one partition.
@@ -192,6 +194,9 @@ type mppv struct {
 	slots  []int32 // by date
 	spans  []mspan
 	byDate map[models.Date]int32
+	// views is the list_slots answer of the PPV, kept up to date as places
+	// are booked (a window of modelRun.views); nil when not kept.
+	views []SlotView
 }
 
 // Waiting-room states of a person.
@@ -252,6 +257,7 @@ type modelRun struct {
 	maxWait                 int64
 	shedRetry               int64
 	scratch                 []SlotView
+	views                   []SlotView // every PPV's list_slots answer, one after the other
 	tally                   modelTally
 	front, read, rtt, shape sampler
 	shapeMean               float64 // CommitShape's mean (ns); 0: no noise
@@ -340,6 +346,7 @@ func newModelRun(sc *scenarios.Scenario, d models.Design, inv *models.Inventory,
 			}
 		}
 	}
+	m.buildViews()
 	if d.WaitingRoom {
 		rp := d.Room
 		if rp == (models.RoomPolicy{}) {
@@ -355,6 +362,43 @@ func newModelRun(sc *scenarios.Scenario, d models.Design, inv *models.Inventory,
 		m.room = &mroom{policy: rp, interval: int64(iv)}
 	}
 	return m, nil
+}
+
+// buildViews keeps each PPV's list_slots answer ready, so that a listing
+// hands it out as it is instead of building it. The answer is only read by
+// the journey it is delivered to, before anything else happens, as the
+// scratch answer it replaces. When a slot would have several entries (a
+// duplicate in the inventory) no answer is kept and listings build theirs.
+func (m *modelRun) buildViews() {
+	n := 0
+	for i := range m.slots {
+		m.slots[i].view = -1
+	}
+	for i := range m.ppvs {
+		for _, si := range m.ppvs[i].slots {
+			if m.slots[si].view >= 0 {
+				for j := range m.slots {
+					m.slots[j].view = -1
+				}
+				return
+			}
+			m.slots[si].view = int32(n)
+			n++
+		}
+	}
+	m.views = make([]SlotView, 0, n)
+	for i := range m.ppvs {
+		mp := &m.ppvs[i]
+		lo := len(m.views)
+		for _, si := range mp.slots {
+			sl := &m.slots[si]
+			m.views = append(m.views, SlotView{Date: sl.date, Capacity: int(sl.capacity), Remaining: int(sl.remaining)})
+		}
+		mp.views = m.views[lo:len(m.views):len(m.views)]
+		if mp.views == nil {
+			mp.views = []SlotView{}
+		}
+	}
 }
 
 // run simulates until every journey has ended or the scenario's duration
@@ -681,14 +725,18 @@ func (m *modelRun) spanDone(s int32, gen uint32) {
 		m.readSpan(s)
 		return
 	}
-	m.scratch = m.scratch[:0]
-	for _, si := range pv.slots {
-		sl := &m.slots[si]
-		m.scratch = append(m.scratch, SlotView{Date: sl.date, Capacity: int(sl.capacity), Remaining: int(sl.remaining)})
+	views := pv.views
+	if views == nil {
+		m.scratch = m.scratch[:0]
+		for _, si := range pv.slots {
+			sl := &m.slots[si]
+			m.scratch = append(m.scratch, SlotView{Date: sl.date, Capacity: int(sl.capacity), Remaining: int(sl.remaining)})
+		}
+		views = m.scratch
 	}
 	u, seq := r.user, r.useq
 	m.freeReq(s)
-	m.reply(u, seq, Response{Status: 200, Slots: m.scratch}, m.q.now)
+	m.reply(u, seq, Response{Status: 200, Slots: views}, m.q.now)
 }
 
 // book runs a booking attempt through the reference server's checks in its
@@ -854,6 +902,9 @@ func (m *modelRun) batchDone(pi int32) {
 		var resp Response
 		if sl.remaining > 0 {
 			sl.remaining--
+			if sl.view >= 0 {
+				m.views[sl.view].Remaining = int(sl.remaining)
+			}
 			if sl.remaining == 0 {
 				sl.soldOut = true
 			}

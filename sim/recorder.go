@@ -139,6 +139,11 @@ func (r *Recorder) Fill(d *reports.DesignResult) ([]string, error) {
 	var trans int64
 	var booked []string
 	var secs []second
+	// borrowed[j] is set while secs[j].hist is a shard's own histogram,
+	// read but never written: a second recorded by one shard alone (every
+	// second of a model run) needs no copy. A second shard's values go to a
+	// copy, made as the shard-by-shard merge would have made it.
+	var borrowed []bool
 	for i := range r.shards {
 		s := &r.shards[i]
 		for op, h := range s.hists {
@@ -157,6 +162,7 @@ func (r *Recorder) Fill(d *reports.DesignResult) ([]string, error) {
 		for j := range s.seconds {
 			for len(secs) <= j {
 				secs = append(secs, second{})
+				borrowed = append(borrowed, false)
 			}
 			a, b := &secs[j], &s.seconds[j]
 			a.ok += b.ok
@@ -167,10 +173,17 @@ func (r *Recorder) Fill(d *reports.DesignResult) ([]string, error) {
 			a.booked += b.booked
 			a.arrivals += b.arrivals
 			if b.hist != nil {
-				if a.hist == nil {
-					a.hist = hdrhistogram.New(reports.HistMinMicros, reports.HistMaxMicros, 2)
+				switch {
+				case a.hist == nil:
+					a.hist, borrowed[j] = b.hist, true
+				case borrowed[j]:
+					own := hdrhistogram.New(reports.HistMinMicros, reports.HistMaxMicros, 2)
+					own.Merge(a.hist)
+					a.hist, borrowed[j] = own, false
+					fallthrough
+				default:
+					a.hist.Merge(b.hist)
 				}
-				a.hist.Merge(b.hist)
 			}
 		}
 	}
