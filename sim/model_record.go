@@ -37,28 +37,12 @@ func (t *modelTally) record(op uint8, resp *Response, lat, done int64) {
 	for len(t.secs) <= i {
 		t.secs = append(t.secs, second{})
 	}
-	sec := &t.secs[i]
-	if sec.hist == nil {
-		sec.hist = hdrhistogram.New(reports.HistMinMicros, reports.HistMaxMicros, 2)
+	if t.secs[i].add(op == opBook, resp, us) {
+		t.booked = append(t.booked, resp.BookingID)
 	}
-	_ = sec.hist.RecordValue(us)
-	switch st := resp.Status; {
-	case st == 0:
+	if resp.Status == 0 {
 		t.trans++
-		sec.transport++
 		return
-	case st >= 200 && st < 300:
-		sec.ok++
-		if op == opBook && resp.BookingID != "" {
-			t.booked = append(t.booked, resp.BookingID)
-			sec.booked++
-		}
-	case st == 409:
-		sec.conflict++
-	case st == 429:
-		sec.throttled++
-	case st >= 500:
-		sec.serverErr++
 	}
 	if st := resp.Status; st >= 0 && st < len(t.byStatus) {
 		t.byStatus[st]++

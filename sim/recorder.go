@@ -49,6 +49,34 @@ type second struct {
 	hist                                                            *hdrhistogram.Histogram
 }
 
+// add counts one request answered in this second after lat µs (book tells
+// whether it was a booking) and reports whether it booked (a 201 to book
+// with an id), for the caller's list of booking ids. Both engines' recorders
+// count through it.
+func (sec *second) add(book bool, resp *Response, lat int64) (booked bool) {
+	if sec.hist == nil {
+		sec.hist = hdrhistogram.New(reports.HistMinMicros, reports.HistMaxMicros, 2)
+	}
+	_ = sec.hist.RecordValue(lat) // clamped by the caller, cannot fail
+	switch st := resp.Status; {
+	case st == 0:
+		sec.transport++
+	case st >= 200 && st < 300:
+		sec.ok++
+		if book && resp.BookingID != "" {
+			sec.booked++
+			return true
+		}
+	case st == 409:
+		sec.conflict++
+	case st == 429:
+		sec.throttled++
+	case st >= 500:
+		sec.serverErr++
+	}
+	return false
+}
+
 // NewRecorder returns a recorder for a run that starts at start with n users.
 func NewRecorder(start time.Time, users int) *Recorder {
 	r := &Recorder{start: start, users: make([]userRecord, users)}
@@ -89,27 +117,12 @@ func (r *Recorder) Record(key int, op string, resp Response, due, done time.Time
 	}
 	_ = h.RecordValue(lat) // clamped above, cannot fail
 	sec := s.sec(int(done.Sub(r.start) / time.Second))
-	if sec.hist == nil {
-		sec.hist = hdrhistogram.New(reports.HistMinMicros, reports.HistMaxMicros, 2)
+	if sec.add(op == reports.OpBook, &resp, lat) {
+		s.booked = append(s.booked, resp.BookingID)
 	}
-	_ = sec.hist.RecordValue(lat)
-	switch st := resp.Status; {
-	case st == 0:
+	if resp.Status == 0 {
 		s.trans++
-		sec.transport++
 		return
-	case st >= 200 && st < 300:
-		sec.ok++
-		if op == reports.OpBook && resp.BookingID != "" {
-			s.booked = append(s.booked, resp.BookingID)
-			sec.booked++
-		}
-	case st == 409:
-		sec.conflict++
-	case st == 429:
-		sec.throttled++
-	case st >= 500:
-		sec.serverErr++
 	}
 	s.byStatus[resp.Status]++
 }
