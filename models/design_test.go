@@ -94,3 +94,18 @@ func TestInventoryValidate(t *testing.T) {
 		t.Errorf("Validate() = %v; want 3 errors", errs)
 	}
 }
+
+func TestUniformInventory(t *testing.T) {
+	t.Parallel()
+	inv := UniformInventory(10, 30, 7)
+	if errs := inv.Validate(); len(errs) != 0 {
+		t.Fatalf("invalid: %v", errs)
+	}
+	if len(inv.PPVs) != 10 || len(inv.Slots) != 300 || inv.TotalCapacity() != 2100 {
+		t.Errorf("%d PPVs, %d slots, %d places; want 10, 300, 2100", len(inv.PPVs), len(inv.Slots), inv.TotalCapacity())
+	}
+	d := Design{Scheme: PerPPVDay}
+	if n := len(d.Partitions(&inv)); n != 300 {
+		t.Errorf("per-ppv-day partitions = %d; want 300", n)
+	}
+}

@@ -225,6 +225,21 @@ func (inv *Inventory) Dates() []Date {
 	return out
 }
 
+// UniformInventory returns ppvs centres ("ppv-00", "ppv-01", ...) in one
+// state, each with capacity places on each of days days from 2021-06-07.
+func UniformInventory(ppvs, days, capacity int) Inventory {
+	var inv Inventory
+	first := Date{Year: 2021, Month: time.June, Day: 7}
+	for i := range ppvs {
+		id := fmt.Sprintf("ppv-%02d", i)
+		inv.PPVs = append(inv.PPVs, PPV{ID: id, Name: id, State: "selangor"})
+		for d := range days {
+			inv.Slots = append(inv.Slots, Slot{PPV: id, Date: first.AddDays(d), Capacity: capacity})
+		}
+	}
+	return inv
+}
+
 // SmallInventory returns a small fixed inventory (3 PPVs in 2 states over 3
 // days, 100 places a day each) for tests and examples.
 func SmallInventory() Inventory {

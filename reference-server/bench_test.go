@@ -17,18 +17,8 @@ import (
 
 // benchInventory is large enough that nothing sells out during a benchmark:
 // 10 PPVs over 30 days (300 partitions per-ppv-day), a million places each.
-func benchInventory() models.Inventory {
-	var inv models.Inventory
-	first := models.Date{Year: 2021, Month: time.June, Day: 7}
-	for i := range 10 {
-		id := fmt.Sprintf("ppv-%02d", i)
-		inv.PPVs = append(inv.PPVs, models.PPV{ID: id, Name: id, State: "selangor"})
-		for d := range 30 {
-			inv.Slots = append(inv.Slots, models.Slot{PPV: id, Date: first.AddDays(d), Capacity: 1_000_000})
-		}
-	}
-	return inv
-}
+// sqlitestore's benchmark uses the same, so their ratio compares like with like.
+func benchInventory() models.Inventory { return models.UniformInventory(10, 30, 1_000_000) }
 
 // benchParallelism makes RunParallel use 16 goroutines per GOMAXPROCS, a
 // crowd of concurrent clients rather than one per core.

@@ -85,13 +85,7 @@ func (t *modelTally) mergeInto(r *Recorder) error {
 	s.booked = append(s.booked, t.booked...)
 	for i := range t.secs {
 		a, b := s.sec(i), &t.secs[i]
-		a.ok += b.ok
-		a.conflict += b.conflict
-		a.throttled += b.throttled
-		a.serverErr += b.serverErr
-		a.transport += b.transport
-		a.booked += b.booked
-		a.arrivals += b.arrivals
+		a.addCounts(b)
 		if b.hist != nil {
 			if a.hist == nil {
 				a.hist = b.hist

@@ -49,6 +49,17 @@ type second struct {
 	hist                                                            *hdrhistogram.Histogram
 }
 
+// addCounts adds b's counts (not its histogram) to sec.
+func (sec *second) addCounts(b *second) {
+	sec.ok += b.ok
+	sec.conflict += b.conflict
+	sec.throttled += b.throttled
+	sec.serverErr += b.serverErr
+	sec.transport += b.transport
+	sec.booked += b.booked
+	sec.arrivals += b.arrivals
+}
+
 // add counts one request answered in this second after lat µs (book tells
 // whether it was a booking) and reports whether it booked (a 201 to book
 // with an id), for the caller's list of booking ids. Both engines' recorders
@@ -178,13 +189,7 @@ func (r *Recorder) Fill(d *reports.DesignResult) ([]string, error) {
 				borrowed = append(borrowed, false)
 			}
 			a, b := &secs[j], &s.seconds[j]
-			a.ok += b.ok
-			a.conflict += b.conflict
-			a.throttled += b.throttled
-			a.serverErr += b.serverErr
-			a.transport += b.transport
-			a.booked += b.booked
-			a.arrivals += b.arrivals
+			a.addCounts(b)
 			if b.hist != nil {
 				switch {
 				case a.hist == nil:

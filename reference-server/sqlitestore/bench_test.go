@@ -2,7 +2,6 @@ package sqlitestore
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -12,20 +11,9 @@ import (
 	"github.com/slotrush/slotrush/reference-server/store"
 )
 
-// benchInventory matches refserver's: 10 PPVs over 30 days, a million
-// places each, so nothing sells out.
-func benchInventory() models.Inventory {
-	var inv models.Inventory
-	first := models.Date{Year: 2021, Month: time.June, Day: 7}
-	for i := range 10 {
-		id := fmt.Sprintf("ppv-%02d", i)
-		inv.PPVs = append(inv.PPVs, models.PPV{ID: id, Name: id, State: "selangor"})
-		for d := range 30 {
-			inv.Slots = append(inv.Slots, models.Slot{PPV: id, Date: first.AddDays(d), Capacity: 1_000_000})
-		}
-	}
-	return inv
-}
+// benchInventory is refserver's benchmark inventory: 10 PPVs over 30 days,
+// a million places each, so nothing sells out.
+func benchInventory() models.Inventory { return models.UniformInventory(10, 30, 1_000_000) }
 
 // BenchmarkSQLiteCommit is the raw commit rate of the booking transaction:
 // the same group-commit writer path the server uses, called directly by as
