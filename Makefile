@@ -7,16 +7,25 @@ BIN      := bin/slotrush
 PKGS     := ./...
 BENCHCOUNT ?= 10
 
-.PHONY: all build test vet fmt-check tidy-check lint demo bench fuzz-smoke clean
+.PHONY: all build test agreement vet fmt-check tidy-check lint demo bench fuzz-smoke clean
 
 all: build
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/slotrush
 
-## test: formatting, vet, tidy check, then every test with the race detector.
+## test: formatting, vet, tidy check, every test with the race detector,
+## then the simulator's agreement with a live run, alone (see agreement).
 test: fmt-check vet tidy-check
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+	$(MAKE) --no-print-directory agreement
+
+## agreement: calibrate the model from a live ci-smoke run and compare. It
+## runs alone and without -race: a calibration measures the machine, and one
+## busy with other packages' tests (browser, race detector) is not the one
+## the model is asked about.
+agreement:
+	SLOTRUSH_AGREEMENT=1 $(GO) test -count=1 -timeout 5m -run '^TestSimulateAgreesWithLive$$' -v ./cmd/slotrush
 
 vet:
 	$(GO) vet $(PKGS)

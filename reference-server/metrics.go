@@ -254,6 +254,11 @@ type Stats struct {
 	// Room holds the waiting room's counters; nil when the design has no
 	// waiting room.
 	Room *RoomStats
+	// Commits is the histogram of the partitions' write transactions
+	// (group commits) in microseconds, all partitions merged: the commit
+	// cost without the time bookings waited for their writer. Nil when the
+	// store does not measure it.
+	Commits *hdrhistogram.Histogram
 }
 
 // PartitionStats are the cumulative counts of one partition.
@@ -297,6 +302,13 @@ func (s *Server) Stats() Stats {
 			ps.MeanBatchSize = float64(w.BatchedAttempts) / float64(w.Batches)
 		}
 		st.Partitions[i] = ps
+		if w.CommitTimes != nil {
+			if st.Commits == nil {
+				st.Commits = w.CommitTimes
+			} else {
+				st.Commits.Merge(w.CommitTimes)
+			}
+		}
 	}
 	if s.room != nil {
 		rs := s.room.stats(s.now())

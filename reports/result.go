@@ -109,11 +109,16 @@ type DesignResult struct {
 }
 
 // ServerStats is the server side of a live run: time spent serving each
-// operation once admitted (queueing excluded) and the partitions' counters.
+// operation, the partitions' group commits and their counters.
 type ServerStats struct {
 	// Service holds, per operation, an HdrHistogram (µs, base64) of
-	// server-side service time excluding admission queueing.
+	// server-side service time: from the handler's start to its answer,
+	// waits for a partition's admission gate and writer included.
 	Service map[string]string `json:"service"`
+	// Commit is an HdrHistogram (µs, base64) of the partitions' group
+	// commits, one value per write transaction, without the time bookings
+	// waited for the writer. Absent in results written before it existed.
+	Commit string `json:"commit,omitempty"`
 	// Partitions lists per-partition counters, sorted by key.
 	Partitions []PartitionStats `json:"partitions"`
 }

@@ -47,10 +47,12 @@ const (
 //     through (mean batch size, mean batch time) when the partitions' batch
 //     sizes differ enough, else the default split scaled to the measured
 //     mean batch time.
-//   - CommitShape: the server's book service times slower than list_ppvs'
-//     99th percentile (the bookings that reached the writer), resampled: the
-//     spread and tail of commit times (their queue waits included, which
-//     the model also adds: a small double count under load).
+//   - CommitShape: the server's histogram of group-commit durations (one
+//     per write transaction, queue waits excluded), resampled: the spread
+//     and tail of commit times. Results from before that histogram existed
+//     fall back on the book service times slower than list_ppvs' 99th
+//     percentile, which include the writer's queue waits: under load a
+//     double count (the model adds its own queue), so a heavier tail.
 //
 // The design's own statistics are used; when live has no such design, or
 // that design has no server statistics, the first design that has them
@@ -173,6 +175,17 @@ func CalibrateModel(live *reports.Result, source, design string) (ModelParams, e
 	calibrateCommit(&p, d, measured, keep)
 	shapeDone := false
 	if d.Server != nil {
+		if commits := decodeOrNil(d.Server.Commit); commits != nil {
+			if sd, ok := EmpiricalDist(commits, 0, 0, 1); ok && sd.Quantile(0.5) > 0 {
+				p.CommitShape = sd
+				shapeDone = true
+				measured(ParamCommitShape, shapeRatio(sd), "p90/p50", fmt.Sprintf("server histogram of group-commit durations (%d write transactions, without the time bookings waited for the writer), resampled as the shape of commit times (%s)", commits.TotalCount(), sd))
+			}
+		}
+	}
+	if !shapeDone && d.Server != nil {
+		// Results written before the server recorded commit durations:
+		// fall back on the book service times.
 		if book := decodeOrNil(d.Server.Service[reports.OpBook]); book != nil {
 			var cut int64
 			if serverPPVs != nil && serverPPVs.TotalCount() > 0 {
@@ -181,7 +194,7 @@ func CalibrateModel(live *reports.Result, source, design string) (ModelParams, e
 			if sd, ok := EmpiricalDist(book, cut, 0, 1); ok && sd.Quantile(0.5) > 0 {
 				p.CommitShape = sd
 				shapeDone = true
-				measured(ParamCommitShape, shapeRatio(sd), "p90/p50", fmt.Sprintf("server service histogram of book above %dµs (bookings that reached the writer: queue waits and commit), resampled as the shape of commit times (%s)", cut, sd))
+				measured(ParamCommitShape, shapeRatio(sd), "p90/p50", fmt.Sprintf("server service histogram of book above %dµs (bookings that reached the writer: queue waits and commit; this result has no commit histogram), resampled as the shape of commit times (%s)", cut, sd))
 			}
 		}
 	}

@@ -254,6 +254,13 @@ func serverStats(st refserver.Stats) (*reports.ServerStats, error) {
 		}
 		out.Service[op] = enc
 	}
+	if st.Commits != nil && st.Commits.TotalCount() > 0 {
+		enc, err := reports.EncodeHistogram(st.Commits)
+		if err != nil {
+			return nil, err
+		}
+		out.Commit = enc
+	}
 	for _, p := range st.Partitions {
 		out.Partitions = append(out.Partitions, reports.PartitionStats{
 			Key: string(p.Key), Committed: p.Committed, Throttled: p.Throttled + p.ThrottledReads,

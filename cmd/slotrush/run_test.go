@@ -147,8 +147,12 @@ func TestRunAgainstTarget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := r.Designs[0].Slots.Answered201; got != a.Bookings {
-		t.Errorf("client saw %d bookings answered 201; server stored %d", got, a.Bookings)
+	// Every 201 the client saw is stored; a booking stored without the
+	// client seeing its 201 had its answer lost to a client timeout (on a
+	// loaded machine), each counted as a transport error.
+	d := r.Designs[0]
+	if got := d.Slots.Answered201; got > a.Bookings || a.Bookings-got > d.Requests.TransportErrors {
+		t.Errorf("client saw %d bookings answered 201 and %d transport errors; server stored %d", got, d.Requests.TransportErrors, a.Bookings)
 	}
 }
 
@@ -205,11 +209,18 @@ func TestCommittedBaselineComparesClean(t *testing.T) {
 // wider than the demo's (5 pp, 25%) because ci-smoke is tiny (400 users,
 // 5 s) and CI machines are noisy: booked share within 10 pp, book p50
 // within a factor of 2. The README records the demo's agreement table.
+//
+// It runs only with SLOTRUSH_AGREEMENT=1, which `make agreement` (part of
+// `make test`) sets to run it alone, without -race. Inside the parallel
+// `go test -race ./...` the live run shares two cores with the browser and
+// every other package: it then measures CPU starvation (book p50 30 to
+// 200 ms instead of 2 to 10 ms), which the model reproduces as service time
+// and queueing rather than as the stall it is, and the two diverge (we saw
+// monolithic's booked share 20 to 50 pp apart).
 func TestSimulateAgreesWithLive(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs ci-smoke live (~20 s)")
+	if os.Getenv("SLOTRUSH_AGREEMENT") == "" {
+		t.Skip("run alone by `make agreement` (part of `make test`): set SLOTRUSH_AGREEMENT=1")
 	}
-	t.Parallel()
 	dir := t.TempDir()
 	liveDir, modelDir := filepath.Join(dir, "live"), filepath.Join(dir, "model")
 	if out, err := runCmd(t, "run", "--scenario", "ci-smoke", "--out", liveDir, "--quiet", "--no-report"); err != nil {

@@ -11,10 +11,19 @@ import (
 	"sync/atomic"
 	"time"
 
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
 
 	"github.com/slotrush/slotrush/models"
 	"github.com/slotrush/slotrush/reference-server/store"
+)
+
+// The commit-time histogram: 1 µs to 1 minute, 2 significant digits
+// (about 20 KiB a partition; its shape is what the simulator needs).
+const (
+	commitMinMicros = 1
+	commitMaxMicros = 60_000_000
+	commitSigFigs   = 2
 )
 
 const schema = `
@@ -78,6 +87,9 @@ type Partition struct {
 
 	committed, rejected, failed, batches, attempts atomic.Int64
 	busyNanos                                      atomic.Int64
+
+	commitMu    sync.Mutex
+	commitTimes *hdrhistogram.Histogram // µs per write transaction; guarded by commitMu
 }
 
 // bookReq is one booking attempt waiting for the writer.
@@ -106,7 +118,8 @@ func openPartition(ctx context.Context, path string, scheme models.Scheme, p mod
 	pt := &Partition{
 		key: p.Key, path: path, slots: make(map[models.SlotKey]string, len(p.Slots)),
 		queue: make(chan *bookReq, cfg.queueLen), maxBatch: cfg.maxBatch,
-		stop: make(chan struct{}), stopped: make(chan struct{}),
+		commitTimes: hdrhistogram.New(commitMinMicros, commitMaxMicros, commitSigFigs),
+		stop:        make(chan struct{}), stopped: make(chan struct{}),
 	}
 	for _, s := range p.Slots {
 		pt.slots[s.Key()] = s.Date.String()
@@ -320,6 +333,7 @@ func (p *Partition) commit(batch []*bookReq) {
 	}
 	if live > 0 {
 		err := p.runTx(batch, res)
+		p.recordCommit(time.Since(start))
 		p.batches.Add(1)
 		p.attempts.Add(int64(live))
 		for i := range res {
@@ -538,9 +552,21 @@ func (p *Partition) Audit(ctx context.Context) ([]store.SlotAudit, error) {
 	return out, nil
 }
 
+// recordCommit adds one write transaction's duration to the histogram.
+func (p *Partition) recordCommit(d time.Duration) {
+	us := min(max(d.Microseconds(), commitMinMicros), commitMaxMicros)
+	p.commitMu.Lock()
+	_ = p.commitTimes.RecordValue(us) // clamped into range: cannot fail
+	p.commitMu.Unlock()
+}
+
 // Stats returns the writer's cumulative counters.
 func (p *Partition) Stats() store.PartitionStats {
+	p.commitMu.Lock()
+	commits := hdrhistogram.Import(p.commitTimes.Export())
+	p.commitMu.Unlock()
 	return store.PartitionStats{
+		CommitTimes:     commits,
 		Committed:       p.committed.Load(),
 		Rejected:        p.rejected.Load(),
 		Failed:          p.failed.Load(),

@@ -3,10 +3,12 @@ package sqlitestore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/slotrush/slotrush/models"
 	"github.com/slotrush/slotrush/reference-server/store"
@@ -91,5 +93,35 @@ func TestUnsafeKey(t *testing.T) {
 		Slots: []models.Slot{{PPV: "../etc", Date: models.Date{Year: 2021, Month: 6, Day: 7}, Capacity: 1}}}
 	if _, err := Open(context.Background(), t.TempDir(), design(t, "per-ppv"), inv); err == nil {
 		t.Error("Open with partition key ppv-../etc succeeded; want an error")
+	}
+}
+
+// TestCommitTimes: the SQLite writer records one duration per group commit,
+// each at least a microsecond.
+func TestCommitTimes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	inv := models.SmallInventory()
+	st, err := Open(ctx, t.TempDir(), design(t, "monolithic"), inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	slot := inv.Slots[0]
+	part := st.Partitions()[0]
+	for i := range 5 {
+		id := fmt.Sprintf("b%d", i)
+		rec := store.Record{Booking: models.Booking{ID: id, PersonID: "p" + id, PPV: slot.PPV, Date: slot.Date,
+			CreatedAt: time.Date(2021, 5, 26, 10, 0, 0, 0, time.UTC)}}
+		if _, err := part.Book(ctx, rec); err != nil {
+			t.Fatalf("book %s: %v", id, err)
+		}
+	}
+	s := part.Stats()
+	if s.CommitTimes == nil || s.Batches < 1 || s.CommitTimes.TotalCount() != s.Batches {
+		t.Fatalf("Stats: %d batches, commit times %v; want one per batch", s.Batches, s.CommitTimes)
+	}
+	if s.CommitTimes.Min() < 1 {
+		t.Errorf("shortest commit %d µs; want >= 1", s.CommitTimes.Min())
 	}
 }

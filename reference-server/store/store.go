@@ -11,6 +11,8 @@
 package store
 
 import (
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
 	"context"
 	"errors"
 	"time"
@@ -80,6 +82,11 @@ type PartitionStats struct {
 	BatchedAttempts int64
 	// Busy is the time the writer spent running transactions.
 	Busy time.Duration
+	// CommitTimes is a copy of the histogram of the write transactions'
+	// durations in microseconds (one value per batch, from its first
+	// statement to its durable commit): the commit cost without the time
+	// attempts waited for the writer. Nil when the store does not measure it.
+	CommitTimes *hdrhistogram.Histogram
 }
 
 // Partition is one independent partition of a design: its own durable
