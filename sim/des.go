@@ -101,11 +101,14 @@ type desCalendar struct {
 	bitmap    []uint64 // bit k%calSize set: bucket k holds events
 	cur       int64    // the bucket being served (at >> calShift)
 	inWheel   int
+	// turned holds the events of the bucket advance last moved into near,
+	// until the owner reads it (see desQueue.turned).
+	turned []desEvent
 }
 
 const (
-	calShift = 17 // buckets of 131 µs
-	calBits  = 17 // 131,072 buckets: a horizon of 17 s
+	calShift = 20 // buckets of 1.05 ms
+	calBits  = 17 // 131,072 buckets: a horizon of 137 s, beyond a minute's backoff
 	calSize  = 1 << calBits
 	calKeep  = 16 // bucket capacity kept after a bucket is served
 )
@@ -161,6 +164,7 @@ func (c *desCalendar) advance() bool {
 		for _, e := range b {
 			c.near.push(e)
 		}
+		c.turned = b
 		c.inWheel -= len(b)
 		// Keep small buckets' arrays; drop big ones, or a storm would leave
 		// every bucket of the wheel holding its peak for the whole run.
@@ -296,6 +300,16 @@ func (q *desQueue) pop() (desEvent, bool) {
 	q.now = e.at
 	q.popped++
 	return e, true
+}
+
+// turned returns the events the last turn of the wheel brought near (a
+// copy's worth: they are already in the event set), once, then nil until
+// the wheel turns again. The engine uses them to fetch the memory those
+// events will need, all at once, before it handles them one by one.
+func (q *desQueue) turned() []desEvent {
+	t := q.heap.turned
+	q.heap.turned = nil
+	return t
 }
 
 // pending returns the number of events not yet taken out.

@@ -164,35 +164,93 @@ const (
 // next action. It is deterministic given the user's seed. Not safe for
 // concurrent use.
 type Journey struct {
+	// The fields every answer reads or writes come first, so that a journey
+	// handling an answer touches as few cache lines as possible: a national
+	// simulation holds a million of them and reaches each at random.
 	user   *scenarios.Arrival
-	policy Policy
+	policy *Policy // shared by the journeys of a behaviour; read only
 	// pcg is the journey's source, drawn from directly: float64 and intN
 	// reproduce rand.Rand's Float64 and IntN on it, bit for bit.
 	pcg rand.PCG
-
-	step     step
-	ppv      int // index into user.PPVs
-	alts     int // alternatives tried after the first choice
-	attempts int // failed attempts of the current request
-	bookSeq  int
-	current  Request
-	// tried holds the slots answered sold out, each once.
-	tried  []models.SlotKey
-	ticket string
-	token  string
 	// admitted is the elapsed time at admission: patience counts from it.
 	admitted time.Duration
+	ppv      int32 // index into user.PPVs
+	alts     int32 // alternatives tried after the first choice
+	attempts int32 // failed attempts of the current request
+	bookSeq  int32
 	// Requests counts the requests the journey asked for.
 	Requests int
+
+	step step
+	// The current request, kept to send it again; request() builds it.
+	// The fields the op does not use are zero.
+	curOp   requestOp
+	curDate models.Date
+	curPPV  string
+	curKey  string // book: the Idempotency-Key
+	ticket  string
+	token   string
+
+	// tried holds the slots answered sold out, each once.
+	tried []models.SlotKey
 	// BookingID is set once booked.
 	BookingID string
 }
 
+// requestOp is the operation of a journey's current request.
+type requestOp uint8
+
+const (
+	reqListPPVs requestOp = iota
+	reqListSlots
+	reqBook
+	reqQueue
+)
+
+// move is what the journey decided, before its request is spelled out:
+// the engines turn it into an Action (the model engine reads the current
+// request from the journey instead, without building it).
+type move struct {
+	done    bool
+	outcome Outcome
+	reason  string
+	wait    time.Duration
+}
+
 // NewJourney returns the journey of user a under policy p.
 func NewJourney(a *scenarios.Arrival, p Policy) *Journey {
-	j := &Journey{user: a, policy: p}
-	j.pcg.Seed(a.Seed, uint64(a.Index))
+	j := &Journey{}
+	initJourney(j, a, &p)
 	return j
+}
+
+// initJourney makes j the fresh journey of user a under policy p, which it
+// keeps (and never writes).
+func initJourney(j *Journey, a *scenarios.Arrival, p *Policy) {
+	*j = Journey{user: a, policy: p}
+	j.pcg.Seed(a.Seed, uint64(a.Index))
+}
+
+// action spells out mv as an Action.
+func (j *Journey) action(mv move) Action {
+	if mv.done {
+		return Action{Done: true, Outcome: mv.outcome, Reason: mv.reason}
+	}
+	return Action{Wait: mv.wait, Req: j.request()}
+}
+
+// request returns the current request.
+func (j *Journey) request() Request {
+	switch j.curOp {
+	case reqQueue:
+		return Request{Op: reports.OpQueue, PersonID: j.user.PersonID, Ticket: j.ticket, Token: j.token}
+	case reqListSlots:
+		return Request{Op: reports.OpListSlots, PPV: j.curPPV, Token: j.token}
+	case reqBook:
+		return Request{Op: reports.OpBook, PPV: j.curPPV, Date: j.curDate, PersonID: j.user.PersonID, IdempotencyKey: j.curKey, Token: j.token}
+	default:
+		return Request{Op: reports.OpListPPVs, State: j.user.State, Token: j.token}
+	}
 }
 
 // float64 is rand.New(&j.pcg).Float64().
@@ -241,20 +299,28 @@ func (j *Journey) isTried(ppv string, d models.Date) bool {
 
 // Start returns the first action: join the waiting room when there is one,
 // else list the PPVs of the user's state.
-func (j *Journey) Start() Action {
+func (j *Journey) Start() Action { return j.action(j.start()) }
+
+func (j *Journey) start() move {
 	if j.policy.WaitingRoom {
 		j.step = stepQueue
-		return j.send(0, Request{Op: reports.OpQueue, PersonID: j.user.PersonID})
+		return j.send(0, reqQueue, "", models.Date{}, "")
 	}
 	j.step = stepListPPVs
-	return j.send(0, Request{Op: reports.OpListPPVs, State: j.user.State})
+	return j.send(0, reqListPPVs, "", models.Date{}, "")
 }
 
-func (j *Journey) send(wait time.Duration, r Request) Action {
-	r.Token = j.token
-	j.current = r
+// send makes (op, ppv, date, key) the current request, to be sent after
+// wait (the waiting-room ticket and admission token go with it).
+func (j *Journey) send(wait time.Duration, op requestOp, ppv string, date models.Date, key string) move {
+	j.curOp, j.curPPV, j.curDate, j.curKey = op, ppv, date, key
+	return j.resend(wait)
+}
+
+// resend sends the current request again after wait.
+func (j *Journey) resend(wait time.Duration) move {
 	j.Requests++
-	return Action{Wait: wait, Req: r}
+	return move{wait: wait}
 }
 
 // patient reports whether the user, elapsed after arriving, still has
@@ -268,12 +334,12 @@ func (j *Journey) patient(elapsed time.Duration) bool {
 }
 
 // queued handles an answer of the waiting room.
-func (j *Journey) queued(resp Response, elapsed time.Duration) Action {
+func (j *Journey) queued(resp Response, elapsed time.Duration) move {
 	if resp.Admitted && resp.Token != "" {
 		j.token = resp.Token
 		j.admitted = elapsed
 		j.step = stepListPPVs
-		return j.send(0, Request{Op: reports.OpListPPVs, State: j.user.State})
+		return j.send(0, reqListPPVs, "", models.Date{}, "")
 	}
 	if resp.Ticket != "" {
 		j.ticket = resp.Ticket
@@ -292,7 +358,7 @@ func (j *Journey) queued(resp Response, elapsed time.Duration) Action {
 	if !j.patient(elapsed + wait) {
 		return j.giveUp("waiting_room")
 	}
-	return j.send(wait, Request{Op: reports.OpQueue, PersonID: j.user.PersonID, Ticket: j.ticket})
+	return j.send(wait, reqQueue, "", models.Date{}, "")
 }
 
 func (j *Journey) think() time.Duration {
@@ -307,12 +373,16 @@ func (j *Journey) refresh() time.Duration {
 	return time.Duration((0.5 + j.float64()) * float64(j.policy.Refresh))
 }
 
-func (j *Journey) giveUp(reason string) Action {
-	return Action{Done: true, Outcome: GaveUp, Reason: reason}
+func (j *Journey) giveUp(reason string) move {
+	return move{done: true, outcome: GaveUp, reason: reason}
 }
 
 // Next returns the action after resp, given the time since the user arrived.
 func (j *Journey) Next(resp Response, elapsed time.Duration) Action {
+	return j.action(j.next(resp, elapsed))
+}
+
+func (j *Journey) next(resp Response, elapsed time.Duration) move {
 	if resp.Status >= 200 && resp.Status < 300 {
 		j.attempts = 0
 		switch j.step {
@@ -324,18 +394,18 @@ func (j *Journey) Next(resp Response, elapsed time.Duration) Action {
 			return j.pickSlot(resp.Slots, elapsed)
 		case stepBook:
 			j.BookingID = resp.BookingID
-			return Action{Done: true, Outcome: Booked}
+			return move{done: true, outcome: Booked}
 		}
 	}
 	switch {
 	case resp.Status == 409 && resp.Code == "already_booked":
 		// An earlier attempt (say one that timed out) did book.
-		return Action{Done: true, Outcome: Booked}
+		return move{done: true, outcome: Booked}
 	case resp.Status == 409:
 		// Sold out: try another slot.
 		j.attempts = 0
-		if !j.isTried(j.current.PPV, j.current.Date) {
-			j.tried = append(j.tried, models.SlotKey{PPV: j.current.PPV, Date: j.current.Date})
+		if !j.isTried(j.curPPV, j.curDate) {
+			j.tried = append(j.tried, models.SlotKey{PPV: j.curPPV, Date: j.curDate})
 		}
 		return j.nextAlternative(elapsed, true)
 	case resp.Status == 404 && j.step == stepListSlots:
@@ -346,7 +416,7 @@ func (j *Journey) Next(resp Response, elapsed time.Duration) Action {
 		j.attempts++
 		j.token, j.ticket = "", ""
 		j.step = stepQueue
-		return j.send(0, Request{Op: reports.OpQueue, PersonID: j.user.PersonID})
+		return j.send(0, reqQueue, "", models.Date{}, "")
 	case resp.Status == 400 || resp.Status == 403 || resp.Status == 404 || resp.Status == 413:
 		// The client is wrong, not the load: retrying will not help.
 		return j.giveUp(fmt.Sprintf("status %d", resp.Status))
@@ -355,9 +425,9 @@ func (j *Journey) Next(resp Response, elapsed time.Duration) Action {
 	return j.retry(resp, elapsed)
 }
 
-func (j *Journey) retry(resp Response, elapsed time.Duration) Action {
+func (j *Journey) retry(resp Response, elapsed time.Duration) move {
 	j.attempts++
-	if j.policy.MaxAttempts > 0 && j.attempts >= j.policy.MaxAttempts {
+	if j.policy.MaxAttempts > 0 && int(j.attempts) >= j.policy.MaxAttempts {
 		return j.giveUp("attempts")
 	}
 	var wait time.Duration
@@ -375,7 +445,7 @@ func (j *Journey) retry(resp Response, elapsed time.Duration) Action {
 	if !j.patient(elapsed + wait) {
 		return j.giveUp("patience")
 	}
-	return j.send(wait, j.current)
+	return j.resend(wait)
 }
 
 // backoff is exponential from Backoff, capped at MaxBackoff, with the
@@ -388,17 +458,17 @@ func (j *Journey) backoff() time.Duration {
 	return time.Duration(b*(1-j.policy.Jitter) + j.float64()*j.policy.Jitter*b)
 }
 
-func (j *Journey) listSlots(elapsed, wait time.Duration) Action {
+func (j *Journey) listSlots(elapsed, wait time.Duration) move {
 	if !j.patient(elapsed + wait) {
 		return j.giveUp("patience")
 	}
 	j.step = stepListSlots
-	return j.send(wait, Request{Op: reports.OpListSlots, PPV: j.user.PPVs[j.ppv]})
+	return j.send(wait, reqListSlots, j.user.PPVs[j.ppv], models.Date{}, "")
 }
 
 // pickSlot books a date with places left at the current PPV, the earliest
 // when the user wants it, else one at random.
-func (j *Journey) pickSlot(slots []SlotView, elapsed time.Duration) Action {
+func (j *Journey) pickSlot(slots []SlotView, elapsed time.Duration) move {
 	ppv := j.user.PPVs[j.ppv]
 	// The dates of this PPV already tried: usually none or a few.
 	var buf [8]models.Date
@@ -452,22 +522,19 @@ func (j *Journey) pickSlot(slots []SlotView, elapsed time.Duration) Action {
 	}
 	j.step = stepBook
 	j.bookSeq++
-	return j.send(wait, Request{
-		Op: reports.OpBook, PPV: ppv, Date: date, PersonID: j.user.PersonID,
-		IdempotencyKey: idempotencyKey(j.user.PersonID, j.bookSeq),
-	})
+	return j.send(wait, reqBook, ppv, date, idempotencyKey(j.user.PersonID, int(j.bookSeq)))
 }
 
 // nextAlternative spends one alternative after a 409: list the same PPV
 // again for its other dates.
-func (j *Journey) nextAlternative(elapsed time.Duration, samePPV bool) Action {
+func (j *Journey) nextAlternative(elapsed time.Duration, samePPV bool) move {
 	j.alts++
-	if j.alts > j.policy.Alts {
+	if int(j.alts) > j.policy.Alts {
 		return j.giveUp("sold_out")
 	}
 	if !samePPV {
 		j.ppv++
-		if j.ppv >= len(j.user.PPVs) {
+		if int(j.ppv) >= len(j.user.PPVs) {
 			return j.giveUp("sold_out")
 		}
 	}
@@ -475,7 +542,7 @@ func (j *Journey) nextAlternative(elapsed time.Duration, samePPV bool) Action {
 }
 
 // nextPPV moves to the user's next centre when this one has nothing left.
-func (j *Journey) nextPPV(elapsed time.Duration) Action {
+func (j *Journey) nextPPV(elapsed time.Duration) move {
 	return j.nextAlternative(elapsed, false)
 }
 

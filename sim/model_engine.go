@@ -67,22 +67,31 @@ var errModelTimeout = errors.New("request timeout (model)")
 
 // muser is one user of a model run.
 type muser struct {
-	j         *Journey
-	arrivedAt int64
-	due       int64 // scheduled start of the current request
-	back      int64 // the current request's answer takes this long to reach the client
-	sreq      int32 // the server request serving the current request, -1 when none
-	lock      int32 // the server request holding the person's lock, -1 when none
-	lockQ     desList
-	seq       uint32 // number of the current request
-	armed     uint32 // request number whose timeout is scheduled
-	slot      int32  // book: the slot asked for
-	ppv       int32  // list_slots and book: the PPV asked for
-	op        uint8
-	phase     uint8
-	join      bool   // queue: the request joins the room (no ticket)
-	hasToken  bool   // the request carries the room's admission token
-	key       string // book: the Idempotency-Key of the current request
+	// The fields every request reads come first, then the journey (its own
+	// hot fields first): handling a user's event touches a few adjacent
+	// cache lines, which the run loop fetches ahead (see run): a national
+	// crowd is a million users reached at random.
+	arrivedAt  int64
+	due        int64  // scheduled start of the current request
+	back       int64  // the current request's answer takes this long to reach the client
+	sreq       int32  // the server request serving the current request, -1 when none
+	seq        uint32 // number of the current request
+	armed      uint32 // request number whose timeout is scheduled
+	slot       int32  // book: the slot asked for
+	ppv        int32  // list_slots and book: the PPV asked for
+	bookedPart int32  // the partition of bookedKey's booking
+	op         uint8
+	phase      uint8
+	join       bool   // queue: the request joins the room (no ticket)
+	hasToken   bool   // the request carries the room's admission token
+	key        string // book: the Idempotency-Key of the current request
+	// bookedKey is the Idempotency-Key of the person's booking (the
+	// server's person index); empty while the person holds none.
+	bookedKey string
+	j         Journey
+
+	lock  int32 // the server request holding the person's lock, -1 when none
+	lockQ desList
 	// The waiting room's view of the person: not seen, waiting (at qpos of
 	// its queue) or admitted (token valid until tokenExp; active while it
 	// counts against MaxActive), and how many times admitted.
@@ -91,11 +100,6 @@ type muser struct {
 	admits   uint32
 	qpos     int32
 	tokenExp int64
-	// bookedKey is the Idempotency-Key of the person's booking (the
-	// server's person index); empty while the person holds none. The
-	// booking is in partition bookedPart.
-	bookedKey  string
-	bookedPart int32
 }
 
 // sreq is the server's side of one request that does not get its answer at
@@ -227,6 +231,13 @@ type mroom struct {
 	ticking  bool
 }
 
+// touch reads a field in each cache line of us that handling an event
+// reads (muser's and its journey's hot fields, about 250 bytes) and returns
+// a sum of them, which the caller keeps so the loads are not optimised away.
+func (us *muser) touch() uint32 {
+	return us.seq + uint32(len(us.bookedKey)) + uint32(us.j.attempts) + uint32(len(us.j.curKey)) + uint32(len(us.j.token))
+}
+
 // modelRun is one simulation of one design. Not safe for concurrent use.
 type modelRun struct {
 	sc     *scenarios.Scenario
@@ -249,7 +260,7 @@ type modelRun struct {
 	ppvs   []mppv
 	ppvIdx map[string]int32
 
-	policies map[scenarios.Behaviour]Policy
+	policies map[scenarios.Behaviour]*Policy
 	room     *mroom
 
 	timeout, opensAt, end   int64
@@ -266,6 +277,7 @@ type modelRun struct {
 	lastEvent               int64
 	requests                int64
 	inline                  uint64 // request arrivals handled without an event (notOpen)
+	touched                 uint32 // sink of the loads that fetch the next event's user early
 }
 
 // newModelRun builds the model of design d for scenario sc and crowd.
@@ -281,7 +293,7 @@ func newModelRun(sc *scenarios.Scenario, d models.Design, inv *models.Inventory,
 		rng:      rand.New(rand.NewPCG(uint64(seed), h.Sum64())),
 		users:    make([]muser, len(crowd)),
 		ppvIdx:   map[string]int32{},
-		policies: map[scenarios.Behaviour]Policy{},
+		policies: map[scenarios.Behaviour]*Policy{},
 		timeout:  int64(sc.Journey.RequestTimeout),
 		opensAt:  int64(sc.Crowd.OpeningDelay),
 		end:      int64(sc.Duration),
@@ -437,6 +449,17 @@ func (m *modelRun) run(ctx context.Context) error {
 		}
 		ev, _ := m.q.pop()
 		m.lastEvent = ev.at
+		if t := m.q.turned(); t != nil {
+			// The wheel just brought these events near: load their users
+			// now, all at once, so the processor fetches them from memory
+			// in parallel (a million users fit in no cache) rather than
+			// one by one as each event is handled.
+			for i := range t {
+				if k := t[i].kind; k == evArrive || k == evTimeout {
+					m.touched += m.users[t[i].id].touch()
+				}
+			}
+		}
 		switch ev.kind {
 		case evArrive:
 			m.serverArrive(ev.id, ev.aux)
@@ -465,67 +488,71 @@ func (m *modelRun) arrive(u int32) {
 	us.arrivedAt = now
 	m.rec.Arrived(int(u), m.at(now))
 	a := &m.crowd[u]
-	us.j = NewJourney(a, m.policy(a.Behaviour))
-	m.act(u, us.j.Start(), now)
+	initJourney(&us.j, a, m.policy(a.Behaviour))
+	m.act(u, us.j.start(), now)
 }
 
-func (m *modelRun) policy(b scenarios.Behaviour) Policy {
+// policy returns the policy of behaviour b, shared by its journeys.
+func (m *modelRun) policy(b scenarios.Behaviour) *Policy {
 	if p, ok := m.policies[b]; ok {
 		return p
 	}
 	p := PolicyFor(b, m.sc.Journey)
 	p.WaitingRoom = m.design.WaitingRoom
-	m.policies[b] = p
-	return p
+	m.policies[b] = &p
+	return &p
 }
 
 // at converts virtual nanoseconds to the recorder's time.
 func (m *modelRun) at(ns int64) time.Time { return m.epoch.Add(time.Duration(ns)) }
 
-// act carries out a journey's action decided at client time t: end the
-// journey, or send its request, which reaches the server one way later.
-func (m *modelRun) act(u int32, a Action, t int64) {
-	if at, ok := m.prepare(u, a, t); ok {
+// act carries out a journey's move decided at client time t: end the
+// journey, or send its current request, which reaches the server one way
+// later.
+func (m *modelRun) act(u int32, mv move, t int64) {
+	if at, ok := m.prepare(u, mv, t); ok {
 		m.q.schedule(at, evArrive, u, m.users[u].seq)
 	}
 }
 
-// prepare ends the journey when a is Done, else makes a's request user u's
-// current one and returns when it reaches the server.
-func (m *modelRun) prepare(u int32, a Action, t int64) (int64, bool) {
+// prepare ends the journey when mv is done, else makes the journey's
+// current request user u's current one and returns when it reaches the
+// server.
+func (m *modelRun) prepare(u int32, mv move, t int64) (int64, bool) {
 	us := &m.users[u]
-	if a.Done {
-		m.finish(u, a.Outcome, t)
+	if mv.done {
+		m.finish(u, mv.outcome, t)
 		return 0, false
 	}
+	j := &us.j
 	us.seq++
-	us.due = t + int64(a.Wait)
+	us.due = t + int64(mv.wait)
 	us.phase = phaseSent
 	us.sreq = -1
-	us.hasToken = a.Req.Token != ""
-	switch a.Req.Op {
-	case reports.OpQueue:
+	us.hasToken = m.room != nil && j.token != "" // read only with a room
+	switch j.curOp {
+	case reqQueue:
 		us.op = opQueue
-		us.join = a.Req.Ticket == ""
-	case reports.OpListPPVs:
+		us.join = j.ticket == ""
+	case reqListPPVs:
 		us.op = opListPPVs
-	case reports.OpListSlots:
-		if us.op != opListSlots || us.ppv < 0 || m.ppvs[us.ppv].id != a.Req.PPV {
-			us.ppv = m.lookupPPV(a.Req.PPV)
+	case reqListSlots:
+		if us.op != opListSlots || us.ppv < 0 || m.ppvs[us.ppv].id != j.curPPV {
+			us.ppv = m.lookupPPV(j.curPPV)
 		}
 		us.op = opListSlots
-	case reports.OpBook:
+	case reqBook:
 		// A retry repeats the request with its Idempotency-Key: the slot
 		// is the one already looked up.
-		if us.op != opBook || us.key == "" || a.Req.IdempotencyKey != us.key {
-			us.ppv = m.lookupPPV(a.Req.PPV)
+		if us.op != opBook || us.key == "" || j.curKey != us.key {
+			us.ppv = m.lookupPPV(j.curPPV)
 			us.slot = -1
 			if us.ppv >= 0 {
-				if i, ok := m.ppvs[us.ppv].byDate[a.Req.Date]; ok {
+				if i, ok := m.ppvs[us.ppv].byDate[j.curDate]; ok {
 					us.slot = m.ppvs[us.ppv].slots[i]
 				}
 			}
-			us.key = a.Req.IdempotencyKey
+			us.key = j.curKey
 		}
 		us.op = opBook
 	default:
@@ -548,7 +575,7 @@ func (m *modelRun) finish(u int32, o Outcome, t int64) {
 	us := &m.users[u]
 	m.rec.Finished(int(u), o, us.j.Requests, time.Duration(t-us.arrivedAt))
 	us.phase = phaseDone
-	us.j = nil
+	us.j = Journey{} // its strings and slices go to the collector
 	us.key = ""
 }
 
@@ -574,7 +601,7 @@ func (m *modelRun) deliver(u int32, resp Response, recv int64) {
 	us := &m.users[u]
 	m.requests++
 	m.tally.record(us.op, &resp, recv-us.due, recv)
-	m.act(u, us.j.Next(resp, time.Duration(recv-us.arrivedAt)), recv)
+	m.act(u, us.j.next(resp, time.Duration(recv-us.arrivedAt)), recv)
 }
 
 // arm schedules the timeout of user u's current request, once. It is
@@ -797,7 +824,7 @@ func (m *modelRun) notOpen(u int32, ts int64) {
 		m.requests++
 		m.inline++
 		m.tally.record(us.op, &resp, recv-us.due, recv)
-		at, ok := m.prepare(u, us.j.Next(resp, time.Duration(recv-us.arrivedAt)), recv)
+		at, ok := m.prepare(u, us.j.next(resp, time.Duration(recv-us.arrivedAt)), recv)
 		if !ok {
 			return
 		}
