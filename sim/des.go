@@ -104,13 +104,18 @@ type desCalendar struct {
 	// turned holds the events of the bucket advance last moved into near,
 	// until the owner reads it (see desQueue.turned).
 	turned []desEvent
+	// spare holds emptied bucket arrays too big to stay with their bucket,
+	// for buckets that fill next: a storm reuses them instead of making a
+	// garbage collector's worth of new ones.
+	spare [][]desEvent
 }
 
 const (
-	calShift = 20 // buckets of 1.05 ms
-	calBits  = 17 // 131,072 buckets: a horizon of 137 s, beyond a minute's backoff
-	calSize  = 1 << calBits
-	calKeep  = 16 // bucket capacity kept after a bucket is served
+	calShift  = 20 // buckets of 1.05 ms
+	calBits   = 17 // 131,072 buckets: a horizon of 137 s, beyond a minute's backoff
+	calSize   = 1 << calBits
+	calKeep   = 16   // bucket capacity kept after a bucket is served
+	calSpares = 1024 // big bucket arrays kept for reuse
 )
 
 func (c *desCalendar) len() int { return c.near.len() + c.far.len() + c.inWheel }
@@ -126,6 +131,11 @@ func (c *desCalendar) push(e desEvent) {
 			c.bitmap = make([]uint64, calSize/64)
 		}
 		i := k & (calSize - 1)
+		if c.buckets[i] == nil && len(c.spare) > 0 {
+			c.buckets[i] = c.spare[len(c.spare)-1]
+			c.spare[len(c.spare)-1] = nil
+			c.spare = c.spare[:len(c.spare)-1]
+		}
 		c.buckets[i] = append(c.buckets[i], e)
 		c.bitmap[i>>6] |= 1 << (i & 63)
 		c.inWheel++
@@ -166,12 +176,17 @@ func (c *desCalendar) advance() bool {
 		}
 		c.turned = b
 		c.inWheel -= len(b)
-		// Keep small buckets' arrays; drop big ones, or a storm would leave
-		// every bucket of the wheel holding its peak for the whole run.
+		// Keep small buckets' arrays; pass big ones on to the next buckets
+		// that fill (a few: more would hold a storm's peak for the whole
+		// run), or a storm would leave every bucket of the wheel holding
+		// its peak.
 		if cap(b) <= calKeep {
 			c.buckets[i] = b[:0]
 		} else {
 			c.buckets[i] = nil
+			if len(c.spare) < calSpares {
+				c.spare = append(c.spare, b[:0])
+			}
 		}
 		c.bitmap[i>>6] &^= 1 << (i & 63)
 	}
