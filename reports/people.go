@@ -192,55 +192,44 @@ func goodputOverTime(ss []series) *figure {
 	return f
 }
 
-// requestsPerPerson compares the requests each arriving person sent with
-// the fewest a booking needs.
+// requestsPerPerson compares the booking API's requests each arriving
+// person sent with the fewest a booking needs; a waiting room's polls are
+// named beside, not counted in the bar.
 func requestsPerPerson(ss []series) *figure {
 	var keep []series
 	var values []float64
 	var labels []string
+	rooms := false
 	for _, s := range ss {
-		v := s.Design.RequestsPerPerson()
-		if v <= 0 {
+		if s.Design.RequestsPerPerson() <= 0 {
 			continue
 		}
+		v := s.Design.APIRequestsPerPerson()
 		keep = append(keep, s)
 		values = append(values, v)
-		labels = append(labels, fmt.Sprintf("%s (%.1f×)", trimZero(fmt.Sprintf("%.1f", v)), s.Design.Amplification()))
+		label := fmt.Sprintf("%s (%.1f×)", trimZero(fmt.Sprintf("%.1f", v)), s.Design.Amplification())
+		if polls := s.Design.RoomPollsPerPerson(); polls > 0 {
+			label += fmt.Sprintf("\n+ %s to the room", trimZero(fmt.Sprintf("%.1f", polls)))
+			rooms = true
+		}
+		labels = append(labels, label)
 	}
 	if len(keep) == 0 {
 		return nil
 	}
-	f := newFigure("requests-per-person", "Retry amplification: requests sent per person who came", "", "requests per person")
-	f.Caption = "A person who books at the first try sends 3 requests: list the centres, list the days, book (4 behind a waiting room, which they join first; its polls of the queue count too, and are cheap to answer). The dashed mark on each bar is that minimum: everything above it is retries, and the number in brackets is how many times the minimum the crowd sent. Every retry is load the server must answer, or turn away again."
+	f := newFigure("requests-per-person", "Retry amplification: booking requests per person", "", "requests per person")
+	f.Caption = "A person who books at the first try sends the booking API 3 requests: list the centres, list the days, book (the dashed line); one who finds a slot taken lists and books again. The number in brackets is the retry amplification: requests the API received for each one people made, the rest being retries after a 429, a 5xx or a timeout. Every retry is load the server must answer, or turn away again."
+	if rooms {
+		f.Caption += " Behind a waiting room, people first join its queue and poll it until admitted: those requests (\"+ N to the room\", per person) go to the room, which answers from memory in front of the booking API, and are not in the bar."
+	}
 	designBars(f, keep, values, labels, nil)
-	top := f.plot.Y.Max
-	// The journey's minimum: one line across, and a second one over the
-	// designs behind a waiting room.
-	ref := func(y float64, x0, x1 float64, name string, dashes []float64) {
-		l, err := plotter.NewLine(plotter.XYs{{X: x0, Y: y}, {X: x1, Y: y}})
-		if err != nil {
-			return
-		}
-		l.LineStyle = lineStyle(colBlack, 1.5, dashes)
+	l, err := plotter.NewLine(plotter.XYs{{X: -0.5, Y: JourneyRequests}, {X: float64(len(keep)) - 0.5, Y: JourneyRequests}})
+	if err == nil {
+		l.LineStyle = lineStyle(colBlack, 1.5, []float64{6, 4})
 		f.plot.Add(l)
-		if name != "" {
-			f.legend.Add(name, l)
-		}
+		f.legend.Add("fewest a booking needs: 3", l)
 	}
-	named := map[int]bool{}
-	for i, s := range keep {
-		m := s.Design.MinRequests()
-		name, dashes := "fewest a booking needs: 3", []float64{6, 4}
-		if m == JourneyRequestsWaitingRoom {
-			name, dashes = "fewest behind a waiting room: 4", []float64{2, 2}
-		}
-		if named[m] {
-			name = ""
-		}
-		named[m] = true
-		ref(float64(m), float64(i)-0.45, float64(i)+0.45, name, dashes)
-	}
-	f.plot.Y.Max = math.Max(top, JourneyRequestsWaitingRoom*1.15)
+	f.plot.Y.Max = math.Max(f.plot.Y.Max, JourneyRequests*1.15)
 	return f
 }
 

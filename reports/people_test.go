@@ -94,23 +94,23 @@ func TestAmplification(t *testing.T) {
 	tests := []struct {
 		name    string
 		d       DesignResult
-		min     int
-		perUser float64
-		amp     float64
+		perUser float64 // all requests
+		polls   float64 // the waiting room's
+		amp     float64 // the booking API's, over 3
 	}{
-		{"stated", DesignResult{Design: "per-ppv", Users: Users{Arrived: 10, RequestsPerUser: 6}}, 3, 6, 2},
-		{"computed", DesignResult{Design: "per-ppv", Requests: Requests{Total: 90}, Users: Users{Arrived: 10}}, 3, 9, 3},
-		{"named waiting room", DesignResult{Design: "monolithic+waiting-room", Users: Users{Arrived: 1, RequestsPerUser: 8}}, 4, 8, 2},
-		{"assumed waiting room", DesignResult{Design: "x", Assumptions: Assumptions{WaitingRoom: true}, Users: Users{Arrived: 1, RequestsPerUser: 4}}, 4, 4, 1},
-		{"queue requests seen", DesignResult{Design: "x", LatencyMs: map[string]LatencySummary{OpQueue: {Count: 3}}, Users: Users{Arrived: 1, RequestsPerUser: 2}}, 4, 2, 0.5},
-		{"nobody came", DesignResult{Design: "x", Requests: Requests{Total: 5}}, 3, 0, 0},
+		{"stated", DesignResult{Design: "per-ppv", Users: Users{Arrived: 10, RequestsPerUser: 6}}, 6, 0, 2},
+		{"computed", DesignResult{Design: "per-ppv", Requests: Requests{Total: 90}, Users: Users{Arrived: 10}}, 9, 0, 3},
+		{"stated amplification", DesignResult{Design: "x+waiting-room", Users: Users{Arrived: 1, RequestsPerUser: 8, RoomPollsPerUser: 5, RetryAmplification: 1}}, 8, 5, 1},
+		{"room polls computed", DesignResult{Design: "x", LatencyMs: map[string]LatencySummary{OpQueue: {Count: 30}}, Users: Users{Arrived: 10, RequestsPerUser: 6}}, 6, 3, 1},
+		{"only polls", DesignResult{Design: "x", LatencyMs: map[string]LatencySummary{OpQueue: {Count: 3}}, Users: Users{Arrived: 1, RequestsPerUser: 2}}, 2, 3, 0},
+		{"nobody came", DesignResult{Design: "x", Requests: Requests{Total: 5}}, 0, 0, 0},
 	}
 	for _, tt := range tests {
-		if got := tt.d.MinRequests(); got != tt.min {
-			t.Errorf("%s: MinRequests() = %d; want %d", tt.name, got, tt.min)
-		}
 		if got := tt.d.RequestsPerPerson(); got != tt.perUser {
 			t.Errorf("%s: RequestsPerPerson() = %v; want %v", tt.name, got, tt.perUser)
+		}
+		if got := tt.d.RoomPollsPerPerson(); got != tt.polls {
+			t.Errorf("%s: RoomPollsPerPerson() = %v; want %v", tt.name, got, tt.polls)
 		}
 		if got := tt.d.Amplification(); got != tt.amp {
 			t.Errorf("%s: Amplification() = %v; want %v", tt.name, got, tt.amp)

@@ -329,11 +329,15 @@ func comparisonTable(ss []series) []row {
 		{"Time to a booking, median / p99", "from arriving to holding a booking, of those who booked", func(st designStats) cell {
 			return cell{Text: secondsPair(st.ttbP50, st.ttbP99)}
 		}},
-		{"Requests per person", "a booking needs 3 (4 with a waiting room); the rest are retries. In brackets: times that minimum", func(st designStats) cell {
+		{"Requests per person", "to the booking API, which a booking needs 3 of; the rest are retries. In brackets: times that minimum (retry amplification). Behind a waiting room, + the room's requests (join and polls)", func(st designStats) cell {
 			if st.perUser <= 0 {
 				return cell{Text: "n/a"}
 			}
-			return cell{Text: fmt.Sprintf("%s (%.1f×)", oneDecimal(st.perUser), st.amp), Bad: st.amp > warnAmplification}
+			text := fmt.Sprintf("%s (%.1f×)", oneDecimal(st.perUser), st.amp)
+			if st.polls > 0 {
+				text += " + " + oneDecimal(st.polls) + " room"
+			}
+			return cell{Text: text, Bad: st.amp > warnAmplification}
 		}},
 		{"Fairness", "Spearman ρ of arrival order and getting a place, of the highest possible (strictly first come, first served); 0 = lottery", func(st designStats) cell {
 			if math.IsNaN(st.fairScore) {

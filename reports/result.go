@@ -173,8 +173,19 @@ type Users struct {
 	// LateStarts counts arrivals the engine could not start on time (more
 	// than 10 ms late); they are still run and counted, never dropped.
 	LateStarts int64 `json:"late_starts"`
-	// RequestsPerUser is total requests / arrived users (retry amplification).
+	// RequestsPerUser is total requests / arrived users, waiting-room
+	// polls included.
 	RequestsPerUser float64 `json:"requests_per_user"`
+	// RoomPollsPerUser is the waiting-room requests (join and polls) /
+	// arrived users; 0 without a waiting room.
+	RoomPollsPerUser float64 `json:"room_polls_per_user,omitempty"`
+	// RetryAmplification is the booking API's requests (all but the
+	// waiting room's) over the distinct requests people made: those less
+	// the retries of a request after an error (429, 5xx, a timeout). 1 when
+	// nobody had to retry; 3 when the API received three requests for each
+	// one people meant. A new request after a 409 (another slot) is not a
+	// retry.
+	RetryAmplification float64 `json:"retry_amplification"`
 	// Fairness is Spearman's rho between earliness of arrival and getting a
 	// slot (booked 1, else 0): about 0 for a lottery, negative when late
 	// comers fared better. Because the outcome is yes or no, strictly first
@@ -297,12 +308,10 @@ func (d *DesignResult) BookedShare() float64 {
 	return float64(d.Users.Booked) / float64(d.Users.Arrived)
 }
 
-// JourneyRequests is the fewest requests a person needs to book: list the
-// PPVs, list the slots, book; one more (join the queue) with a waiting room.
-const (
-	JourneyRequests            = 3
-	JourneyRequestsWaitingRoom = 4
-)
+// JourneyRequests is the fewest requests of the booking API a person needs
+// to book: list the PPVs, list the slots, book (behind a waiting room, after
+// joining its queue).
+const JourneyRequests = 3
 
 // HasWaitingRoom reports whether a waiting room fronted the design: stated
 // in its assumptions, named in its design, or seen in its requests.
@@ -313,13 +322,16 @@ func (d *DesignResult) HasWaitingRoom() bool {
 	return d.LatencyMs[OpQueue].Count > 0
 }
 
-// MinRequests returns the fewest requests a person needs to book with d:
-// JourneyRequests, or JourneyRequestsWaitingRoom behind a waiting room.
-func (d *DesignResult) MinRequests() int {
-	if d.HasWaitingRoom() {
-		return JourneyRequestsWaitingRoom
+// RoomPollsPerPerson returns Users.RoomPollsPerUser, or the waiting
+// room's requests / arrived users when a result does not state it.
+func (d *DesignResult) RoomPollsPerPerson() float64 {
+	if d.Users.RoomPollsPerUser > 0 {
+		return d.Users.RoomPollsPerUser
 	}
-	return JourneyRequests
+	if d.Users.Arrived <= 0 {
+		return 0
+	}
+	return float64(d.LatencyMs[OpQueue].Count) / float64(d.Users.Arrived)
 }
 
 // RequestsPerPerson returns Users.RequestsPerUser, or requests / arrived
@@ -334,11 +346,25 @@ func (d *DesignResult) RequestsPerPerson() float64 {
 	return float64(d.Requests.Total) / float64(d.Users.Arrived)
 }
 
-// Amplification returns the retry amplification: requests per person over
-// the fewest a booking needs (MinRequests). 1 means nobody retried; 3 means
-// the crowd sent three times the load its bookings needed.
+// APIRequestsPerPerson returns the booking API's requests per arrived
+// person: RequestsPerPerson less the waiting room's polls.
+func (d *DesignResult) APIRequestsPerPerson() float64 {
+	return max(d.RequestsPerPerson()-d.RoomPollsPerPerson(), 0)
+}
+
+// Amplification returns the retry amplification, Users.RetryAmplification.
+// A result written before it was measured gets an estimate: the booking
+// API's requests per person over the JourneyRequests a booking needs (which
+// also counts alternatives tried after a 409). A waiting room's polls are
+// in neither (see RoomPollsPerPerson): the room answers them, in front.
 func (d *DesignResult) Amplification() float64 {
-	return d.RequestsPerPerson() / float64(d.MinRequests())
+	if d.Users.RetryAmplification > 0 {
+		return d.Users.RetryAmplification
+	}
+	if v := d.APIRequestsPerPerson(); v > 0 {
+		return max(v/JourneyRequests, 1)
+	}
+	return 0
 }
 
 // FairnessCeiling returns the highest Fairness possible with u's outcomes:

@@ -55,7 +55,7 @@ type designStats struct {
 	duration               float64
 	perUser                float64
 	amp                    float64 // requests per person over the fewest a booking needs
-	minReq                 int
+	polls                  float64 // waiting-room requests per person
 	fair, fairMax          float64 // Spearman rho and its ceiling (0: order could not matter)
 	fairScore              float64 // fair/fairMax; NaN without a ceiling
 	ttoP50, ttoP99         float64 // seconds from arriving to an outcome; NaN when unknown
@@ -93,8 +93,8 @@ func statsOf(s series) designStats {
 		s: s, booked: d.Slots.Booked, capacity: d.Slots.Capacity,
 		arrived: d.Users.Arrived, users: d.Users.Booked, gaveUp: d.Users.GaveUp, waiting: d.Users.StillWaiting,
 		errRate: d.ErrorRate(), total: d.Requests.Total, bookP99: math.NaN(),
-		soldOutAt: math.NaN(), halfAt: math.NaN(), duration: d.DurationS, perUser: d.RequestsPerPerson(),
-		shareOfCapacity: math.NaN(), amp: d.Amplification(), minReq: d.MinRequests(),
+		soldOutAt: math.NaN(), halfAt: math.NaN(), duration: d.DurationS, perUser: d.APIRequestsPerPerson(), polls: d.RoomPollsPerPerson(),
+		shareOfCapacity: math.NaN(), amp: d.Amplification(),
 		fair: d.Users.Fairness, fairMax: d.Users.FairnessCeiling(), fairScore: d.Users.FirstComeScore(),
 	}
 	st.ttoP50, st.ttoP99 = percentilesS(d.Users.TimeToOutcome)
@@ -249,8 +249,8 @@ func judge(results []*Result, ss []series) Verdict {
 			v.Warnings = append(v.Warnings, fmt.Sprintf("%s: the store was not audited afterwards, so lost bookings cannot be ruled out.", st.s.Label))
 		}
 		if st.amp > warnAmplification {
-			v.Warnings = append(v.Warnings, fmt.Sprintf("%s: each person sent %s requests on average, %s times the %d a booking needs: most of the load was retries, not people (retry amplification above %d×).",
-				st.s.Label, oneDecimal(st.perUser), oneDecimal(st.amp), st.minReq, warnAmplification))
+			v.Warnings = append(v.Warnings, fmt.Sprintf("%s: the booking API received %s× the requests people made (%s per person): most of the load was retries, not people (retry amplification above %d×).",
+				st.s.Label, oneDecimal(st.amp), oneDecimal(st.perUser), warnAmplification))
 		}
 		if st.arrived > 0 && float64(st.waiting)/float64(st.arrived) >= warnStillWaiting {
 			v.Warnings = append(v.Warnings, fmt.Sprintf("%s: %s of the people (%s) were still trying when the run ended; their outcome is unknown, so a longer run could change this design's figures.",
@@ -361,14 +361,24 @@ func peopleSentences(stats []designStats) []string {
 	lo, hi, n := extremes(stats, func(st designStats) bool { return st.perUser > 0 }, func(st designStats) float64 { return st.amp })
 	switch {
 	case n == 1:
-		out = append(out, fmt.Sprintf("Each person sent %s requests on average, %s times the %d a booking needs (retry amplification).",
-			oneDecimal(hi.perUser), oneDecimal(hi.amp), hi.minReq))
+		out = append(out, fmt.Sprintf("Each person sent the booking API %s requests on average; counting the retries after errors, it received %s× the requests people made (retry amplification).",
+			oneDecimal(hi.perUser), oneDecimal(hi.amp)))
 	case n > 1 && hi.amp > lo.amp*1.2:
-		out = append(out, fmt.Sprintf("With %s each person sent %s requests on average, %s times the %d a booking needs (retry amplification), against %s with %s.",
-			hi.s.Label, oneDecimal(hi.perUser), oneDecimal(hi.amp), hi.minReq, oneDecimal(lo.perUser), lo.s.Label))
+		out = append(out, fmt.Sprintf("With %s the booking API received %s× the requests people made, every extra one a retry after an error (retry amplification; %s requests per person), against %s× with %s (%s per person).",
+			hi.s.Label, oneDecimal(hi.amp), oneDecimal(hi.perUser), oneDecimal(lo.amp), lo.s.Label, oneDecimal(lo.perUser)))
 	case n > 1:
-		out = append(out, fmt.Sprintf("Each person sent between %s and %s requests on average with every design, close to the %d a booking needs: few retries.",
-			oneDecimal(lo.perUser), oneDecimal(hi.perUser), lo.minReq))
+		between := "between " + oneDecimal(lo.amp) + "× and " + oneDecimal(hi.amp) + "×"
+		if oneDecimal(lo.amp) == oneDecimal(hi.amp) {
+			between = "about " + oneDecimal(lo.amp) + "×"
+		}
+		out = append(out, fmt.Sprintf("With every design the booking API received %s the requests people made (%s to %s per person): few retries.",
+			between, oneDecimal(lo.perUser), oneDecimal(hi.perUser)))
+	}
+	for _, st := range stats {
+		if st.polls > 0 {
+			out = append(out, fmt.Sprintf("Behind %s's waiting room each person also sent the room %s requests on average (joining its queue, then polling it until admitted): load the room answers from memory, in front of the booking API.",
+				st.s.Label, oneDecimal(st.polls)))
+		}
 	}
 	// Retry storms.
 	for _, st := range stats {

@@ -178,8 +178,11 @@ type Journey struct {
 	alts     int32 // alternatives tried after the first choice
 	attempts int32 // failed attempts of the current request
 	bookSeq  int32
-	// Requests counts the requests the journey asked for.
+	// Requests counts the requests the journey asked for; Retries those of
+	// them that repeated a booking-API request after an error (429, 5xx,
+	// a timeout), not counting the waiting room's.
 	Requests int
+	Retries  int
 
 	step step
 	// The current request, kept to send it again; request() builds it.
@@ -445,7 +448,23 @@ func (j *Journey) retry(resp Response, elapsed time.Duration) move {
 	if !j.patient(elapsed + wait) {
 		return j.giveUp("patience")
 	}
+	if j.curOp != reqQueue {
+		j.Retries++
+	}
 	return j.resend(wait)
+}
+
+// Sent returns Requests and Retries less the current request when it was
+// not sent after all (the run ended first).
+func (j *Journey) Sent(current bool) (requests, retries int) {
+	if current {
+		return j.Requests, j.Retries
+	}
+	requests, retries = j.Requests-1, j.Retries
+	if j.attempts > 0 && j.curOp != reqQueue {
+		retries--
+	}
+	return requests, retries
 }
 
 // backoff is exponential from Backoff, capped at MaxBackoff, with the

@@ -145,7 +145,7 @@ func (l *Live) user(ctx context.Context, rec *Recorder, a *scenarios.Arrival, ar
 			timer.Reset(d)
 			select {
 			case <-ctx.Done():
-				rec.Finished(a.Index, StillWaiting, j.Requests-1, 0)
+				rec.Finished(a.Index, StillWaiting, j, false, 0)
 				return
 			case <-timer.C:
 			}
@@ -154,7 +154,7 @@ func (l *Live) user(ctx context.Context, rec *Recorder, a *scenarios.Arrival, ar
 		done := l.now()
 		if ctx.Err() != nil {
 			// The run ended under this request: it did not complete.
-			rec.Finished(a.Index, StillWaiting, j.Requests-1, 0)
+			rec.Finished(a.Index, StillWaiting, j, false, 0)
 			return
 		}
 		rec.Record(a.Index, act.Req.Op, resp, due, done)
@@ -169,7 +169,7 @@ func (l *Live) user(ctx context.Context, rec *Recorder, a *scenarios.Arrival, ar
 	if act.Outcome == Booked {
 		l.booked.Add(1)
 	}
-	rec.Finished(a.Index, act.Outcome, j.Requests, l.now().Sub(arrival))
+	rec.Finished(a.Index, act.Outcome, j, true, l.now().Sub(arrival))
 }
 
 func (l *Live) report(ctx context.Context, start time.Time, done chan<- struct{}) {

@@ -314,6 +314,12 @@ func SimulateDesign(ctx context.Context, sc *scenarios.Scenario, d models.Design
 		},
 		Calibration: append([]reports.CalibratedParameter(nil), p.Calibration...),
 	}
+	for u := range m.users {
+		// Still trying when the run ended: its last request unanswered.
+		if us := &m.users[u]; us.phase == phaseSent {
+			m.rec.Finished(u, StillWaiting, &us.j, false, 0)
+		}
+	}
 	if err := m.tally.mergeInto(m.rec); err != nil {
 		return nil, ModelStats{}, fmt.Errorf("model of %s: %w", d.Name, err)
 	}

@@ -573,7 +573,7 @@ func (m *modelRun) lookupPPV(id string) int32 {
 // finish ends user u's journey at client time t.
 func (m *modelRun) finish(u int32, o Outcome, t int64) {
 	us := &m.users[u]
-	m.rec.Finished(int(u), o, us.j.Requests, time.Duration(t-us.arrivedAt))
+	m.rec.Finished(int(u), o, &us.j, true, time.Duration(t-us.arrivedAt))
 	us.phase = phaseDone
 	us.j = Journey{} // its strings and slices go to the collector
 	us.key = ""

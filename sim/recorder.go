@@ -32,6 +32,7 @@ type userRecord struct {
 	arrived  bool
 	outcome  Outcome
 	requests int32
+	retries  int32
 	took     time.Duration
 }
 
@@ -148,10 +149,13 @@ func (r *Recorder) Arrived(i int, t time.Time) {
 	s.mu.Unlock()
 }
 
-// Finished records user i's outcome, its request count and the time from
-// arrival to outcome. Each user index must be finished once, by one goroutine.
-func (r *Recorder) Finished(i int, o Outcome, requests int, took time.Duration) {
-	r.users[i] = userRecord{arrived: true, outcome: o, requests: int32(requests), took: took}
+// Finished records user i's outcome, the requests and retries of its
+// journey j (the last one included when sentLast; see Journey.Sent) and the
+// time from arrival to outcome. Each user index must be finished once, by
+// one goroutine.
+func (r *Recorder) Finished(i int, o Outcome, j *Journey, sentLast bool, took time.Duration) {
+	requests, retries := j.Sent(sentLast)
+	r.users[i] = userRecord{arrived: true, outcome: o, requests: int32(requests), retries: int32(retries), took: took}
 }
 
 // Fill writes the measured figures into d and returns the distinct ids of
@@ -245,17 +249,23 @@ func (r *Recorder) Fill(d *reports.DesignResult) ([]string, error) {
 	// again with the same id: count each booking once.
 	sort.Strings(booked)
 	booked = slices.Compact(booked)
-	return booked, r.fillUsers(&d.Users, d.Requests.Total)
+	var polls int64
+	if h := hists[reports.OpQueue]; h != nil {
+		polls = h.TotalCount()
+	}
+	return booked, r.fillUsers(&d.Users, d.Requests.Total, polls)
 }
 
-func (r *Recorder) fillUsers(u *reports.Users, total int64) error {
+func (r *Recorder) fillUsers(u *reports.Users, total, polls int64) error {
 	toOutcome, toBook := reports.NewLatencyHistogram(), reports.NewLatencyHistogram()
 	got := make([]float64, 0, len(r.users))
+	var retries int64
 	for _, ur := range r.users {
 		if !ur.arrived {
 			continue
 		}
 		u.Arrived++
+		retries += int64(ur.retries)
 		got = append(got, 0)
 		switch ur.outcome {
 		case Booked:
@@ -272,6 +282,10 @@ func (r *Recorder) fillUsers(u *reports.Users, total int64) error {
 	}
 	if u.Arrived > 0 {
 		u.RequestsPerUser = float64(total) / float64(u.Arrived)
+		u.RoomPollsPerUser = float64(polls) / float64(u.Arrived)
+		if first := total - polls - retries; first > 0 {
+			u.RetryAmplification = float64(total-polls) / float64(first)
+		}
 	}
 	u.Fairness = FirstComeFairness(got)
 	var err error

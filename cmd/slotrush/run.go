@@ -290,7 +290,7 @@ func isTerminal(w io.Writer) bool {
 // printSummary writes the console table of a result.
 func printSummary(w io.Writer, r *reports.Result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "design\tbooked\tshare\tgave up\twaiting\trequests\treq/user\t2xx\t409\t429\t503\tother 5xx\ttransport\tbook p50 ms\tbook p99 ms\toversold\tmissing 201s\t")
+	fmt.Fprintln(tw, "design\tbooked\tshare\tgave up\twaiting\trequests\treq/user\tretry amp\t2xx\t409\t429\t503\tother 5xx\ttransport\tbook p50 ms\tbook p99 ms\toversold\tmissing 201s\t")
 	for i := range r.Designs {
 		d := &r.Designs[i]
 		var other5xx int64
@@ -310,9 +310,9 @@ func printSummary(w io.Writer, r *reports.Result) {
 		if d.Slots.Persisted < 0 {
 			missing = "n/a"
 		}
-		fmt.Fprintf(tw, "%s\t%d/%d\t%.1f%%\t%d\t%d\t%d\t%.2f\t%d\t%d\t%d\t%d\t%d\t%d\t%.1f\t%.1f\t%d\t%s\t\n",
+		fmt.Fprintf(tw, "%s\t%d/%d\t%.1f%%\t%d\t%d\t%d\t%.2f\t%.2f×\t%d\t%d\t%d\t%d\t%d\t%d\t%.1f\t%.1f\t%d\t%s\t\n",
 			d.Design, d.Slots.Booked, d.Slots.Capacity, 100*d.BookedShare(), d.Users.GaveUp, d.Users.StillWaiting,
-			d.Requests.Total, d.Users.RequestsPerUser, ok2xx, d.Requests.ByStatus["409"], d.Requests.ByStatus["429"],
+			d.Requests.Total, d.Users.RequestsPerUser, d.Amplification(), ok2xx, d.Requests.ByStatus["409"], d.Requests.ByStatus["429"],
 			d.Requests.ByStatus["503"], other5xx, d.Requests.TransportErrors, book.P50, book.P99, d.Slots.Oversold, missing)
 	}
 	tw.Flush()
