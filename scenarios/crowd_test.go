@@ -281,7 +281,7 @@ func TestBuildDesigns(t *testing.T) {
 		t.Errorf("BuildDesigns(nil) = %+v, %v", all, err)
 	}
 	two, err := s.BuildDesigns([]string{" per-ppv-day", "monolithic", "per-ppv-day"})
-	if err != nil || len(two) != 2 || two[0].Name != "per-ppv-day" || two[1].Limits.WriteRate != 150 {
+	if err != nil || len(two) != 2 || two[0].Name != "per-ppv-day" || two[1].Limits.WriteRate != 60 {
 		t.Errorf("BuildDesigns(two) = %+v, %v", two, err)
 	}
 	if _, err := s.BuildDesigns([]string{"per-ppv"}); err == nil {

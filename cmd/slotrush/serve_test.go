@@ -292,7 +292,7 @@ func TestServeWaitingRoomDurability(t *testing.T) {
 	bin := buildSlotrush(t)
 	data := t.TempDir()
 	const design, people = "per-ppv-day+waiting-room", 30
-	p := startServe(t, bin, design, data, "--scenario", "refresh-storm") // admits 50 every 250 ms, tokens valid 30 s
+	p := startServe(t, bin, design, data, "--scenario", "refresh-storm") // admits 30 every 250 ms, tokens valid 30 s
 	client := &http.Client{Timeout: 30 * time.Second}
 	type status struct {
 		Ticket    string    `json:"ticket"`
