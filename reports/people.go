@@ -81,6 +81,7 @@ func goodputOverTime(ss []series) *figure {
 		t, rps, booked, arrivals   []float64
 		hasArrivals                bool
 		requestsPerBooking, topRPS float64
+		pollsPerBooking            float64 // the waiting room's requests
 	}
 	var panels []panel
 	var tmax, ymax float64
@@ -100,7 +101,9 @@ func goodputOverTime(ss []series) *figure {
 			bk += booked[i]
 		}
 		if bk > 0 {
-			pn.requestsPerBooking = req / bk
+			polls := math.Min(float64(s.Design.LatencyMs[OpQueue].Count), req)
+			pn.requestsPerBooking = (req - polls) / bk
+			pn.pollsPerBooking = polls / bk
 		}
 		anyArrivals = anyArrivals || pn.hasArrivals
 		panels = append(panels, pn)
@@ -121,9 +124,12 @@ func goodputOverTime(ss []series) *figure {
 	_, yTop := log1pRange(ymax)
 	for i, pn := range panels {
 		title := pn.s.Label
-		if pn.requestsPerBooking > 0 {
+		switch {
+		case pn.pollsPerBooking > 0:
+			title += fmt.Sprintf(": %s booking requests per place booked, + %s to the room", roundSig(pn.requestsPerBooking), roundSig(pn.pollsPerBooking))
+		case pn.requestsPerBooking > 0:
 			title += fmt.Sprintf(": %s requests per place booked", roundSig(pn.requestsPerBooking))
-		} else {
+		default:
 			title += ": no place booked"
 		}
 		if _, ok := retryStorm(pn.s.Design); ok {
