@@ -257,3 +257,50 @@ func TestJourneyWaitingRoomBehaviours(t *testing.T) {
 		t.Errorf("abandoner after 14s in the room (patience 15s, next poll in 5s): %+v; want gave up (waiting_room)", act)
 	}
 }
+
+// TestJourneyCountsRetries: only a booking-API request sent again after an
+// error is a retry; a new request after a 409 is not, nor is a waiting-room
+// poll. Sent leaves out a request that was decided but never sent.
+func TestJourneyCountsRetries(t *testing.T) {
+	t.Parallel()
+	throttled := Response{Status: 429, RetryAfter: 10 * time.Millisecond}
+	soldOut := Response{Status: 409, Code: "sold_out"}
+	j, act := journeyAt(testUser(scenarios.Patient), testSpec(),
+		okPPVs, throttled, okSlots, throttled, throttled, soldOut, okSlots)
+	if act.Done || act.Req.Op != reports.OpBook {
+		t.Fatalf("after the script: %+v; want a booking", act)
+	}
+	// list_ppvs, list_slots x2, book x3, list_slots, book: 8 requests, 3 of
+	// them retries after a 429.
+	if j.Requests != 8 || j.Retries != 3 {
+		t.Errorf("Requests %d, Retries %d; want 8 and 3", j.Requests, j.Retries)
+	}
+	if r, re := j.Sent(true); r != 8 || re != 3 {
+		t.Errorf("Sent(true) = %d, %d; want 8, 3", r, re)
+	}
+	if r, re := j.Sent(false); r != 7 || re != 3 {
+		t.Errorf("Sent(false) = %d, %d; want 7, 3 (the last booking was a first try)", r, re)
+	}
+	act = j.Next(throttled, 2*time.Second)
+	if r, re := j.Sent(false); act.Done || r != 8 || re != 3 {
+		t.Errorf("a retry decided, not sent: Sent(false) = %d, %d; want 8, 3", r, re)
+	}
+
+	// The waiting room: a join, two polls and an admission, then the
+	// booking API; none of the room's requests is a retry.
+	p := PolicyFor(scenarios.Patient, testSpec())
+	p.WaitingRoom = true
+	w := NewJourney(testUser(scenarios.Patient), p)
+	w.Start()
+	for _, r := range []Response{
+		{Status: 202, Ticket: "t1", RetryAfter: time.Second},
+		{Status: 202, Ticket: "t1", RetryAfter: time.Second},
+		{Status: 200, Ticket: "t1", Admitted: true, Token: "tok"},
+		throttled,
+	} {
+		w.Next(r, time.Second)
+	}
+	if w.Requests != 5 || w.Retries != 1 {
+		t.Errorf("behind the room: Requests %d, Retries %d; want 5 (3 to the room) and 1", w.Requests, w.Retries)
+	}
+}

@@ -127,6 +127,14 @@ func TestModelInvariants(t *testing.T) {
 				if len(d.Calibration) == 0 {
 					t.Errorf("%s: no calibration listed", d.Design)
 				}
+				// Every request the booking API got was a first try or a
+				// retry: amplification at least 1, and the room's polls
+				// are there exactly with a room.
+				if u := d.Users; u.RetryAmplification < 1 || (u.RoomPollsPerUser > 0) != d.Assumptions.WaitingRoom ||
+					math.Abs(u.RequestsPerUser-float64(d.Requests.Total)/float64(u.Arrived)) > 1e-9 || u.RoomPollsPerUser >= u.RequestsPerUser {
+					t.Errorf("%s: retry amplification %v, requests per user %v, room polls per user %v, waiting room %v",
+						d.Design, u.RetryAmplification, u.RequestsPerUser, u.RoomPollsPerUser, d.Assumptions.WaitingRoom)
+				}
 				var committed int64
 				for _, p := range stats[i].Partitions {
 					committed += p.Committed
