@@ -8,7 +8,7 @@ import "math/bits"
 //
 // Events are small values (32 bytes), never boxed, so scheduling allocates
 // nothing once the structures have grown. The event set is a calendar queue
-// (desCalendar: a timing wheel of 131 µs buckets over 4-ary heaps), so its
+// (desCalendar: a timing wheel of 1 ms buckets over 4-ary heaps), so its
 // cost does not grow with the hundreds of thousands of events a national
 // crowd keeps pending. Events whose delay is the same for everyone (client
 // timeouts, queue-wait bounds, waiting-room tokens) arrive in the order they
@@ -317,10 +317,12 @@ func (q *desQueue) pop() (desEvent, bool) {
 	return e, true
 }
 
-// turned returns the events the last turn of the wheel brought near (a
-// copy's worth: they are already in the event set), once, then nil until
-// the wheel turns again. The engine uses them to fetch the memory those
-// events will need, all at once, before it handles them one by one.
+// turned returns the events the last turn of the wheel brought near, once,
+// then nil until the wheel turns again. It is a hint, never the event set:
+// the events are already in near, and the array may since hold events
+// pushed into a bucket that reused it. The engine uses it to fetch the
+// memory those events will need, all at once, before it handles them one
+// by one.
 func (q *desQueue) turned() []desEvent {
 	t := q.heap.turned
 	q.heap.turned = nil
