@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/slotrush/slotrush/models"
+	"github.com/slotrush/slotrush/reference-server/api"
 )
 
 // MaxBodyBytes bounds the body of POST /api/v1/bookings and POST
@@ -24,16 +25,9 @@ const (
 	maxIdempotencyKeyLen = 255
 )
 
-// BookingRequest is the body of POST /api/v1/bookings. All fields are
-// required.
-type BookingRequest struct {
-	// PersonID identifies the person; one booking per person.
-	PersonID string `json:"person_id"`
-	// PPV is the id of the vaccination centre.
-	PPV string `json:"ppv"`
-	// Date is the day of the slot, "YYYY-MM-DD" on the wire.
-	Date models.Date `json:"date"`
-}
+// BookingRequest is the body of POST /api/v1/bookings (see
+// api.BookingRequest).
+type BookingRequest = api.BookingRequest
 
 // DecodeBookingRequest strictly decodes a booking request from r: exactly
 // one JSON object whose members are exactly person_id, ppv and date, each

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/slotrush/slotrush/models"
+	"github.com/slotrush/slotrush/reference-server/api"
 )
 
 // testServer is a Server behind an httptest.Server.
@@ -111,13 +112,13 @@ func (ts *testServer) book(t testing.TB, person, ppv string, date models.Date, k
 	return ts.do(t, http.MethodPost, "/api/v1/bookings", strings.NewReader(body), h)
 }
 
-func (ts *testServer) getSlots(t testing.TB, ppv, query string) []slotView {
+func (ts *testServer) getSlots(t testing.TB, ppv, query string) []api.Slot {
 	t.Helper()
 	r := ts.do(t, http.MethodGet, "/api/v1/ppvs/"+ppv+"/slots"+query, nil, nil)
 	if r.status != http.StatusOK {
 		t.Fatalf("GET slots of %s%s = %d %s", ppv, query, r.status, r.body)
 	}
-	var out []slotView
+	var out []api.Slot
 	if err := json.Unmarshal(r.body, &out); err != nil {
 		t.Fatal(err)
 	}

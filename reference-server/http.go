@@ -13,6 +13,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/slotrush/slotrush/models"
+	"github.com/slotrush/slotrush/reference-server/api"
 	"github.com/slotrush/slotrush/reference-server/store"
 )
 
@@ -117,13 +118,6 @@ func (s *Server) listPPVs(w http.ResponseWriter, r *http.Request) (int, *partiti
 	return http.StatusOK, nil
 }
 
-// slotView is one slot in GET /api/v1/ppvs/{ppv}/slots.
-type slotView struct {
-	Date      models.Date `json:"date"`
-	Capacity  int         `json:"capacity"`
-	Remaining int         `json:"remaining"`
-}
-
 // listSlots answers GET /api/v1/ppvs/{ppv}/slots[?from=&to=]: it reads every
 // partition holding a day of the PPV within [from, to], charging each a read
 // (all or nothing: when one partition throttles, none is charged) and taking
@@ -170,7 +164,7 @@ func (s *Server) listSlots(w http.ResponseWriter, r *http.Request) (int, *partit
 	if e := s.chargeReads(spans, s.now()); e != nil {
 		return writeError(w, s.log, r, e), single
 	}
-	out := make([]slotView, 0, len(spans))
+	out := make([]api.Slot, 0, len(spans))
 	for _, sp := range spans {
 		p := sp.part
 		if e := s.enter(r.Context(), p, false); e != nil {
@@ -189,7 +183,7 @@ func (s *Server) listSlots(w http.ResponseWriter, r *http.Request) (int, *partit
 			return writeError(w, s.log, r, s.readFault(r, fmt.Errorf("list slots of %s: %w", info.ppv.ID, err))), single
 		}
 		for _, x := range states {
-			out = append(out, slotView{Date: x.Date, Capacity: x.Capacity, Remaining: x.Remaining})
+			out = append(out, api.Slot{Date: x.Date, Capacity: x.Capacity, Remaining: x.Remaining})
 		}
 	}
 	writeJSON(w, http.StatusOK, out)

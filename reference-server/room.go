@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/slotrush/slotrush/models"
+	"github.com/slotrush/slotrush/reference-server/api"
 	"github.com/slotrush/slotrush/reference-server/store"
 )
 
@@ -32,35 +33,12 @@ const (
 
 // Queue states of a ticket (QueueStatus.State).
 const (
-	StateWaiting  = "waiting"
-	StateAdmitted = "admitted"
+	StateWaiting  = api.StateWaiting
+	StateAdmitted = api.StateAdmitted
 )
 
-// QueueStatus is the answer of POST /api/v1/queue and GET
-// /api/v1/queue/{ticket}: the person's ticket and where it stands.
-type QueueStatus struct {
-	// Ticket is the ticket id to poll; one per person.
-	Ticket string `json:"ticket"`
-	// PersonID is the person holding the ticket.
-	PersonID string `json:"person_id"`
-	// State is StateWaiting or StateAdmitted. When an admission expires,
-	// the person's next join or poll puts the ticket back in the queue, at
-	// the back: waiting again.
-	State string `json:"state"`
-	// Position is the number of people ahead not yet admitted (0 once
-	// admitted). Before opening in random order it is the number of other
-	// people present, since places are drawn at opening.
-	Position int64 `json:"position"`
-	// EstimatedWaitS is the estimated wait until admission in seconds (0
-	// once admitted).
-	EstimatedWaitS float64 `json:"estimated_wait_s"`
-	// Token, once admitted, is the admission token the booking API wants
-	// as "Authorization: Bearer <token>" until ExpiresAt.
-	Token string `json:"token,omitempty"`
-	// ExpiresAt is when the admission (and its token) expires; zero while
-	// waiting.
-	ExpiresAt time.Time `json:"expires_at,omitzero"`
-}
+// QueueStatus is the answer of the queue endpoints (see api.QueueStatus).
+type QueueStatus = api.QueueStatus
 
 // errRoomClosed is returned by the room after close.
 var errRoomClosed = errors.New("waiting room closed")

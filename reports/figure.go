@@ -334,17 +334,25 @@ func groupedBars(f *figure, groups []string, ss []series, values [][]float64, la
 		f.plot.Add(b)
 		f.legend.Add(s.Label, b)
 	}
-	f.plot.NominalX(groups...)
-	f.plot.X.Min, f.plot.X.Max = -0.5, float64(len(groups))-0.5
+	headroom := 1.15
+	if upright {
+		headroom = 1.3
+	}
+	f.barAxes(groups, top, headroom)
+}
+
+// barAxes names the bar positions under the x axis, one unit apart from 0,
+// and makes the y axis run from 0 to top (1 when top is not positive)
+// times headroom, room for the labels over the bars.
+func (f *figure) barAxes(names []string, top, headroom float64) {
+	f.plot.NominalX(names...)
+	f.plot.X.Min, f.plot.X.Max = -0.5, float64(len(names))-0.5
 	f.plot.X.Tick.Label.Font = font.From(sans, 12)
 	f.plot.Y.Min = 0
 	if top <= 0 {
 		top = 1
 	}
-	f.plot.Y.Max = top * 1.15
-	if upright {
-		f.plot.Y.Max = top * 1.3
-	}
+	f.plot.Y.Max = top * headroom
 }
 
 // Tickers.

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -411,17 +410,11 @@ func designBars(f *figure, ss []series, values []float64, labels []string, label
 		}
 		top = math.Max(top, v)
 	}
-	f.plot.NominalX(names...)
-	f.plot.X.Min, f.plot.X.Max = -0.5, float64(len(ss))-0.5
-	f.plot.X.Tick.Label.Font = font.From(sans, 12)
-	f.plot.Y.Min = 0
-	if top <= 0 {
-		top = 1
-	}
-	f.plot.Y.Max = top * 1.15
+	headroom := 1.15
 	if many {
-		f.plot.Y.Max = top * 1.35
+		headroom = 1.35
 	}
+	f.barAxes(names, top, headroom)
 	f.plot.Y.Tick.Marker = commaTicks{}
 }
 

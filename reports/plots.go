@@ -359,14 +359,20 @@ func sortedTimeline(tl []TimelinePoint) []TimelinePoint {
 	return out
 }
 
-// userOutcomes compares what happened to the people who came.
-func userOutcomes(ss []series) *figure {
+// seriesWith returns the series of ss whose design satisfies ok, in order.
+func seriesWith(ss []series, ok func(d *DesignResult) bool) []series {
 	var keep []series
 	for _, s := range ss {
-		if s.Design.Users.Arrived > 0 {
+		if ok(s.Design) {
 			keep = append(keep, s)
 		}
 	}
+	return keep
+}
+
+// userOutcomes compares what happened to the people who came.
+func userOutcomes(ss []series) *figure {
+	keep := seriesWith(ss, func(d *DesignResult) bool { return d.Users.Arrived > 0 })
 	if len(keep) == 0 {
 		return nil
 	}
@@ -430,12 +436,7 @@ func p99ByOperation(ss []series) *figure {
 
 // errorRates compares refused and failed requests across designs.
 func errorRates(ss []series) *figure {
-	var keep []series
-	for _, s := range ss {
-		if s.Design.Requests.Total > 0 {
-			keep = append(keep, s)
-		}
-	}
+	keep := seriesWith(ss, func(d *DesignResult) bool { return d.Requests.Total > 0 })
 	if len(keep) == 0 {
 		return nil
 	}

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/slotrush/slotrush/reference-server/api"
 	"github.com/slotrush/slotrush/reports"
 )
 
@@ -68,7 +69,7 @@ func (c *Client) Do(ctx context.Context, r Request) Response {
 	case reports.OpListSlots:
 		req, err = http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/api/v1/ppvs/"+url.PathEscape(r.PPV)+"/slots", nil)
 	case reports.OpBook:
-		body, _ := json.Marshal(bookBody{PersonID: r.PersonID, PPV: r.PPV, Date: r.Date.String()})
+		body, _ := json.Marshal(api.BookingRequest{PersonID: r.PersonID, PPV: r.PPV, Date: r.Date})
 		req, err = http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/api/v1/bookings", bytes.NewReader(body))
 		if err == nil {
 			req.Header.Set("Content-Type", "application/json")
@@ -137,28 +138,8 @@ func (c *Client) Do(ctx context.Context, r Request) Response {
 }
 
 // QueueStatus is the waiting room's answer to POST /api/v1/queue and
-// GET /api/v1/queue/{ticket}. The server sends Retry-After (and
-// Retry-After-Ms) with a waiting status as the advised polling interval.
-type QueueStatus struct {
-	Ticket   string `json:"ticket"`
-	PersonID string `json:"person_id"`
-	// State is "waiting" or "admitted".
-	State string `json:"state"`
-	// Position is the number of people ahead (0 once admitted).
-	Position int64 `json:"position"`
-	// EstimatedWaitS is the estimated wait until admission, in seconds.
-	EstimatedWaitS float64 `json:"estimated_wait_s"`
-	// Token, once admitted, is the signed admission token the booking API
-	// requires as "Authorization: Bearer <token>", valid until ExpiresAt.
-	Token     string    `json:"token,omitempty"`
-	ExpiresAt time.Time `json:"expires_at,omitzero"`
-}
-
-type bookBody struct {
-	PersonID string `json:"person_id"`
-	PPV      string `json:"ppv"`
-	Date     string `json:"date"`
-}
+// GET /api/v1/queue/{ticket}.
+type QueueStatus = api.QueueStatus
 
 // retryAfter reads Retry-After-Ms (precise, slotrush's own) or Retry-After
 // in seconds. HTTP dates are not used by booking APIs and read as absent.

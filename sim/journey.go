@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/slotrush/slotrush/models"
+	"github.com/slotrush/slotrush/reference-server/api"
 	"github.com/slotrush/slotrush/reports"
 	"github.com/slotrush/slotrush/scenarios"
 )
@@ -32,11 +33,7 @@ type Request struct {
 }
 
 // SlotView is one entry of a list_slots answer.
-type SlotView struct {
-	Date      models.Date `json:"date"`
-	Capacity  int         `json:"capacity"`
-	Remaining int         `json:"remaining"`
-}
+type SlotView = api.Slot
 
 // Response is what came back for a Request. A transport failure (timeout,
 // refused connection) has Status 0 and Err set.

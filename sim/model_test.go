@@ -428,35 +428,17 @@ func BenchmarkEngineEvents(b *testing.B) {
 		b.ReportMetric(float64(2*n*b.N)/time.Since(start).Seconds(), "events/s")
 	})
 	b.Run("model", func(b *testing.B) {
-		b.ReportAllocs()
 		sc := loadScenario(b, "refresh-storm")
-		designs, _ := sc.BuildDesigns(nil)
-		var events uint64
-		var requests int64
-		start := time.Now()
-		for i := 0; i < b.N; i++ {
-			_, stats, err := Simulate(context.Background(), sc, designs, sc.Seed, WithParallelism(1))
-			if err != nil {
-				b.Fatal(err)
-			}
-			for _, st := range stats {
-				events += st.Events
-				requests += st.Requests
-			}
-		}
-		s := time.Since(start).Seconds()
-		b.ReportMetric(float64(events)/s, "events/s")
-		b.ReportMetric(float64(requests)/s, "requests/s")
+		benchSimulate(b, sc, nil, 1)
 	})
 }
 
-// BenchmarkNationalPreset simulates the 26 May 2021 preset at a tenth of
-// its scale (100,000 users, 126,000 places, the same per-partition limits)
-// through monolithic, per-ppv and per-ppv-day, two designs at a time.
-func BenchmarkNationalPreset(b *testing.B) {
+// benchSimulate simulates sc's designs (all when names is nil), parallel
+// at a time, b.N times, and reports events, requests and runs per second.
+func benchSimulate(b *testing.B, sc *scenarios.Scenario, names []string, parallel int) {
+	b.Helper()
 	b.ReportAllocs()
-	sc := loadScenario(b, "jkjav-az-2021-05-26").Scaled(0.1)
-	designs, err := sc.BuildDesigns([]string{"monolithic", "per-ppv", "per-ppv-day"})
+	designs, err := sc.BuildDesigns(names)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -464,7 +446,7 @@ func BenchmarkNationalPreset(b *testing.B) {
 	var requests int64
 	start := time.Now()
 	for i := 0; i < b.N; i++ {
-		_, stats, err := Simulate(context.Background(), sc, designs, sc.Seed, WithParallelism(2))
+		_, stats, err := Simulate(context.Background(), sc, designs, sc.Seed, WithParallelism(parallel))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -477,4 +459,12 @@ func BenchmarkNationalPreset(b *testing.B) {
 	b.ReportMetric(float64(events)/s, "events/s")
 	b.ReportMetric(float64(requests)/s, "requests/s")
 	b.ReportMetric(s/float64(b.N), "s/run")
+}
+
+// BenchmarkNationalPreset simulates the 26 May 2021 preset at a tenth of
+// its scale (100,000 users, 126,000 places, the same per-partition limits)
+// through monolithic, per-ppv and per-ppv-day, two designs at a time.
+func BenchmarkNationalPreset(b *testing.B) {
+	sc := loadScenario(b, "jkjav-az-2021-05-26").Scaled(0.1)
+	benchSimulate(b, sc, []string{"monolithic", "per-ppv", "per-ppv-day"}, 2)
 }
