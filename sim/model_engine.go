@@ -555,8 +555,6 @@ func (m *modelRun) prepare(u int32, mv move, t int64) (int64, bool) {
 			us.key = j.curKey
 		}
 		us.op = opBook
-	default:
-		us.op = opListPPVs
 	}
 	rtt := m.rtt.sample(m.rng)
 	us.back = rtt - rtt/2 + m.extra[us.op]
