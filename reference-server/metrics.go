@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/slotrush/slotrush/models"
+	"github.com/slotrush/slotrush/reference-server/store"
 )
 
 // Operations measured by the server, named as in slotrush results.
@@ -302,11 +303,11 @@ func (s *Server) Stats() Stats {
 			ps.MeanBatchSize = float64(w.BatchedAttempts) / float64(w.Batches)
 		}
 		st.Partitions[i] = ps
-		if w.CommitTimes != nil {
-			if st.Commits == nil {
-				st.Commits = w.CommitTimes
+		if ct, ok := p.st.(store.CommitTimer); ok {
+			if h := ct.CommitTimes(); st.Commits == nil {
+				st.Commits = h
 			} else {
-				st.Commits.Merge(w.CommitTimes)
+				st.Commits.Merge(h)
 			}
 		}
 	}

@@ -560,13 +560,17 @@ func (p *Partition) recordCommit(d time.Duration) {
 	p.commitMu.Unlock()
 }
 
+// CommitTimes returns a copy of the histogram of the writer's transaction
+// durations in microseconds (store.CommitTimer).
+func (p *Partition) CommitTimes() *hdrhistogram.Histogram {
+	p.commitMu.Lock()
+	defer p.commitMu.Unlock()
+	return hdrhistogram.Import(p.commitTimes.Export())
+}
+
 // Stats returns the writer's cumulative counters.
 func (p *Partition) Stats() store.PartitionStats {
-	p.commitMu.Lock()
-	commits := hdrhistogram.Import(p.commitTimes.Export())
-	p.commitMu.Unlock()
 	return store.PartitionStats{
-		CommitTimes:     commits,
 		Committed:       p.committed.Load(),
 		Rejected:        p.rejected.Load(),
 		Failed:          p.failed.Load(),

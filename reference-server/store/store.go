@@ -82,11 +82,17 @@ type PartitionStats struct {
 	BatchedAttempts int64
 	// Busy is the time the writer spent running transactions.
 	Busy time.Duration
-	// CommitTimes is a copy of the histogram of the write transactions'
-	// durations in microseconds (one value per batch, from its first
-	// statement to its durable commit): the commit cost without the time
-	// attempts waited for the writer. Nil when the store does not measure it.
-	CommitTimes *hdrhistogram.Histogram
+}
+
+// CommitTimer is implemented by partitions that measure their write
+// transactions. Stats stays cheap for every scrape of /metrics; the
+// histogram is copied only when asked for.
+type CommitTimer interface {
+	// CommitTimes returns a copy of the histogram of the write
+	// transactions' durations in microseconds (one value per batch, from
+	// its first statement to its durable commit): the commit cost without
+	// the time attempts waited for the writer.
+	CommitTimes() *hdrhistogram.Histogram
 }
 
 // Partition is one independent partition of a design: its own durable

@@ -122,8 +122,8 @@ func testBookUntilSoldOut(t *testing.T, open store.Opener) {
 			}
 			if st := part.Stats(); st.Committed != capacity || st.Rejected != crowd-capacity || st.Batches < 1 {
 				t.Errorf("Stats = %+v; want %d committed, %d rejected", st, capacity, crowd-capacity)
-			} else if st.CommitTimes != nil && st.CommitTimes.TotalCount() != st.Batches {
-				t.Errorf("Stats: %d commit times recorded for %d batches; want one per batch", st.CommitTimes.TotalCount(), st.Batches)
+			} else if ct, ok := part.(store.CommitTimer); ok && ct.CommitTimes().TotalCount() != st.Batches {
+				t.Errorf("CommitTimes: %d recorded for %d batches; want one per batch", ct.CommitTimes().TotalCount(), st.Batches)
 			}
 		})
 	}
