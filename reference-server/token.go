@@ -97,7 +97,7 @@ func (s *signer) verify(tok string) (claims, error) {
 		return claims{}, errTokenMalformed
 	}
 	p64, m64, ok := strings.Cut(tok, ".")
-	if !ok || p64 == "" || m64 == "" {
+	if !ok || p64 == "" || m64 == "" || !isB64URL(p64) || !isB64URL(m64) {
 		return claims{}, errTokenMalformed
 	}
 	payload, err := b64.DecodeString(p64)
@@ -122,6 +122,21 @@ func (s *signer) verify(tok string) (claims, error) {
 		return claims{}, errTokenMalformed
 	}
 	return claims{ticket: string(rest[:n]), person: string(rest[n:]), expires: time.UnixMilli(ms).UTC()}, nil
+}
+
+// isB64URL reports whether s holds only the base64url alphabet. The decoder
+// alone is not enough: even in strict mode it skips CR and LF, so without
+// this check "AB\rCD" would decode as "ABCD" and one token would have many
+// spellings that all verify.
+func isB64URL(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '-', c == '_':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // bearer extracts the token of an Authorization header: "Bearer TOKEN",
