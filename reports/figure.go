@@ -25,6 +25,10 @@ import (
 const (
 	figWidth  = 8 * vg.Inch
 	figHeight = 4.5 * vg.Inch
+	// barPlotWidth is the least width of a bar chart's data area: the
+	// figure less the y axis and a legend on the right (at most 30% of
+	// the figure, else it goes below).
+	barPlotWidth = figWidth * 0.55
 	// pngDPI renders the PNGs at twice screen resolution, crisp on phones
 	// and in print.
 	pngDPI = 144
@@ -311,12 +315,10 @@ func groupedBars(f *figure, groups []string, ss []series, values [][]float64, la
 	if n > 4 {
 		label = func(float64) string { return "" } // too narrow to read
 	}
-	// Four bars to a group leave too little room for labels side by side:
-	// they stand upright instead.
-	upright := n == 4
 	var top float64
+	var all []*bars
 	for si, s := range ss {
-		b := &bars{Color: s.Color, Label: labelStyle, Upright: upright}
+		b := &bars{Color: s.Color, Label: labelStyle}
 		for gi := range groups {
 			v := values[si][gi]
 			x0 := float64(gi) - 0.4 + float64(si)*width
@@ -333,6 +335,19 @@ func groupedBars(f *figure, groups []string, ss []series, values [][]float64, la
 		}
 		f.plot.Add(b)
 		f.legend.Add(s.Label, b)
+		all = append(all, b)
+	}
+	// Labels wider than the space of one bar would run into their
+	// neighbours: then all of them stand upright.
+	upright := false
+	pitch := barPlotWidth / vg.Length(max(len(groups), 1)) * vg.Length(width)
+	for _, b := range all {
+		for _, l := range b.Labels {
+			upright = upright || labelStyle.Width(l) > pitch
+		}
+	}
+	for _, b := range all {
+		b.Upright = upright
 	}
 	headroom := 1.15
 	if upright {
@@ -370,7 +385,10 @@ func (t commaTicks) Ticks(min, max float64) []plot.Tick {
 		if v == math.Trunc(v) && math.Abs(v) < 1e15 {
 			ticks[i].Label = commas(int64(v)) + t.suffix
 		} else {
-			ticks[i].Label = strconv.FormatFloat(v, 'f', -1, 64) + t.suffix
+			// Six significant digits: ticks are multiples of a round step,
+			// and more digits only show the float's rounding (0.30000000000000004).
+			r, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'g', 6, 64), 64)
+			ticks[i].Label = strconv.FormatFloat(r, 'f', -1, 64) + t.suffix
 		}
 	}
 	return ticks
