@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -277,7 +278,7 @@ func buildPage(rs []*Result, ss []series) *page {
 		rv := resultView{
 			Label: resultLabel(r), Scenario: r.Scenario, Engine: r.Engine, Seed: r.Seed,
 			Started: stamp(r.StartedAt), Finished: stamp(r.FinishedAt), Target: r.Target,
-			Interrupted: r.Interrupted, Env: r.Environment, Parameters: r.Parameters,
+			Interrupted: r.Interrupted, Env: r.Environment, Parameters: otherParameters(r),
 		}
 		if !r.StartedAt.IsZero() && r.FinishedAt.After(r.StartedAt) {
 			rv.Duration = seconds(r.FinishedAt.Sub(r.StartedAt).Seconds())
@@ -285,6 +286,19 @@ func buildPage(rs []*Result, ss []series) *page {
 		pg.Results = append(pg.Results, rv)
 	}
 	return pg
+}
+
+// otherParameters returns r's scenario parameters without those that
+// repeat what the report prints above them (the scenario's name and seed).
+func otherParameters(r *Result) []Parameter {
+	var out []Parameter
+	for _, p := range r.Parameters {
+		if (p.Name == "scenario" && p.Value == r.Scenario) || (p.Name == "seed" && p.Value == strconv.FormatInt(r.Seed, 10)) {
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
 }
 
 func stamp(t time.Time) string {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -173,5 +174,20 @@ func TestRenderNothing(t *testing.T) {
 	}
 	if _, err := render(t.TempDir(), cheapDPI, []*Result{nil, &Result{Format: 1, Engine: EngineLive}}); err == nil {
 		t.Error("Render(no designs) = nil error; want one")
+	}
+}
+
+// TestOtherParameters: the scenario's name and seed, printed at the top of
+// the report's scenario list, are not repeated from the parameters, unless
+// the parameters say something else.
+func TestOtherParameters(t *testing.T) {
+	t.Parallel()
+	r := &Result{Scenario: "demo", Seed: 7, Parameters: []Parameter{
+		{"scenario", "demo"}, {"crowd", "10 users"}, {"seed", "7"}, {"scenario", "other"}, {"seed", "8"},
+	}}
+	got := otherParameters(r)
+	want := []Parameter{{"crowd", "10 users"}, {"scenario", "other"}, {"seed", "8"}}
+	if !slices.Equal(got, want) {
+		t.Errorf("otherParameters = %v; want %v", got, want)
 	}
 }
