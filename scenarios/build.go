@@ -188,6 +188,11 @@ func (s *Scenario) Parameters() [][2]string {
 		w := s.WaitingRoom
 		p = append(p, [2]string{"waiting room", fmt.Sprintf("admit %d every %v, max active %s, %s order, token TTL %v",
 			w.AdmitPerInterval, w.Interval, unlimited(w.MaxActive), w.Order, w.TokenTTL)})
+		for _, d := range s.Designs {
+			if sz := s.roomSizing(d.Name, d.Limits); sz != "" {
+				p = append(p, [2]string{"room sizing, " + d.Name, sz})
+			}
+		}
 	}
 	p = append(p, [2]string{"duration", s.Duration.String()}, [2]string{"seed", strconv.FormatInt(s.Seed, 10)})
 	return p
@@ -209,6 +214,69 @@ func (s *Scenario) partitions(name string) int {
 		return s.NumPPVs() * max(s.Inventory.Days, 0)
 	}
 	return 0
+}
+
+// roomSizing estimates, for a design behind the waiting room, what the
+// room's admission rate means for the partitions: the booking attempts per
+// second the hottest partition would get from the people admitted (each
+// trying their first choice once: the hottest PPV's share of first choices,
+// and with per-ppv-day the share of those wanting the first date when every
+// date is open), against its write rate, and the room's rate against the
+// design's write rate over all partitions. It is arithmetic on the
+// preferences, not a measurement: retries and alternatives add to it. It
+// returns "" for a design without a room or a room that admits by a cap on
+// active users only.
+func (s *Scenario) roomSizing(name string, l models.Limits) string {
+	d, err := models.ParseDesign(name, l)
+	w := s.WaitingRoom
+	if err != nil || !d.WaitingRoom || w.AdmitPerInterval <= 0 || w.Interval <= 0 {
+		return ""
+	}
+	ppvs, weights := s.ppvList()
+	total, top := 0.0, 0
+	for i, x := range weights {
+		total += x
+		if x > weights[top] {
+			top = i
+		}
+	}
+	if len(ppvs) == 0 || !(total > 0) || math.IsInf(total, 0) {
+		return ""
+	}
+	rate := float64(w.AdmitPerInterval) / w.Interval.Seconds()
+	share := weights[top] / total
+	where := "the hottest partition (" + ppvs[top].ID
+	switch d.Scheme {
+	case models.Monolithic:
+		share, where = 1, "the one partition"
+	case models.PerPPVDay:
+		if days := s.Inventory.Days; days > 0 {
+			b := s.Preferences.EarlyDateBias
+			share *= b + (1-b)/float64(days)
+			where += ", first date"
+		}
+	}
+	if d.Scheme != models.Monolithic {
+		where += ")"
+	}
+	hot := rate * share
+	var b strings.Builder
+	fmt.Fprintf(&b, "admits %s people/s; %s gets about %s booking attempts/s from them", trimFloat(rate), where, trimFloat(hot))
+	if l.WriteRate > 0 {
+		fmt.Fprintf(&b, ", %.0f%% of its write rate %s/s", 100*hot/l.WriteRate, trimFloat(l.WriteRate))
+		if n := s.partitions(name); n > 1 {
+			all := float64(n) * l.WriteRate
+			fmt.Fprintf(&b, "; all %d partitions take %s bookings/s, %.0f%% of which the room fills",
+				n, commas(int(math.Round(all))), 100*rate/all)
+		}
+	}
+	b.WriteString(" (estimate from first choices, before retries)")
+	return b.String()
+}
+
+// trimFloat formats x with at most one decimal, without a trailing ".0".
+func trimFloat(x float64) string {
+	return strconv.FormatFloat(roundTo(x, 1), 'f', -1, 64)
 }
 
 func (s *Scenario) describeArrival() string {

@@ -120,3 +120,40 @@ func TestPresetUnknown(t *testing.T) {
 		t.Errorf("Preset(demo) = %.20q, %v", data, err)
 	}
 }
+
+// TestRoomSizing checks the room-sizing estimate against figures worked out
+// by hand for refresh-storm: the room admits 30 every 250 ms = 120/s; WTC KL
+// is wanted first by 1/H(8, 1.2) = 42.9% (Zipf 1.2 over 8 PPVs) and the
+// first date by 0.8 + 0.2/5 = 84%, so its first centre-day gets 120 x 0.429
+// x 0.84 = 43.2 attempts/s, 72% of its 60/s; 40 partitions x 60/s = 2,400/s,
+// of which 120/s is 5%.
+func TestRoomSizing(t *testing.T) {
+	t.Parallel()
+	s, err := Load("refresh-storm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lim := s.Designs[0].Limits
+	for _, tt := range []struct{ design, want string }{
+		{"per-ppv-day+waiting-room", "admits 120 people/s; the hottest partition (wtc-kl, first date) gets about 43.2 booking attempts/s from them, 72% of its write rate 60/s; all 40 partitions take 2,400 bookings/s, 5% of which the room fills (estimate from first choices, before retries)"},
+		{"per-ppv+waiting-room", "admits 120 people/s; the hottest partition (wtc-kl) gets about 51.4 booking attempts/s from them, 86% of its write rate 60/s; all 8 partitions take 480 bookings/s, 25% of which the room fills (estimate from first choices, before retries)"},
+		{"monolithic+waiting-room", "admits 120 people/s; the one partition gets about 120 booking attempts/s from them, 200% of its write rate 60/s (estimate from first choices, before retries)"},
+		{"per-ppv-day", ""}, // no room
+	} {
+		if got := s.roomSizing(tt.design, lim); got != tt.want {
+			t.Errorf("roomSizing(%s) =\n  %q\nwant\n  %q", tt.design, got, tt.want)
+		}
+	}
+	capOnly := *s
+	capOnly.WaitingRoom.AdmitPerInterval = 0
+	if got := capOnly.roomSizing("per-ppv-day+waiting-room", lim); got != "" {
+		t.Errorf("room admitting by cap only: roomSizing = %q; want none", got)
+	}
+	found := false
+	for _, kv := range s.Parameters() {
+		found = found || kv[0] == "room sizing, per-ppv-day+waiting-room"
+	}
+	if !found {
+		t.Errorf("Parameters() has no room sizing row: %v", s.Parameters())
+	}
+}
