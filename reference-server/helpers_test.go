@@ -45,6 +45,11 @@ func startServer(t testing.TB, name string, limits models.Limits, inv models.Inv
 	if err != nil {
 		t.Fatalf("New(%s): %v", name, err)
 	}
+	return serve(t, s, dir)
+}
+
+// serve puts s behind an httptest.Server closed (with s) at cleanup.
+func serve(t testing.TB, s *Server, dir string) *testServer {
 	hs := httptest.NewServer(s.Handler())
 	ts := &testServer{Server: s, dir: dir, url: hs.URL,
 		c: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: time.Minute}}

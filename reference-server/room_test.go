@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -40,20 +39,6 @@ func startRoom(t testing.TB, p models.RoomPolicy, inv models.Inventory, dir stri
 		t.Fatalf("New: %v", err)
 	}
 	return serve(t, s, dir)
-}
-
-// serve puts s behind an httptest.Server closed (with s) at cleanup.
-func serve(t testing.TB, s *Server, dir string) *testServer {
-	hs := httptest.NewServer(s.Handler())
-	ts := &testServer{Server: s, dir: dir, url: hs.URL,
-		c: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: time.Minute}}
-	t.Cleanup(func() {
-		hs.Close()
-		if err := s.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-	})
-	return ts
 }
 
 func (c *frozenClock) set(t time.Time) {
