@@ -35,7 +35,7 @@ type CompareOptions struct {
 }
 
 // DefaultCompareOptions returns the default thresholds: p50 +25%, p99 +50%,
-// error rate +2 pp, booked share −5 pp, latency changes under 1 ms ignored.
+// error rate +2 pp, booked share −5 pp, latency changes under 5 ms ignored.
 func DefaultCompareOptions() CompareOptions {
 	return CompareOptions{P50: 0.25, P99: 0.5, ErrorRatePP: 2, BookedSharePP: 5, MinLatencyMs: 5}
 }

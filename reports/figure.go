@@ -29,6 +29,9 @@ const (
 	// figure less the y axis and a legend on the right (at most 30% of
 	// the figure, else it goes below).
 	barPlotWidth = figWidth * 0.55
+	// manyDesigns: with more designs than this, bars and panels are too
+	// narrow for their labels, which shrink, stand up or go.
+	manyDesigns = 4
 	// pngDPI renders the PNGs at twice screen resolution, crisp on phones
 	// and in print.
 	pngDPI = 144
@@ -59,9 +62,6 @@ type figure struct {
 
 	plot   *plot.Plot
 	legend plot.Legend
-	// legendBelow puts the legend under the plot when it is too wide for
-	// the right margin.
-	legendBelow bool
 	// panels, when set, are small multiples drawn one above the other
 	// under the figure's title instead of plot, which then only styles
 	// the title; the legend goes below them.
@@ -120,13 +120,19 @@ func (f *figure) legendSize() (w, h vg.Length) {
 	return r.Size().X, r.Size().Y
 }
 
+// legendBelow reports whether the legend goes under the plot: when it is
+// too wide for the right margin. Small multiples always have it below.
+func (f *figure) legendBelow() bool {
+	lw, _ := f.legendSize()
+	return lw > figWidth*0.3
+}
+
 // size returns the figure's size: taller when the legend goes below.
 func (f *figure) size() (w, h vg.Length) {
-	lw, lh := f.legendSize()
+	_, lh := f.legendSize()
 	if len(f.panels) > 0 {
-		f.legendBelow = true
 		ph := panelHeight
-		if len(f.panels) > 4 {
+		if len(f.panels) > manyDesigns {
 			ph = panelHeight * 3 / 4
 		}
 		h = f.titleHeight() + vg.Length(len(f.panels))*ph + panelAxis
@@ -135,8 +141,7 @@ func (f *figure) size() (w, h vg.Length) {
 		}
 		return figWidth, h
 	}
-	f.legendBelow = lw > figWidth*0.3
-	if f.legendBelow && lh > 0 {
+	if f.legendBelow() && lh > 0 {
 		return figWidth, figHeight + lh + 12
 	}
 	return figWidth, figHeight
@@ -184,7 +189,7 @@ func (f *figure) draw(c draw.Canvas) {
 		return
 	}
 	const gap = 10
-	if f.legendBelow {
+	if f.legendBelow() {
 		plotC := draw.Crop(c, 0, 0, lh+12, 0)
 		f.plot.Draw(plotC)
 		leg := f.legend
@@ -312,7 +317,7 @@ func groupedBars(f *figure, groups []string, ss []series, values [][]float64, la
 	n := len(ss)
 	width := 0.8 / float64(max(n, 1))
 	labelStyle := textStyle(sans, 9)
-	if n > 4 {
+	if n > manyDesigns {
 		label = func(float64) string { return "" } // too narrow to read
 	}
 	var top float64

@@ -51,6 +51,12 @@ type storm struct {
 // fewer bookings are the end of the sale, not a storm).
 func retryStorm(d *DesignResult) (storm, bool) {
 	_, rps, booked, _ := perSecond(d)
+	return stormOf(d, rps, booked)
+}
+
+// stormOf is retryStorm over the per-second requests and bookings of d
+// already at hand.
+func stormOf(d *DesignResult, rps, booked []float64) (storm, bool) {
 	n := len(rps)
 	if n < 6 || (d.Slots.Capacity > 0 && d.Slots.Booked >= d.Slots.Capacity*98/100) {
 		return storm{}, false
@@ -76,11 +82,11 @@ func retryStorm(d *DesignResult) (storm, bool) {
 // A retry storm shows as a dashed line climbing while the solid one sinks.
 func goodputOverTime(ss []series) *figure {
 	type panel struct {
-		s                          series
-		t, rps, booked, arrivals   []float64
-		hasArrivals                bool
-		requestsPerBooking, topRPS float64
-		pollsPerBooking            float64 // the waiting room's requests
+		s                        series
+		t, rps, booked, arrivals []float64
+		hasArrivals              bool
+		requestsPerBooking       float64
+		pollsPerBooking          float64 // the waiting room's requests
 	}
 	var panels []panel
 	var tmax, ymax float64
@@ -100,7 +106,7 @@ func goodputOverTime(ss []series) *figure {
 			bk += booked[i]
 		}
 		if bk > 0 {
-			polls := math.Min(float64(s.Design.LatencyMs[OpQueue].Count), req)
+			polls := math.Min(s.Design.RoomPollsPerPerson()*float64(s.Design.Users.Arrived), req)
 			pn.requestsPerBooking = (req - polls) / bk
 			pn.pollsPerBooking = polls / bk
 		}
@@ -120,7 +126,7 @@ func goodputOverTime(ss []series) *figure {
 			break
 		}
 	}
-	_, yTop := log1pRange(ymax)
+	yTop := log1pTop(ymax)
 	for i, pn := range panels {
 		title := pn.s.Label
 		switch {
@@ -131,11 +137,11 @@ func goodputOverTime(ss []series) *figure {
 		default:
 			title += ": no place booked"
 		}
-		if _, ok := retryStorm(pn.s.Design); ok {
+		if _, ok := stormOf(pn.s.Design, pn.rps, pn.booked); ok {
 			title += " (retry storm)"
 		}
 		yLabel := "per second"
-		if len(panels) > 4 {
+		if len(panels) > manyDesigns {
 			yLabel = "" // too short a panel; the title says it
 		}
 		p := newPlot(title, 11, "", yLabel)
@@ -212,12 +218,9 @@ func requestsPerPerson(ss []series) *figure {
 		v := s.Design.APIRequestsPerPerson()
 		keep = append(keep, s)
 		values = append(values, v)
-		label := fmt.Sprintf("%s (%.1f×)", trimZero(fmt.Sprintf("%.1f", v)), s.Design.Amplification())
-		if polls := s.Design.RoomPollsPerPerson(); polls > 0 {
-			label += fmt.Sprintf("\n+ %s to the room", trimZero(fmt.Sprintf("%.1f", polls)))
-			rooms = true
-		}
-		labels = append(labels, label)
+		polls := s.Design.RoomPollsPerPerson()
+		rooms = rooms || polls > 0
+		labels = append(labels, requestsText(v, s.Design.Amplification(), polls, "\n"))
 	}
 	if len(keep) == 0 {
 		return nil
@@ -254,7 +257,7 @@ func fairness(ss []series) *figure {
 		values = append(values, u.Fairness)
 		c := u.FairnessCeiling()
 		ceilings = append(ceilings, c)
-		labels = append(labels, fmt.Sprintf("%.2f of %.2f", u.Fairness, c))
+		labels = append(labels, fairText(u.Fairness, c))
 	}
 	if len(keep) == 0 {
 		return nil
@@ -269,9 +272,9 @@ func fairness(ss []series) *figure {
 			labelAt[i] = math.Max(v, ceilings[i])
 		}
 	}
-	designBars(f, keep, values, labels, labelAt)
+	upright := designBars(f, keep, values, labels, labelAt)
 	f.plot.Y.Min, f.plot.Y.Max = -1, 1.12
-	if len(keep) > 4 {
+	if upright {
 		f.plot.Y.Max = 1.35 // room for upright labels
 	}
 	f.plot.Y.Tick.Marker = plot.ConstantTicks{
@@ -382,11 +385,12 @@ func niceCeil(x float64) float64 {
 
 // designBars draws one bar per design, in its colour and named under it:
 // values[i] is the bar of ss[i], labels[i] the text over it, placed at
-// labelAt[i] when labelAt is set.
-func designBars(f *figure, ss []series, values []float64, labels []string, labelAt []float64) {
+// labelAt[i] when labelAt is set. It reports whether the labels stand
+// upright (more than manyDesigns designs).
+func designBars(f *figure, ss []series, values []float64, labels []string, labelAt []float64) (upright bool) {
 	// Up to four designs are named under their bars; more would overlap,
 	// so they go to the legend and their labels stand upright.
-	many := len(ss) > 4
+	many := len(ss) > manyDesigns
 	labelStyle := textStyle(sans, 11)
 	if many {
 		labelStyle = textStyle(sans, 9)
@@ -416,6 +420,7 @@ func designBars(f *figure, ss []series, values []float64, labels []string, label
 	}
 	f.barAxes(names, top, headroom)
 	f.plot.Y.Tick.Marker = commaTicks{}
+	return many
 }
 
 // wrapLabel breaks a design label for an axis: before "+waiting-room" and
@@ -440,7 +445,7 @@ func roundSig(v float64) string {
 	case v >= 10:
 		return strconv.FormatFloat(math.Round(v), 'f', -1, 64)
 	default:
-		return trimZero(fmt.Sprintf("%.1f", v))
+		return oneDecimal(v)
 	}
 }
 
@@ -458,13 +463,27 @@ func (log1pScale) Normalize(min, max, x float64) float64 {
 	return (f(x) - f(min)) / (f(max) - f(min))
 }
 
-// log1pRange returns the axis range of a log1pScale up to the decade above
-// hi: [0, 10^k].
-func log1pRange(hi float64) (float64, float64) {
-	if hi < 10 || math.IsNaN(hi) || math.IsInf(hi, 0) {
-		return 0, 10
+// requestsText labels booking-API requests per person with the retry
+// amplification, "4.7 (1.0×)", followed, when people polled a waiting room,
+// by sep and "+ 39.6 to the room".
+func requestsText(perUser, amp, polls float64, sep string) string {
+	text := fmt.Sprintf("%s (%.1f×)", oneDecimal(perUser), amp)
+	if polls > 0 {
+		text += sep + "+ " + oneDecimal(polls) + " to the room"
 	}
-	return 0, math.Pow(10, math.Ceil(math.Log10(hi*1.0001)))
+	return text
+}
+
+// fairText labels a fairness rho with its ceiling: "0.66 of 0.85".
+func fairText(rho, ceiling float64) string { return fmt.Sprintf("%.2f of %.2f", rho, ceiling) }
+
+// log1pTop returns the top of a log1pScale axis from 0: the decade above
+// hi, at least 10.
+func log1pTop(hi float64) float64 {
+	if hi < 10 || math.IsNaN(hi) || math.IsInf(hi, 0) {
+		return 10
+	}
+	return math.Pow(10, math.Ceil(math.Log10(hi*1.0001)))
 }
 
 // log1pTicks label 0 and each decade from 10 up (1 would crowd 0).

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -229,7 +228,8 @@ func cssColor(s series) template.CSS {
 
 func buildPage(rs []*Result, ss []series) *page {
 	pg := &page{Format: FormatVersion}
-	pg.Verdict = judge(rs, ss)
+	stats := statsOfAll(ss)
+	pg.Verdict = judge(rs, stats)
 	pg.Simulated = pg.Verdict.Simulated
 	scen := map[string]bool{}
 	var scenarios []string
@@ -261,7 +261,7 @@ func buildPage(rs []*Result, ss []series) *page {
 		pg.Designs = append(pg.Designs, dv)
 		pg.PerDesign = append(pg.PerDesign, designFigs{Design: dv})
 	}
-	pg.Table = comparisonTable(ss)
+	pg.Table = comparisonTable(stats)
 	for _, r := range assumptionTable(ss) {
 		if len(ss) > 1 && allEqual(r.Cells) {
 			pg.Common = append(pg.Common, Parameter{Name: r.Name, Value: r.Cells[0].Text})
@@ -288,12 +288,14 @@ func buildPage(rs []*Result, ss []series) *page {
 	return pg
 }
 
-// otherParameters returns r's scenario parameters without those that
-// repeat what the report prints above them (the scenario's name and seed).
+// otherParameters returns r's scenario parameters without a scenario name
+// or seed, which results written before 27 Nov 2026 list there: the report
+// prints the result's own above them, and the listed seed is the
+// scenario's, not the one a --seed run used.
 func otherParameters(r *Result) []Parameter {
 	var out []Parameter
 	for _, p := range r.Parameters {
-		if (p.Name == "scenario" && p.Value == r.Scenario) || (p.Name == "seed" && p.Value == strconv.FormatInt(r.Seed, 10)) {
+		if p.Name == "scenario" || p.Name == "seed" {
 			continue
 		}
 		out = append(out, p)
@@ -309,7 +311,7 @@ func stamp(t time.Time) string {
 }
 
 // comparisonTable is the side-by-side table: one column per design.
-func comparisonTable(ss []series) []row {
+func comparisonTable(stats []designStats) []row {
 	type rowFn struct {
 		name, help string
 		f          func(designStats) cell
@@ -343,21 +345,17 @@ func comparisonTable(ss []series) []row {
 		{"Time to a booking, median / p99", "from arriving to holding a booking, of those who booked", func(st designStats) cell {
 			return cell{Text: secondsPair(st.ttbP50, st.ttbP99)}
 		}},
-		{"Requests per person", "to the booking API, which a booking needs 3 of; the rest are retries. In brackets: times that minimum (retry amplification). Behind a waiting room, + the room's requests (join and polls)", func(st designStats) cell {
+		{"Requests per person", "to the booking API, which a booking needs 3 of. In brackets: the retry amplification, requests the API received for each one people made (the rest were retries after errors). Behind a waiting room, + the room's requests (join and polls)", func(st designStats) cell {
 			if st.perUser <= 0 {
 				return cell{Text: "n/a"}
 			}
-			text := fmt.Sprintf("%s (%.1f×)", oneDecimal(st.perUser), st.amp)
-			if st.polls > 0 {
-				text += " + " + oneDecimal(st.polls) + " room"
-			}
-			return cell{Text: text, Bad: st.amp > warnAmplification}
+			return cell{Text: requestsText(st.perUser, st.amp, st.polls, " "), Bad: st.amp > warnAmplification}
 		}},
 		{"Fairness", "Spearman ρ of arrival order and getting a place, of the highest possible (strictly first come, first served); 0 = lottery", func(st designStats) cell {
 			if math.IsNaN(st.fairScore) {
 				return cell{Text: "n/a"}
 			}
-			return cell{Text: fmt.Sprintf("%.2f of %.2f", st.fair, st.fairMax)}
+			return cell{Text: fairText(st.fair, st.fairMax)}
 		}},
 		{"Error rate", "429, 5xx and timeouts, of all requests", func(st designStats) cell {
 			if st.total == 0 {
@@ -378,8 +376,8 @@ func comparisonTable(ss []series) []row {
 	// Latency rows: one per operation.
 	seen := map[string]bool{}
 	var ops []string
-	for _, s := range ss {
-		for op := range s.Design.LatencyMs {
+	for _, st := range stats {
+		for op := range st.s.Design.LatencyMs {
 			if !seen[op] {
 				seen[op] = true
 				ops = append(ops, op)
@@ -418,10 +416,6 @@ func comparisonTable(ss []series) []row {
 			return cell{Text: seconds(st.duration)}
 		}},
 	)
-	stats := make([]designStats, len(ss))
-	for i, s := range ss {
-		stats[i] = statsOf(s)
-	}
 	rows := make([]row, len(fns))
 	for i, fn := range fns {
 		rows[i] = row{Name: fn.name, Help: fn.help}

@@ -178,15 +178,16 @@ func TestRenderNothing(t *testing.T) {
 }
 
 // TestOtherParameters: the scenario's name and seed, printed at the top of
-// the report's scenario list, are not repeated from the parameters, unless
-// the parameters say something else.
+// the report's scenario list from the result, are not repeated from the
+// parameters of older results, even when those say something else (the
+// scenario's seed where the run used --seed).
 func TestOtherParameters(t *testing.T) {
 	t.Parallel()
 	r := &Result{Scenario: "demo", Seed: 7, Parameters: []Parameter{
 		{"scenario", "demo"}, {"crowd", "10 users"}, {"seed", "7"}, {"scenario", "other"}, {"seed", "8"},
 	}}
 	got := otherParameters(r)
-	want := []Parameter{{"crowd", "10 users"}, {"scenario", "other"}, {"seed", "8"}}
+	want := []Parameter{{"crowd", "10 users"}}
 	if !slices.Equal(got, want) {
 		t.Errorf("otherParameters = %v; want %v", got, want)
 	}

@@ -54,7 +54,8 @@ type designStats struct {
 	soldOutAt, halfAt      float64 // seconds; NaN when never reached
 	duration               float64
 	perUser                float64
-	amp                    float64 // requests per person over the fewest a booking needs
+	amp                    float64 // retry amplification (DesignResult.Amplification)
+	ampMeasured            bool    // amp counts retries after errors, not an estimate from requests per person
 	polls                  float64 // waiting-room requests per person
 	fair, fairMax          float64 // Spearman rho and its ceiling (0: order could not matter)
 	fairScore              float64 // fair/fairMax; NaN without a ceiling
@@ -66,8 +67,9 @@ type designStats struct {
 
 // Thresholds of the warnings about people.
 const (
-	// warnAmplification: more requests per person than this many times
-	// the fewest a booking needs means retries made most of the load.
+	// warnAmplification: a booking API that received more than this many
+	// times the requests people made (retry amplification) served mostly
+	// retries.
 	warnAmplification = 3
 	// warnStillWaiting: a larger share of people still trying when the
 	// run ended leaves the design's outcome unknown for too many.
@@ -84,7 +86,17 @@ func percentilesS(enc string) (p50, p99 float64) {
 	if err != nil || h.TotalCount() == 0 {
 		return math.NaN(), math.NaN()
 	}
-	return float64(h.ValueAtQuantile(50)) / 1e6, float64(h.ValueAtQuantile(99)) / 1e6
+	l := Summarize(h)
+	return l.P50 / 1000, l.P99 / 1000
+}
+
+// statsOfAll returns the statistics of each series, in order.
+func statsOfAll(ss []series) []designStats {
+	stats := make([]designStats, len(ss))
+	for i, s := range ss {
+		stats[i] = statsOf(s)
+	}
+	return stats
 }
 
 func statsOf(s series) designStats {
@@ -94,7 +106,7 @@ func statsOf(s series) designStats {
 		arrived: d.Users.Arrived, users: d.Users.Booked, gaveUp: d.Users.GaveUp, waiting: d.Users.StillWaiting,
 		errRate: d.ErrorRate(), total: d.Requests.Total, bookP99: math.NaN(),
 		soldOutAt: math.NaN(), halfAt: math.NaN(), duration: d.DurationS, perUser: d.APIRequestsPerPerson(), polls: d.RoomPollsPerPerson(),
-		shareOfCapacity: math.NaN(), amp: d.Amplification(),
+		shareOfCapacity: math.NaN(), amp: d.Amplification(), ampMeasured: d.Users.RetryAmplification > 0,
 		fair: d.Users.Fairness, fairMax: d.Users.FairnessCeiling(), fairScore: d.Users.FirstComeScore(),
 	}
 	st.ttoP50, st.ttoP99 = percentilesS(d.Users.TimeToOutcome)
@@ -127,15 +139,16 @@ func statsOf(s series) designStats {
 // Judge computes the verdict over the designs of all results, ranking them
 // by places booked, then people served, then fewest errors, and says what
 // the people lived through (retry amplification, retry storms, fairness,
-// time to an outcome), warning when a design's crowd sent more than three
-// times the requests its bookings needed or when a tenth or more of the
-// people were still trying at the end. It never fails: with no designs the
+// time to an outcome), warning when a design's booking API received more
+// than three times the requests people made (retry amplification) or when a
+// tenth or more of the people were still trying at the end. It never fails: with no designs the
 // headline says so. Safe for concurrent use.
 func Judge(results ...*Result) Verdict {
-	return judge(results, collect(results))
+	return judge(results, statsOfAll(collect(results)))
 }
 
-func judge(results []*Result, ss []series) Verdict {
+// judge is Judge over the statistics of the results' designs.
+func judge(results []*Result, stats []designStats) Verdict {
 	var v Verdict
 	live, model := 0, 0
 	scenarios := map[string]bool{}
@@ -154,13 +167,9 @@ func judge(results []*Result, ss []series) Verdict {
 		}
 	}
 	v.Simulated = model > 0
-	if len(ss) == 0 {
+	if len(stats) == 0 {
 		v.Headline = "No design results to judge."
 		return v
-	}
-	stats := make([]designStats, len(ss))
-	for i, s := range ss {
-		stats[i] = statsOf(s)
 	}
 	order := make([]int, len(stats))
 	for i := range order {
@@ -364,8 +373,12 @@ func peopleSentences(stats []designStats) []string {
 		out = append(out, fmt.Sprintf("Each person sent the booking API %s requests on average; counting the retries after errors, it received %s× the requests people made (retry amplification).",
 			oneDecimal(hi.perUser), oneDecimal(hi.amp)))
 	case n > 1 && hi.amp > lo.amp*1.2:
-		out = append(out, fmt.Sprintf("With %s the booking API received %s× the requests people made, every extra one a retry after an error (retry amplification; %s requests per person), against %s× with %s (%s per person).",
-			hi.s.Label, oneDecimal(hi.amp), oneDecimal(hi.perUser), oneDecimal(lo.amp), lo.s.Label, oneDecimal(lo.perUser)))
+		how := "every extra one a retry after an error"
+		if !hi.ampMeasured {
+			how = "estimated from requests per person over the 3 a booking needs"
+		}
+		out = append(out, fmt.Sprintf("With %s the booking API received %s× the requests people made, %s (retry amplification; %s requests per person), against %s× with %s (%s per person).",
+			hi.s.Label, oneDecimal(hi.amp), how, oneDecimal(hi.perUser), oneDecimal(lo.amp), lo.s.Label, oneDecimal(lo.perUser)))
 	case n > 1:
 		between := "between " + oneDecimal(lo.amp) + "× and " + oneDecimal(hi.amp) + "×"
 		if oneDecimal(lo.amp) == oneDecimal(hi.amp) {

@@ -41,7 +41,7 @@ func TestJudge(t *testing.T) {
 			},
 			wantPeople: []string{
 				"With per-ppv-day+waiting-room, 40% of the 15,000 people who tried got a place, 52% gave up and 8% were still trying when the run ended; with monolithic, 8% got a place, 77% gave up and 15% were still trying when the run ended.",
-				"With monolithic the booking API received 3.8× the requests people made, every extra one a retry after an error (retry amplification; 11.5 requests per person), against 1× with per-ppv-day+waiting-room (2.5 per person).",
+				"With monolithic the booking API received 3.8× the requests people made, estimated from requests per person over the 3 a booking needs (retry amplification; 11.5 requests per person), against 1× with per-ppv-day+waiting-room (2.5 per person).",
 				"With monolithic the load fed on itself: requests per second rose from 3,400 to 5,000 while places booked per second fell from 46 to 18, though places were still free.",
 				"per-ppv-day+waiting-room served people almost strictly in arrival order (fairness ρ 0.80, where strictly first come, first served would score 0.85 and a lottery 0); monolithic was close to a lottery: arriving early barely helped (ρ 0.12 of a possible 0.47).",
 				"Half of those who finished knew where they stood (booked or gave up) within 11 s of arriving with per-ppv-day (99 in 100 within 31 s), against 19 s with per-ppv-day+waiting-room (31 s).",
@@ -148,11 +148,26 @@ func TestJudge(t *testing.T) {
 				d.Users.RequestsPerUser = 16.8
 			},
 			wantPeople: []string{
-				"With front-door the booking API received 4.9× the requests people made, every extra one a retry after an error (retry amplification; 14.7 requests per person), against 1.4× with per-ppv (4.2 per person).", "Behind front-door's waiting room each person also sent the room 2.1 requests on average",
+				"With front-door the booking API received 4.9× the requests people made, estimated from requests per person over the 3 a booking needs (retry amplification; 14.7 requests per person), against 1.4× with per-ppv (4.2 per person).", "Behind front-door's waiting room each person also sent the room 2.1 requests on average",
 				"front-door, with its waiting room, served people almost strictly in arrival order",
 			},
 			wantWarnings: []string{"front-door: the booking API received 4.9× the requests people made (14.7 per person)"},
 			best:         "front-door", worst: "per-ppv",
+		},
+		{
+			name: "measured retry amplification",
+			change: func(r *Result) {
+				only("monolithic", "per-ppv-day")(r)
+				for i, amp := range []float64{5.2, 1.1} {
+					r.Designs[i].Users.RetryAmplification = amp
+				}
+			},
+			wantPeople: []string{
+				"With monolithic the booking API received 5.2× the requests people made, every extra one a retry after an error (retry amplification; 11.5 requests per person), against 1.1× with per-ppv-day",
+			},
+			notPeople:    []string{"estimated from requests per person"},
+			wantWarnings: []string{"monolithic: the booking API received 5.2× the requests people made"},
+			best:         "per-ppv-day", worst: "monolithic",
 		},
 		{
 			name: "few retries anywhere, nobody left waiting",

@@ -160,11 +160,11 @@ func (s *Scenario) clone() *Scenario {
 // a fixed order, for the report to print beside the verdict: crowd, arrival
 // curve and peak rate, opening delay, PPVs, days, total capacity, hot skew,
 // patience, retry policy, behaviours, each design's partitions and limits,
-// the waiting room when used, duration and seed. Safe for concurrent use.
+// the waiting room and its sizing when used, and the duration. The name and
+// seed are not among them: a result states its own. Safe for concurrent use.
 func (s *Scenario) Parameters() [][2]string {
 	j := s.Journey
 	p := [][2]string{
-		{"scenario", s.Name},
 		{"crowd", commas(s.Crowd.Size) + " users"},
 		{"arrival", s.describeArrival()},
 		{"peak arrival rate", fmt.Sprintf("%s users/s", commas(int(math.Round(s.PeakRate()))))},
@@ -194,7 +194,7 @@ func (s *Scenario) Parameters() [][2]string {
 			}
 		}
 	}
-	p = append(p, [2]string{"duration", s.Duration.String()}, [2]string{"seed", strconv.FormatInt(s.Seed, 10)})
+	p = append(p, [2]string{"duration", s.Duration.String()})
 	return p
 }
 
