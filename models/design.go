@@ -112,6 +112,20 @@ type RoomPolicy struct {
 }
 
 // Validate returns every problem of the policy.
+// String describes p in words: "admits 30 every 250ms, at most 100 active,
+// fifo order, tokens valid 30s", leaving out a rate or cap that is not set.
+func (p RoomPolicy) String() string {
+	var parts []string
+	if p.AdmitPerInterval > 0 {
+		parts = append(parts, fmt.Sprintf("admits %d every %v", p.AdmitPerInterval, p.Interval))
+	}
+	if p.MaxActive > 0 {
+		parts = append(parts, fmt.Sprintf("at most %d active", p.MaxActive))
+	}
+	parts = append(parts, p.Order+" order", fmt.Sprintf("tokens valid %v", p.TokenTTL))
+	return strings.Join(parts, ", ")
+}
+
 func (p RoomPolicy) Validate() []error {
 	var errs []error
 	if p.AdmitPerInterval <= 0 && p.MaxActive <= 0 {

@@ -109,3 +109,19 @@ func TestUniformInventory(t *testing.T) {
 		t.Errorf("per-ppv-day partitions = %d; want 300", n)
 	}
 }
+
+func TestRoomPolicyString(t *testing.T) {
+	for _, tt := range []struct {
+		p    RoomPolicy
+		want string
+	}{
+		{RoomPolicy{AdmitPerInterval: 30, Interval: 250 * time.Millisecond, Order: RoomFIFO, TokenTTL: 30 * time.Second},
+			"admits 30 every 250ms, fifo order, tokens valid 30s"},
+		{RoomPolicy{MaxActive: 100, Order: RoomRandom, TokenTTL: time.Minute},
+			"at most 100 active, random order, tokens valid 1m0s"},
+	} {
+		if got := tt.p.String(); got != tt.want {
+			t.Errorf("%+v.String() = %q; want %q", tt.p, got, tt.want)
+		}
+	}
+}

@@ -185,9 +185,7 @@ func (s *Scenario) Parameters() [][2]string {
 		p = append(p, [2]string{"design " + d.Name, fmt.Sprintf("%s, each %s", plural(s.partitions(d.Name), "partition"), DescribeLimits(d.Limits))})
 	}
 	if s.UsesWaitingRoom() {
-		w := s.WaitingRoom
-		p = append(p, [2]string{"waiting room", fmt.Sprintf("admit %d every %v, max active %s, %s order, token TTL %v",
-			w.AdmitPerInterval, w.Interval, unlimited(w.MaxActive), w.Order, w.TokenTTL)})
+		p = append(p, [2]string{"waiting room", s.RoomPolicy().String()})
 		for _, d := range s.Designs {
 			if sz := s.roomSizing(d.Name, d.Limits); sz != "" {
 				p = append(p, [2]string{"room sizing, " + d.Name, sz})

@@ -182,7 +182,7 @@ func (o *runOptions) runDesign(ctx context.Context, sc *scenarios.Scenario, d mo
 		go hs.Serve(ln) //nolint:errcheck // ends with Shutdown below
 		base = "http://" + ln.Addr().String()
 		dr.Assumptions.Store = srv.StoreDescription()
-		dr.Assumptions.Durability = "WAL, synchronous=FULL: a 201 survives kill -9 and power loss"
+		dr.Assumptions.Durability = "a 201 survives kill -9 and power loss (fsync before the answer)"
 	}
 	tr := sim.NewTransport()
 	defer tr.CloseIdleConnections()

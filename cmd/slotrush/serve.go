@@ -115,16 +115,7 @@ func describeRoom(d models.Design) string {
 	if !d.WaitingRoom {
 		return ""
 	}
-	p := d.Room
-	var parts []string
-	if p.AdmitPerInterval > 0 {
-		parts = append(parts, fmt.Sprintf("admitting %d every %v", p.AdmitPerInterval, p.Interval))
-	}
-	if p.MaxActive > 0 {
-		parts = append(parts, fmt.Sprintf("at most %d active", p.MaxActive))
-	}
-	parts = append(parts, p.Order+" order", fmt.Sprintf("tokens valid %v", p.TokenTTL))
-	return "waiting room " + strings.Join(parts, ", ") + ", "
+	return "waiting room " + d.Room.String() + ", "
 }
 
 func (o *serveOptions) run(ctx context.Context, stdout, stderr io.Writer) error {

@@ -61,8 +61,9 @@ It writes OUT/result.json (engine "model"), OUT/index.html with its plots unless
 --no-report, and prints a summary with the events simulated per second. A run
 costs in proportion to the requests the crowd makes (a few hundred nanoseconds of
 CPU each, designs in parallel): the 26 May 2021 preset at full scale makes 122
-million over monolithic, per-ppv and per-ppv-day. Unless GOMEMLIMIT is set, the
-heap is kept under 1.4 GiB.`,
+million over monolithic, per-ppv and per-ppv-day. Unless GOMEMLIMIT is set, a
+soft memory limit of 1.4 GiB makes the garbage collector work harder rather than
+let the heap grow (the full preset peaks at about 1.65 GB resident).`,
 		Example: `  slotrush simulate --scenario jkjav-az-2021-05-26 --design per-ppv-day --scale 0.1
   slotrush run --scenario demo --out out/live
   slotrush simulate --scenario demo --calibrate out/live/result.json --out out/model`,
@@ -86,9 +87,6 @@ heap is kept under 1.4 GiB.`,
 }
 
 func (o *simulateOptions) run(ctx context.Context, stdout, stderr io.Writer, seedSet bool) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
 	if !(o.scale > 0) || o.scale > 1e6 {
 		return &exitError{code: 2, err: fmt.Errorf("--scale %v: want a positive number", o.scale)}
 	}
