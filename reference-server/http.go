@@ -180,7 +180,7 @@ func (s *Server) listSlots(w http.ResponseWriter, r *http.Request) (int, *partit
 		states, err := p.st.Slots(r.Context(), info.ppv.ID, lo, hi)
 		s.leave(p)
 		if err != nil {
-			return writeError(w, s.log, r, s.readFault(r, fmt.Errorf("list slots of %s: %w", info.ppv.ID, err))), single
+			return writeError(w, s.log, r, s.fault(r, fmt.Errorf("list slots of %s: %w", info.ppv.ID, err))), single
 		}
 		for _, x := range states {
 			out = append(out, api.Slot{Date: x.Date, Capacity: x.Capacity, Remaining: x.Remaining})
@@ -338,15 +338,16 @@ func (s *Server) getBooking(w http.ResponseWriter, r *http.Request) (int, *parti
 	case errors.Is(err, store.ErrNotFound):
 		return writeError(w, s.log, r, errorf(CodeNotFound, "no booking %q", truncate(id))), p
 	default:
-		return writeError(w, s.log, r, s.readFault(r, fmt.Errorf("get booking %q: %w", id, err))), p
+		return writeError(w, s.log, r, s.fault(r, fmt.Errorf("get booking %q: %w", id, err))), p
 	}
 }
 
-// readFault classifies a failed store read: the server closing under it or
-// the client going away are not internal faults.
-func (s *Server) readFault(r *http.Request, err error) *Error {
+// fault classifies a failed store read or waiting-room call: the server
+// (or its room) closing under it, or the client going away, are not
+// internal faults.
+func (s *Server) fault(r *http.Request, err error) *Error {
 	switch {
-	case s.closed.Load():
+	case errors.Is(err, errRoomClosed), s.closed.Load():
 		return unavailable()
 	case r.Context().Err() != nil:
 		return gone(err)

@@ -2,7 +2,6 @@ package refserver
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"time"
 )
@@ -114,7 +113,7 @@ func (s *Server) joinQueue(w http.ResponseWriter, r *http.Request) (int, *partit
 	}
 	st, poll, err := s.room.join(r.Context(), req.PersonID, s.now())
 	if err != nil {
-		return writeError(w, s.log, r, s.roomFault(r, err)), nil
+		return writeError(w, s.log, r, s.fault(r, err)), nil
 	}
 	return writeQueueStatus(w, st, poll), nil
 }
@@ -134,23 +133,11 @@ func (s *Server) pollQueue(w http.ResponseWriter, r *http.Request) (int, *partit
 	st, poll, found, err := s.room.poll(r.Context(), id, s.now())
 	switch {
 	case err != nil:
-		return writeError(w, s.log, r, s.roomFault(r, err)), nil
+		return writeError(w, s.log, r, s.fault(r, err)), nil
 	case !found:
 		return writeError(w, s.log, r, errorf(CodeNotFound, "no ticket %q", truncate(id))), nil
 	}
 	return writeQueueStatus(w, st, poll), nil
-}
-
-// roomFault classifies an error of the room.
-func (s *Server) roomFault(r *http.Request, err error) *Error {
-	switch {
-	case errors.Is(err, errRoomClosed), s.closed.Load():
-		return unavailable()
-	case r.Context().Err() != nil:
-		return gone(err)
-	default:
-		return internal(err)
-	}
 }
 
 // writeQueueStatus writes st with 200; a waiting status carries the

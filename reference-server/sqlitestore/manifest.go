@@ -101,12 +101,18 @@ func writeFileSync(path string, v any) error {
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", path, err)
 	}
+	return writeBytesSync(path, append(data, '\n'), 0o644)
+}
+
+// writeBytesSync writes data to path atomically and durably, with mode
+// perm: temporary file, fsync, rename, fsync of the directory.
+func writeBytesSync(path string, data []byte, perm fs.FileMode) error {
 	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, perm)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if _, err := f.Write(append(data, '\n')); err != nil {
+	if _, err := f.Write(data); err != nil {
 		f.Close()
 		return fmt.Errorf("write %s: %w", path, err)
 	}

@@ -130,15 +130,7 @@ func openPartition(ctx context.Context, path string, scheme models.Scheme, p mod
 			err = fmt.Errorf("partition %s: %w", p.Key, err)
 		}
 	}()
-	pt.wdb, err = sql.Open("sqlite3", dsn(path, "_journal_mode=WAL&_synchronous=FULL&_txlock=immediate&_busy_timeout=10000"))
-	if err != nil {
-		return nil, fmt.Errorf("open writer: %w", err)
-	}
-	pt.wdb.SetMaxOpenConns(1)
-	pt.wdb.SetMaxIdleConns(1)
-	pt.wdb.SetConnMaxLifetime(0)
-	pt.wdb.SetConnMaxIdleTime(0)
-	if err := pt.checkDurability(ctx); err != nil {
+	if pt.wdb, err = openWriter(ctx, path); err != nil {
 		return nil, err
 	}
 	if err := pt.seed(ctx, scheme, p); err != nil {
@@ -169,21 +161,36 @@ func openPartition(ctx context.Context, path string, scheme models.Scheme, p mod
 	return pt, nil
 }
 
-// checkDurability verifies that the writer connection really runs in WAL
-// mode with synchronous=FULL, on which every durability claim rests.
-func (p *Partition) checkDurability(ctx context.Context) error {
+// openWriter opens the single writer connection of the database at path
+// (WAL, synchronous=FULL, immediate transactions) and verifies that it
+// really runs in WAL mode with synchronous=FULL, on which every durability
+// claim rests.
+func openWriter(ctx context.Context, path string) (_ *sql.DB, err error) {
+	db, err := sql.Open("sqlite3", dsn(path, "_journal_mode=WAL&_synchronous=FULL&_txlock=immediate&_busy_timeout=10000"))
+	if err != nil {
+		return nil, fmt.Errorf("open writer: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			db.Close()
+		}
+	}()
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxLifetime(0)
+	db.SetConnMaxIdleTime(0)
 	var mode string
 	var sync int
-	if err := p.wdb.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil {
-		return fmt.Errorf("read journal_mode: %w", err)
+	if err := db.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil {
+		return nil, fmt.Errorf("read journal_mode: %w", err)
 	}
-	if err := p.wdb.QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&sync); err != nil {
-		return fmt.Errorf("read synchronous: %w", err)
+	if err := db.QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&sync); err != nil {
+		return nil, fmt.Errorf("read synchronous: %w", err)
 	}
 	if !strings.EqualFold(mode, "wal") || sync != 2 {
-		return fmt.Errorf("writer runs journal_mode=%s synchronous=%d; want wal and 2 (FULL)", mode, sync)
+		return nil, fmt.Errorf("writer runs journal_mode=%s synchronous=%d; want wal and 2 (FULL)", mode, sync)
 	}
-	return nil
+	return db, nil
 }
 
 // seed creates the schema and the partition's slots in one transaction when

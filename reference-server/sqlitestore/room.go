@@ -95,31 +95,11 @@ func openRoom(ctx context.Context, dir string) (_ *Room, err error) {
 		return nil, err
 	}
 	r := &Room{path: filepath.Join(dir, roomDBName), key: key}
-	r.db, err = sql.Open("sqlite3", dsn(r.path, "_journal_mode=WAL&_synchronous=FULL&_txlock=immediate&_busy_timeout=10000"))
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", r.path, err)
-	}
-	defer func() {
-		if err != nil {
-			r.db.Close()
-		}
-	}()
-	r.db.SetMaxOpenConns(1)
-	r.db.SetMaxIdleConns(1)
-	r.db.SetConnMaxLifetime(0)
-	r.db.SetConnMaxIdleTime(0)
-	var mode string
-	var syncLevel int
-	if err := r.db.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil {
-		return nil, fmt.Errorf("%s: read journal_mode: %w", r.path, err)
-	}
-	if err := r.db.QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&syncLevel); err != nil {
-		return nil, fmt.Errorf("%s: read synchronous: %w", r.path, err)
-	}
-	if mode != "wal" || syncLevel != 2 {
-		return nil, fmt.Errorf("%s runs journal_mode=%s synchronous=%d; want wal and 2 (FULL)", r.path, mode, syncLevel)
+	if r.db, err = openWriter(ctx, r.path); err != nil {
+		return nil, fmt.Errorf("%s: %w", r.path, err)
 	}
 	if _, err := r.db.ExecContext(ctx, roomSchema); err != nil {
+		r.db.Close()
 		return nil, fmt.Errorf("%s: create schema: %w", r.path, err)
 	}
 	return r, nil
@@ -148,27 +128,8 @@ func loadOrCreateKey(path string) ([]byte, error) {
 	}
 	key = make([]byte, roomKeyLen)
 	rand.Read(key) // never fails (crypto/rand since Go 1.24)
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("write room key: %w", err)
-	}
-	if _, err := f.Write(key); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("write room key: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("sync room key: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return nil, fmt.Errorf("write room key: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return nil, fmt.Errorf("write room key: %w", err)
-	}
-	if err := syncDir(filepath.Dir(path)); err != nil {
-		return nil, err
+	if err := writeBytesSync(path, key, 0o600); err != nil {
+		return nil, fmt.Errorf("room key: %w", err)
 	}
 	return key, nil
 }
