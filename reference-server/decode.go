@@ -58,10 +58,7 @@ func DecodeBookingRequest(r io.Reader) (BookingRequest, error) {
 }
 
 // QueueRequest is the body of POST /api/v1/queue.
-type QueueRequest struct {
-	// PersonID identifies the person joining; one ticket per person.
-	PersonID string `json:"person_id"`
-}
+type QueueRequest = api.QueueRequest
 
 // DecodeQueueRequest strictly decodes a waiting-room join from r, by the
 // rules of DecodeBookingRequest: exactly one JSON object whose only member

@@ -255,11 +255,24 @@ type Stats struct {
 	// Room holds the waiting room's counters; nil when the design has no
 	// waiting room.
 	Room *RoomStats
-	// Commits is the histogram of the partitions' write transactions
-	// (group commits) in microseconds, all partitions merged: the commit
-	// cost without the time bookings waited for their writer. Nil when the
-	// store does not measure it.
-	Commits *hdrhistogram.Histogram
+}
+
+// CommitTimes returns the histogram of the partitions' write transactions
+// (group commits) in microseconds, all partitions merged: the commit cost
+// without the time bookings waited for their writer. It is nil when the
+// store does not measure it (store.CommitTimer). It reads every partition's
+// histogram, so it is for the end of a run, not for every scrape.
+func (s *Server) CommitTimes() *hdrhistogram.Histogram {
+	var h *hdrhistogram.Histogram
+	for _, p := range s.parts {
+		if ct, ok := p.st.(store.CommitTimer); ok {
+			if h == nil {
+				h = hdrhistogram.New(1, time.Hour.Microseconds(), 3)
+			}
+			ct.MergeCommitTimes(h)
+		}
+	}
+	return h
 }
 
 // PartitionStats are the cumulative counts of one partition.
@@ -303,13 +316,6 @@ func (s *Server) Stats() Stats {
 			ps.MeanBatchSize = float64(w.BatchedAttempts) / float64(w.Batches)
 		}
 		st.Partitions[i] = ps
-		if ct, ok := p.st.(store.CommitTimer); ok {
-			if h := ct.CommitTimes(); st.Commits == nil {
-				st.Commits = h
-			} else {
-				st.Commits.Merge(h)
-			}
-		}
 	}
 	if s.room != nil {
 		rs := s.room.stats(s.now())

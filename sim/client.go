@@ -79,9 +79,7 @@ func (c *Client) Do(ctx context.Context, r Request) Response {
 		}
 	case reports.OpQueue:
 		if r.Ticket == "" {
-			body, _ := json.Marshal(struct {
-				PersonID string `json:"person_id"`
-			}{r.PersonID})
+			body, _ := json.Marshal(api.QueueRequest{PersonID: r.PersonID})
 			req, err = http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/api/v1/queue", bytes.NewReader(body))
 			if err == nil {
 				req.Header.Set("Content-Type", "application/json")
@@ -126,7 +124,7 @@ func (c *Client) Do(ctx context.Context, r Request) Response {
 		if err := json.Unmarshal(data, &q); err != nil || q.Ticket == "" {
 			out.Err = errors.New("bad queue body")
 		}
-		out.Ticket, out.Token, out.Admitted = q.Ticket, q.Token, q.State == "admitted"
+		out.Ticket, out.Token, out.Admitted = q.Ticket, q.Token, q.State == api.StateAdmitted
 	case res.StatusCode >= 400:
 		var e struct {
 			Error string `json:"error"`

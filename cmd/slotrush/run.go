@@ -16,6 +16,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -234,7 +235,7 @@ func (o *runOptions) runDesign(ctx context.Context, sc *scenarios.Scenario, d mo
 			dr.Slots.Missing++
 		}
 	}
-	if dr.Server, err = serverStats(srv.Stats()); err != nil {
+	if dr.Server, err = serverStats(srv.Stats(), srv.CommitTimes()); err != nil {
 		return nil, err
 	}
 	return dr, nil
@@ -242,7 +243,7 @@ func (o *runOptions) runDesign(ctx context.Context, sc *scenarios.Scenario, d mo
 
 // serverStats converts what the in-process server measured on its side
 // into the result's form, for the simulator's calibration.
-func serverStats(st refserver.Stats) (*reports.ServerStats, error) {
+func serverStats(st refserver.Stats, commits *hdrhistogram.Histogram) (*reports.ServerStats, error) {
 	out := &reports.ServerStats{Service: map[string]string{}}
 	for op, h := range st.Operations {
 		if h.TotalCount() == 0 {
@@ -254,8 +255,8 @@ func serverStats(st refserver.Stats) (*reports.ServerStats, error) {
 		}
 		out.Service[op] = enc
 	}
-	if st.Commits != nil && st.Commits.TotalCount() > 0 {
-		enc, err := reports.EncodeHistogram(st.Commits)
+	if commits != nil && commits.TotalCount() > 0 {
+		enc, err := reports.EncodeHistogram(commits)
 		if err != nil {
 			return nil, err
 		}

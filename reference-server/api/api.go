@@ -28,6 +28,12 @@ type Slot struct {
 	Remaining int         `json:"remaining"`
 }
 
+// QueueRequest is the body of POST /api/v1/queue.
+type QueueRequest struct {
+	// PersonID identifies the person joining; one ticket per person.
+	PersonID string `json:"person_id"`
+}
+
 // States of a waiting-room ticket (QueueStatus.State).
 const (
 	StateWaiting  = "waiting"

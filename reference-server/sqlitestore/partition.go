@@ -567,12 +567,12 @@ func (p *Partition) recordCommit(d time.Duration) {
 	p.commitMu.Unlock()
 }
 
-// CommitTimes returns a copy of the histogram of the writer's transaction
-// durations in microseconds (store.CommitTimer).
-func (p *Partition) CommitTimes() *hdrhistogram.Histogram {
+// MergeCommitTimes adds the histogram of the writer's transaction durations
+// in microseconds to into (store.CommitTimer).
+func (p *Partition) MergeCommitTimes(into *hdrhistogram.Histogram) {
 	p.commitMu.Lock()
 	defer p.commitMu.Unlock()
-	return hdrhistogram.Import(p.commitTimes.Export())
+	into.Merge(p.commitTimes)
 }
 
 // Stats returns the writer's cumulative counters.

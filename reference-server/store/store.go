@@ -4,19 +4,19 @@
 // The reference server (package refserver) owns the HTTP API, admission
 // control, the waiting room's admission rule and the one-booking-per-person
 // rule; a store owns durability and the per-slot capacity rule. A store that
-// can also keep a waiting room's state implements RoomStore. The embedded default is package sqlitestore
-// (one SQLite file per partition); PostgreSQL and DynamoDB-API stores are
-// meant to follow behind the same interfaces. This package imports only the
-// standard library and models, so it builds without cgo.
+// can also keep a waiting room's state implements RoomStore. The embedded
+// default is package sqlitestore (one SQLite file per partition); PostgreSQL
+// and DynamoDB-API stores are meant to follow behind the same interfaces.
+// This package imports only the standard library, models and hdrhistogram,
+// so it builds without cgo.
 package store
 
 import (
-	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
-
 	"context"
 	"errors"
 	"time"
 
+	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/slotrush/slotrush/models"
 )
 
@@ -86,13 +86,13 @@ type PartitionStats struct {
 
 // CommitTimer is implemented by partitions that measure their write
 // transactions. Stats stays cheap for every scrape of /metrics; the
-// histogram is copied only when asked for.
+// histogram is read only when asked for.
 type CommitTimer interface {
-	// CommitTimes returns a copy of the histogram of the write
-	// transactions' durations in microseconds (one value per batch, from
-	// its first statement to its durable commit): the commit cost without
-	// the time attempts waited for the writer.
-	CommitTimes() *hdrhistogram.Histogram
+	// MergeCommitTimes adds the histogram of the write transactions'
+	// durations in microseconds (one value per batch, from its first
+	// statement to its durable commit: the commit cost without the time
+	// attempts waited for the writer) to into.
+	MergeCommitTimes(into *hdrhistogram.Histogram)
 }
 
 // Partition is one independent partition of a design: its own durable
