@@ -38,12 +38,19 @@ func startServer(t testing.TB, name string, limits models.Limits, inv models.Inv
 	if err != nil {
 		t.Fatal(err)
 	}
+	return startDesign(t, d, inv, dir, opts...)
+}
+
+// startDesign starts a server of design d over inv in dir (a fresh
+// temporary one when empty), logging warnings to the test.
+func startDesign(t testing.TB, d models.Design, inv models.Inventory, dir string, opts ...Option) *testServer {
+	t.Helper()
 	if dir == "" {
 		dir = t.TempDir()
 	}
 	s, err := New(d, inv, dir, append([]Option{WithLogger(testLogger(t))}, opts...)...)
 	if err != nil {
-		t.Fatalf("New(%s): %v", name, err)
+		t.Fatalf("New(%s): %v", d.Name, err)
 	}
 	return serve(t, s, dir)
 }

@@ -21,7 +21,7 @@ import (
 // Waiting-room constants.
 const (
 	// roomDefaultInterval is the admission round when the policy admits by
-	// MaxActive alone (no AdmitPerInterval), as in the simulator's model.
+	// MaxActive alone and sets no Interval, as in the simulator's model.
 	roomDefaultInterval = time.Second
 	// roomMaxPoll bounds the polling interval the room advises: a waiting
 	// page refreshes about every 20 s (Cloudflare Waiting Room).
@@ -168,7 +168,6 @@ func newRoom(st store.Room, state store.RoomState, cfg roomConfig) (*room, error
 		}
 	}
 	var latest time.Time // the latest join or round
-	var unranked []*ticket
 	for _, row := range state.Tickets {
 		t := &ticket{id: row.ID, person: row.PersonID, seq: row.Seq, rank: row.Rank, joinedAt: row.JoinedAt.UTC(), ver: 1, durableVer: 1}
 		if r.byID[t.id] != nil || r.byPerson[t.person] != nil {
@@ -180,7 +179,9 @@ func newRoom(st store.Room, state store.RoomState, cfg roomConfig) (*room, error
 		case t.rank >= 0:
 			r.nextRank = max(r.nextRank, t.rank+1)
 		case r.opened:
-			unranked = append(unranked, t) // cannot happen: ranks commit with the opening
+			// Ranks commit in the opening's transaction, and later joins
+			// are ranked as they join.
+			return nil, fmt.Errorf("waiting room ticket %s has no place although the room opened", t.id)
 		default:
 			t.pos = int64(len(r.pre))
 			r.pre = append(r.pre, t)
@@ -201,12 +202,6 @@ func newRoom(st store.Room, state store.RoomState, cfg roomConfig) (*room, error
 		}
 	}
 	r.nextRank = max(r.nextRank, r.admitted)
-	for _, t := range unranked {
-		cfg.log.Warn("waiting room ticket without a place after opening; queued at the back", "ticket", t.id)
-		t.rank = r.nextRank
-		r.nextRank++
-		r.touchLocked(t)
-	}
 	// Who booked during their admission no longer counts as active.
 	for _, t := range r.byID {
 		if t.rank < 0 || t.rank >= r.admitted {
@@ -585,13 +580,15 @@ func (r *room) await(ctx context.Context, f *flush) error {
 // failed commit is kept and retried first by the next one.
 func (r *room) run() {
 	defer close(r.stopped)
+	defer func() { // the last commit, on close
+		if err := r.flushOnce(); err != nil {
+			r.log.Error("waiting room: last commit failed", "err", err)
+		}
+	}()
 	for {
 		select {
 		case <-r.kick:
 		case <-r.stop:
-			if err := r.flushOnce(); err != nil {
-				r.log.Error("waiting room: last commit failed", "err", err)
-			}
 			return
 		}
 		if err := r.flushOnce(); err != nil {
@@ -600,9 +597,6 @@ func (r *room) run() {
 			case <-time.After(roomRetryCommit):
 				r.poke()
 			case <-r.stop:
-				if err := r.flushOnce(); err != nil {
-					r.log.Error("waiting room: last commit failed", "err", err)
-				}
 				return
 			}
 		}
@@ -617,8 +611,9 @@ func (r *room) flushOnce() error {
 	r.mu.Unlock()
 	var err error
 	if !c.Empty() {
-		err = r.st.Commit(context.Background(), c)
-		r.commits.Add(1)
+		if err = r.st.Commit(context.Background(), c); err == nil {
+			r.commits.Add(1)
+		}
 	}
 	r.mu.Lock()
 	if err == nil {
