@@ -77,6 +77,7 @@ type flush struct {
 
 func newFlush() *flush { return &flush{done: make(chan struct{})} }
 
+// pendingTicket is a ticket handed to the writer at version ver.
 type pendingTicket struct {
 	t   *ticket
 	ver uint32
@@ -124,10 +125,12 @@ type room struct {
 	active   int64 // admitted, unexpired, not booked
 	nextTick time.Time
 
-	pending  store.RoomChange // changes not yet handed to the writer
-	pendingT []pendingTicket
-	pendingR []*round
-	next     *flush // the flush that will carry pending
+	// Changes not yet handed to the writer: the opening, the tickets
+	// touched (a ticket may repeat), the admission rounds.
+	pendingOpening *store.Opening
+	pendingT       []*ticket
+	pendingR       []*round
+	next           *flush // the flush that will carry them
 }
 
 // roomConfig is what newRoom needs besides the stored state.
@@ -271,8 +274,7 @@ func (r *room) roundIndex(rank int64) int {
 // touchLocked records a change of t for the writer.
 func (r *room) touchLocked(t *ticket) {
 	t.ver++
-	r.pending.Tickets = append(r.pending.Tickets, t.row())
-	r.pendingT = append(r.pendingT, pendingTicket{t, t.ver})
+	r.pendingT = append(r.pendingT, t)
 }
 
 // advanceLocked brings the room to now (never back in time) and returns the
@@ -331,7 +333,7 @@ func (r *room) openLocked() {
 	}
 	r.nextRank += int64(len(crowd))
 	r.nextTick = r.tickAtOrAfter(later(r.resume, r.opensAt))
-	r.pending.Opening = &store.Opening{At: r.opensAt, Order: r.policy.Order, Seed: r.seed, Crowd: int64(len(crowd))}
+	r.pendingOpening = &store.Opening{At: r.opensAt, Order: r.policy.Order, Seed: r.seed, Crowd: int64(len(crowd))}
 }
 
 // expireLocked ends the admissions expired at t: their places free up.
@@ -349,7 +351,6 @@ func (r *room) admitLocked(n int64, t time.Time) {
 	r.rounds = append(r.rounds, rd)
 	r.admitted += n
 	r.active += n
-	r.pending.Admissions = append(r.pending.Admissions, store.Admission{From: rd.from, To: rd.to, At: rd.at, Expires: rd.expires})
 	r.pendingR = append(r.pendingR, rd)
 }
 
@@ -606,8 +607,23 @@ func (r *room) run() {
 // flushOnce commits what is pending and answers the flush waiting for it.
 func (r *room) flushOnce() error {
 	r.mu.Lock()
-	c, ts, rs, f := r.pending, r.pendingT, r.pendingR, r.next
-	r.pending, r.pendingT, r.pendingR, r.next = store.RoomChange{}, nil, nil, newFlush()
+	// One row per ticket, as it is now; rounds do not change once made.
+	c := store.RoomChange{Opening: r.pendingOpening}
+	var ts []pendingTicket
+	seen := make(map[*ticket]bool, len(r.pendingT))
+	for _, t := range r.pendingT {
+		if !seen[t] {
+			seen[t] = true
+			c.Tickets = append(c.Tickets, t.row())
+			ts = append(ts, pendingTicket{t, t.ver})
+		}
+	}
+	rs := r.pendingR
+	for _, rd := range rs {
+		c.Admissions = append(c.Admissions, store.Admission{From: rd.from, To: rd.to, At: rd.at, Expires: rd.expires})
+	}
+	f := r.next
+	r.pendingOpening, r.pendingT, r.pendingR, r.next = nil, nil, nil, newFlush()
 	r.mu.Unlock()
 	var err error
 	if !c.Empty() {
@@ -625,13 +641,14 @@ func (r *room) flushOnce() error {
 		}
 	} else {
 		// Nothing of c was written: keep it ahead of what came since.
-		if r.pending.Opening != nil {
-			c.Opening = r.pending.Opening
+		if r.pendingOpening == nil {
+			r.pendingOpening = c.Opening
 		}
-		c.Tickets = append(c.Tickets, r.pending.Tickets...)
-		c.Admissions = append(c.Admissions, r.pending.Admissions...)
-		r.pending = c
-		r.pendingT = append(ts, r.pendingT...)
+		again := make([]*ticket, 0, len(ts)+len(r.pendingT))
+		for _, p := range ts {
+			again = append(again, p.t)
+		}
+		r.pendingT = append(again, r.pendingT...)
 		r.pendingR = append(rs, r.pendingR...)
 	}
 	r.mu.Unlock()

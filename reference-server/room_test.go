@@ -3,6 +3,7 @@ package refserver
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/slotrush/slotrush/models"
+	"github.com/slotrush/slotrush/reference-server/store"
 )
 
 // t0 is the frozen clock's start in waiting-room tests.
@@ -724,5 +726,73 @@ func TestRoomRush(t *testing.T) {
 	}
 	if got.get("403 token_expired") > 0 || got.get("403 token_invalid") > 0 {
 		t.Errorf("outcomes = %v; want no refused token", &got)
+	}
+}
+
+// failingRoom is an in-memory store.Room whose first fail commits fail.
+type failingRoom struct {
+	mu      sync.Mutex
+	fail    int
+	commits []store.RoomChange // those that succeeded
+}
+
+func (f *failingRoom) Key() []byte { return []byte(strings.Repeat("k", 32)) }
+
+func (f *failingRoom) Load(context.Context) (store.RoomState, error) { return store.RoomState{}, nil }
+
+func (f *failingRoom) Commit(_ context.Context, c store.RoomChange) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail > 0 {
+		f.fail--
+		return errors.New("disk full")
+	}
+	f.commits = append(f.commits, c)
+	return nil
+}
+
+// TestRoomCommitFailure: a join whose commit fails is not answered, and
+// what it changed is written with the next commit, once, ahead of what
+// came since.
+func TestRoomCommitFailure(t *testing.T) {
+	t.Parallel()
+	st := &failingRoom{fail: 1}
+	r, err := newRoom(st, store.RoomState{}, roomConfig{
+		policy:   models.RoomPolicy{AdmitPerInterval: 10, Interval: time.Second, Order: models.RoomFIFO, TokenTTL: time.Minute},
+		opensAt:  t0.Add(time.Minute),
+		start:    t0,
+		seed:     1,
+		bookedAt: func(string) (time.Time, bool) { return time.Time{}, false },
+		log:      testLogger(t),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.close()
+	ctx := context.Background()
+	if q, _, err := r.join(ctx, "ali", t0); err == nil {
+		t.Fatalf("join answered %+v although its commit failed", q)
+	}
+	bob, _, err := r.join(ctx, "bob", t0.Add(time.Second))
+	if err != nil {
+		t.Fatalf("bob's join after the failure: %v", err)
+	}
+	ali, _, err := r.join(ctx, "ali", t0.Add(2*time.Second))
+	if err != nil {
+		t.Fatalf("ali's second join: %v", err)
+	}
+	if ali.Position != 0 || bob.Position != 1 {
+		t.Errorf("positions ali %d, bob %d; want 0 and 1 (ali joined first)", ali.Position, bob.Position)
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	written := map[string]int{}
+	for _, c := range st.commits {
+		for _, tk := range c.Tickets {
+			written[tk.PersonID]++
+		}
+	}
+	if written["ali"] != 1 || written["bob"] != 1 {
+		t.Errorf("tickets written %v; want ali's and bob's once each", written)
 	}
 }
