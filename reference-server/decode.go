@@ -76,6 +76,28 @@ func DecodeQueueRequest(r io.Reader) (QueueRequest, error) {
 	return req, nil
 }
 
+// decodeBody decodes the JSON body of r with decode after checking its
+// Content-Type and its declared length, reading at most MaxBodyBytes. The
+// decoders return an *Error for every failure.
+func decodeBody[T any](w http.ResponseWriter, r *http.Request, decode func(io.Reader) (T, error)) (T, *Error) {
+	var zero T
+	if e := checkJSONContentType(r.Header.Get("Content-Type")); e != nil {
+		return zero, e
+	}
+	if r.ContentLength > MaxBodyBytes {
+		return zero, errorf(CodeBodyTooLarge, "body larger than %d bytes", MaxBodyBytes)
+	}
+	v, err := decode(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if err != nil {
+		var e *Error
+		if !errors.As(err, &e) {
+			e = errorf(CodeInvalidJSON, "%v", err)
+		}
+		return zero, e
+	}
+	return v, nil
+}
+
 // decodeStrings decodes exactly one JSON object whose members are exactly
 // names, each once, each a string, into dst (dst[i] receives names[i]),
 // with nothing but white space after it.

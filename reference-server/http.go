@@ -259,19 +259,13 @@ func onlyParams(q map[string][]string, names ...string) *Error {
 
 // createBooking answers POST /api/v1/bookings.
 func (s *Server) createBooking(w http.ResponseWriter, r *http.Request) (int, *partition) {
-	if e := checkJSONContentType(r.Header.Get("Content-Type")); e != nil {
-		return writeError(w, s.log, r, e), nil
-	}
 	idemKey := r.Header.Get("Idempotency-Key")
 	if e := checkIdempotencyKey(idemKey); e != nil {
 		return writeError(w, s.log, r, e), nil
 	}
-	if r.ContentLength > MaxBodyBytes {
-		return writeError(w, s.log, r, errorf(CodeBodyTooLarge, "body larger than %d bytes", MaxBodyBytes)), nil
-	}
-	req, err := DecodeBookingRequest(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
-	if err != nil {
-		return writeError(w, s.log, r, err.(*Error)), nil
+	req, e := decodeBody(w, r, DecodeBookingRequest)
+	if e != nil {
+		return writeError(w, s.log, r, e), nil
 	}
 	if e := s.checkPerson(r.Context(), req.PersonID); e != nil {
 		return writeError(w, s.log, r, e), nil

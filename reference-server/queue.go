@@ -98,18 +98,12 @@ func (s *Server) joinQueue(w http.ResponseWriter, r *http.Request) (int, *partit
 	if s.closed.Load() {
 		return writeError(w, s.log, r, unavailable()), nil
 	}
-	if e := checkJSONContentType(r.Header.Get("Content-Type")); e != nil {
-		return writeError(w, s.log, r, e), nil
-	}
 	if e := onlyParams(r.URL.Query()); e != nil {
 		return writeError(w, s.log, r, e), nil
 	}
-	if r.ContentLength > MaxBodyBytes {
-		return writeError(w, s.log, r, errorf(CodeBodyTooLarge, "body larger than %d bytes", MaxBodyBytes)), nil
-	}
-	req, err := DecodeQueueRequest(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
-	if err != nil {
-		return writeError(w, s.log, r, err.(*Error)), nil
+	req, e := decodeBody(w, r, DecodeQueueRequest)
+	if e != nil {
+		return writeError(w, s.log, r, e), nil
 	}
 	st, poll, err := s.room.join(r.Context(), req.PersonID, s.now())
 	if err != nil {
