@@ -99,6 +99,17 @@ const (
 	RoomRandom = "random"
 )
 
+// Rules of a waiting room shared by the reference server and the
+// simulator's model of it.
+const (
+	// RoomDefaultInterval is the admission round of a policy that sets no
+	// Interval (it admits by MaxActive alone).
+	RoomDefaultInterval = time.Second
+	// RoomMaxPoll bounds the polling interval a room advises, as a waiting
+	// page refreshes (Cloudflare's Waiting Room: about every 20 s).
+	RoomMaxPoll = 20 * time.Second
+)
+
 // RoomPolicy is how a waiting room admits people: AdmitPerInterval new
 // people every Interval and/or at most MaxActive admitted people holding an
 // unexpired token who have not booked yet (0 = no cap). Admission tokens

@@ -20,12 +20,6 @@ import (
 
 // Waiting-room constants.
 const (
-	// roomDefaultInterval is the admission round when the policy admits by
-	// MaxActive alone and sets no Interval, as in the simulator's model.
-	roomDefaultInterval = time.Second
-	// roomMaxPoll bounds the polling interval the room advises: a waiting
-	// page refreshes about every 20 s (Cloudflare Waiting Room).
-	roomMaxPoll = 20 * time.Second
 	// roomRetryCommit is how long the room's writer waits before retrying
 	// a failed commit.
 	roomRetryCommit = 100 * time.Millisecond
@@ -161,7 +155,7 @@ func newRoom(st store.Room, state store.RoomState, cfg roomConfig) (*room, error
 	if r.perRound <= 0 {
 		r.perRound = math.MaxInt64
 		if r.interval <= 0 {
-			r.interval = roomDefaultInterval
+			r.interval = models.RoomDefaultInterval
 		}
 	}
 	if o := state.Opening; o != nil {
@@ -438,7 +432,7 @@ func (r *room) statusLocked(t *ticket, now time.Time) (QueueStatus, *claims, tim
 	}
 	wait = max(wait, 0)
 	st.EstimatedWaitS = math.Round(wait.Seconds()*1000) / 1000
-	poll := min(max(wait, r.interval), roomMaxPoll)
+	poll := min(max(wait, r.interval), models.RoomMaxPoll)
 	poll = (poll + time.Millisecond - 1).Truncate(time.Millisecond)
 	return st, nil, poll, f
 }

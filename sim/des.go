@@ -280,21 +280,14 @@ func (q *desQueue) scheduleFIFO(r int, at int64, kind uint8, id int32, aux uint3
 
 // peek returns the earliest pending event, or nil when none is left.
 func (q *desQueue) peek() *desEvent {
-	best := q.heap.min()
-	for i := range q.rings {
-		if r := &q.rings[i]; r.n > 0 {
-			if e := r.peek(); best == nil || e.before(best) {
-				best = e
-			}
-		}
-	}
-	return best
+	e, _ := q.peekSrc()
+	return e
 }
 
-// pop removes the earliest pending event and advances the clock to it. It
-// reports false when no event is left.
-func (q *desQueue) pop() (desEvent, bool) {
-	src := -1 // -1: heap
+// peekSrc returns the earliest pending event (nil when none is left) and
+// where it is, for popFrom: a ring's index, or -1 for the heap.
+func (q *desQueue) peekSrc() (*desEvent, int) {
+	src := -1
 	best := q.heap.min()
 	for i := range q.rings {
 		if r := &q.rings[i]; r.n > 0 {
@@ -303,9 +296,12 @@ func (q *desQueue) pop() (desEvent, bool) {
 			}
 		}
 	}
-	if best == nil {
-		return desEvent{}, false
-	}
+	return best, src
+}
+
+// popFrom removes the event peekSrc just returned from src, with nothing
+// scheduled since, and advances the clock to it.
+func (q *desQueue) popFrom(src int) desEvent {
 	var e desEvent
 	if src < 0 {
 		e = q.heap.pop()
@@ -314,7 +310,17 @@ func (q *desQueue) pop() (desEvent, bool) {
 	}
 	q.now = e.at
 	q.popped++
-	return e, true
+	return e
+}
+
+// pop removes the earliest pending event and advances the clock to it. It
+// reports false when no event is left.
+func (q *desQueue) pop() (desEvent, bool) {
+	e, src := q.peekSrc()
+	if e == nil {
+		return desEvent{}, false
+	}
+	return q.popFrom(src), true
 }
 
 // turned returns the events the last turn of the wheel brought near, once,

@@ -176,13 +176,21 @@ func TestQueueOrder(t *testing.T) {
 		seq int
 	}
 	var want []item
-	ringAt := int64(0)
+	var ringAt [desRings]int64 // the last time pushed to each ring
 	for i := range 20000 {
 		var at int64
 		if i%3 == 0 {
-			ringAt += int64(rng.IntN(5))
-			at = ringAt
-			q.scheduleFIFO(i%desRings, at, 1, int32(i), 0)
+			// Every ring in turn; now and then an event earlier than its
+			// ring's last, which must go to the heap and still come out
+			// in order.
+			r := (i / 3) % desRings
+			if ringAt[r] > 5 && rng.IntN(8) == 0 {
+				at = ringAt[r] - 1 - int64(rng.IntN(5))
+			} else {
+				ringAt[r] += int64(rng.IntN(5))
+				at = ringAt[r]
+			}
+			q.scheduleFIFO(r, at, 1, int32(i), 0)
 		} else {
 			at = int64(rng.IntN(20000))
 			q.schedule(at, 1, int32(i), 0)

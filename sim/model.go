@@ -81,14 +81,18 @@
 // reference server: the round trip from the client's list_ppvs latency less
 // the server's time for it (everything outside the server's handler:
 // loopback, HTTP stacks, scheduling), what other operations cost the client
-// beyond it, Front, Read and the spread of commit times from the server's
-// service-time histograms (all resampled as measured), the commit cost from
-// the partitions' busy time, batch count and mean batch size. Each model
-// result lists every parameter with its value, unit, whether it was
-// measured and where it came from (reports.DesignResult.Calibration).
-// Calibrated on ci-smoke and refresh-storm live runs on one 2-core machine,
-// the model's booked share was within 0.75 percentage points of the live
-// one for every design and its book p50 within 5% (CompareAgreement).
+// beyond it, Front and Read from the server's service-time histograms, the
+// spread of commit times from its group-commit durations (server.commit;
+// older results: book service times), all resampled as measured, and the
+// commit cost from the partitions' busy time, batch count and mean batch
+// size. Each model result lists every parameter with its value, unit,
+// whether it was measured and where it came from
+// (reports.DesignResult.Calibration). Calibrated from live runs on one
+// 2-core machine with nothing else running (README, "Simulator"): on demo
+// the model's booked share was within 0.3 percentage points of the live one
+// for every design and its book p50 0.95 to 1.15 times live; on ci-smoke,
+// in fifteen runs, within 2.5 points and up to 1.72 times (CompareAgreement
+// checks 10 points and 2 times).
 //
 // # Cost
 //
@@ -102,8 +106,9 @@
 // event queue (ModelStats.Inline counts them). The cost is then about one
 // journey step and two histogram updates per request, so a run costs in
 // proportion to the requests the crowd makes, which the scenario's rules
-// decide: refreshers that click every half second before a 15-minute
-// opening delay make hundreds of millions of requests at national scale,
+// decide: refreshers that click again every 0.5 to 1.5 refresh intervals
+// (journey.refresh_interval) before a 15-minute opening delay make
+// hundreds of millions of requests at national scale,
 // and a design that throttles hundreds of thousands of them for minutes
 // makes more.
 //

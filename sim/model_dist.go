@@ -16,8 +16,6 @@ type DistKind string
 const (
 	// DistConstant always gives its Median.
 	DistConstant DistKind = "constant"
-	// DistExponential has mean Mean (the M of M/M/c).
-	DistExponential DistKind = "exponential"
 	// DistLogNormal has median Median and shape Sigma (the standard
 	// deviation of the logarithm).
 	DistLogNormal DistKind = "lognormal"
@@ -29,14 +27,12 @@ const (
 const empiricalPoints = 1024
 
 // Dist is a service-time distribution. Build it with ConstantDist,
-// ExponentialDist, LogNormalDist or EmpiricalDist; the zero Dist is the
+// LogNormalDist or EmpiricalDist; the zero Dist is the
 // constant 0. A Dist is a value, safe for concurrent use.
 type Dist struct {
 	Kind DistKind
 	// Median is the value of a constant and the median of a lognormal.
 	Median time.Duration
-	// Mean is the mean of an exponential.
-	Mean time.Duration
 	// Sigma is the shape of a lognormal.
 	Sigma float64
 	// q holds an empirical distribution's quantiles (ns) at
@@ -46,9 +42,6 @@ type Dist struct {
 
 // ConstantDist returns the distribution that is always d.
 func ConstantDist(d time.Duration) Dist { return Dist{Kind: DistConstant, Median: d} }
-
-// ExponentialDist returns the exponential distribution of mean m.
-func ExponentialDist(m time.Duration) Dist { return Dist{Kind: DistExponential, Mean: m} }
 
 // LogNormalDist returns the lognormal distribution of median m and shape
 // sigma (sigma 0 is the constant m).
@@ -102,8 +95,6 @@ func EmpiricalDist(h *hdrhistogram.Histogram, from int64, minus time.Duration, d
 // MeanDuration returns the distribution's mean.
 func (d Dist) MeanDuration() time.Duration {
 	switch d.Kind {
-	case DistExponential:
-		return d.Mean
 	case DistLogNormal:
 		return time.Duration(float64(d.Median) * math.Exp(d.Sigma*d.Sigma/2))
 	case DistEmpirical:
@@ -120,11 +111,6 @@ func (d Dist) MeanDuration() time.Duration {
 func (d Dist) Quantile(q float64) time.Duration {
 	q = min(max(q, 0), 1)
 	switch d.Kind {
-	case DistExponential:
-		if q >= 1 {
-			return math.MaxInt64
-		}
-		return time.Duration(-math.Log1p(-q) * float64(d.Mean))
 	case DistLogNormal:
 		switch {
 		case q <= 0:
@@ -142,8 +128,6 @@ func (d Dist) Quantile(q float64) time.Duration {
 // String describes the distribution, such as "lognormal(median 75µs, σ 0.4)".
 func (d Dist) String() string {
 	switch d.Kind {
-	case DistExponential:
-		return fmt.Sprintf("exponential(mean %v)", d.Mean)
 	case DistLogNormal:
 		return fmt.Sprintf("lognormal(median %v, σ %g)", d.Median, d.Sigma)
 	case DistEmpirical:
@@ -162,15 +146,12 @@ const samplerPoints = 4096
 // with the same *rand.Rand; the table itself is read-only.
 type sampler struct {
 	kind DistKind
-	c    int64   // constant
-	mean float64 // exponential
+	c    int64 // constant
 	tab  []int64
 }
 
 func newSampler(d Dist) sampler {
 	switch d.Kind {
-	case DistExponential:
-		return sampler{kind: d.Kind, mean: float64(d.Mean)}
 	case DistLogNormal:
 		if d.Sigma == 0 {
 			return sampler{kind: DistConstant, c: int64(d.Median)}
@@ -189,8 +170,6 @@ func newSampler(d Dist) sampler {
 // sample draws one value in nanoseconds.
 func (s *sampler) sample(r *rand.Rand) int64 {
 	switch s.kind {
-	case DistExponential:
-		return int64(r.ExpFloat64() * s.mean)
 	case DistEmpirical:
 		x := r.Float64() * float64(len(s.tab)-1)
 		i := int(x)

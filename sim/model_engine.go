@@ -183,7 +183,7 @@ type mslot struct {
 	capacity  int32
 	soldOut   bool // the server's flag: set once the store reported no place left
 	date      models.Date
-	// view is the slot's entry in modelRun.views, -1 when it has none.
+	// view is the slot's entry in modelRun.views.
 	view int32
 }
 
@@ -208,16 +208,6 @@ const (
 	roomNone uint8 = iota
 	roomWaiting
 	roomAdmitted
-)
-
-// Waiting-room constants, the reference server's (reference-server/room.go).
-const (
-	// roomMaxPoll bounds the polling interval the room advises, as a
-	// waiting page refreshes (Cloudflare's refreshes about every 20 s).
-	roomMaxPoll = 20 * time.Second
-	// roomDefaultInterval is the admission round when the policy admits by
-	// MaxActive alone.
-	roomDefaultInterval = time.Second
 )
 
 // mroom is the waiting room in front of a design.
@@ -267,13 +257,11 @@ type modelRun struct {
 	maxQueue                int
 	maxWait                 int64
 	shedRetry               int64
-	scratch                 []SlotView
 	views                   []SlotView // every PPV's list_slots answer, one after the other
 	tally                   modelTally
 	front, read, rtt, shape sampler
 	shapeMean               float64 // CommitShape's mean (ns); 0: no noise
 	extra                   [len(opNames)]int64
-	tick                    func(now, requests int64) // progress hook of tests
 	lastEvent               int64
 	requests                int64
 	inline                  uint64 // request arrivals handled without an event (notOpen)
@@ -284,6 +272,9 @@ type modelRun struct {
 func newModelRun(sc *scenarios.Scenario, d models.Design, inv *models.Inventory, crowd []scenarios.Arrival, seed int64, p ModelParams) (*modelRun, error) {
 	if p.MaxBatch <= 0 {
 		return nil, fmt.Errorf("model of %s: max batch %d must be positive", d.Name, p.MaxBatch)
+	}
+	if errs := inv.Validate(); len(errs) > 0 { // buildViews needs each slot once
+		return nil, fmt.Errorf("model of %s: %w", d.Name, errors.Join(errs...))
 	}
 	h := fnv.New64a()
 	h.Write([]byte(d.Name))
@@ -369,7 +360,7 @@ func newModelRun(sc *scenarios.Scenario, d models.Design, inv *models.Inventory,
 		}
 		iv := rp.Interval
 		if iv <= 0 {
-			iv = roomDefaultInterval
+			iv = models.RoomDefaultInterval
 		}
 		m.room = &mroom{policy: rp, interval: int64(iv)}
 	}
@@ -379,21 +370,12 @@ func newModelRun(sc *scenarios.Scenario, d models.Design, inv *models.Inventory,
 // buildViews keeps each PPV's list_slots answer ready, so that a listing
 // hands it out as it is instead of building it. The answer is only read by
 // the journey it is delivered to, before anything else happens, as the
-// scratch answer it replaces. When a slot would have several entries (a
-// duplicate in the inventory) no answer is kept and listings build theirs.
+// scratch answer it replaces. Each slot has one entry: the inventory is
+// valid (newModelRun).
 func (m *modelRun) buildViews() {
 	n := 0
-	for i := range m.slots {
-		m.slots[i].view = -1
-	}
 	for i := range m.ppvs {
 		for _, si := range m.ppvs[i].slots {
-			if m.slots[si].view >= 0 {
-				for j := range m.slots {
-					m.slots[j].view = -1
-				}
-				return
-			}
 			m.slots[si].view = int32(n)
 			n++
 		}
@@ -427,11 +409,8 @@ func (m *modelRun) run(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			if m.tick != nil && n&0xfffff == 0 {
-				m.tick(m.q.now, m.requests)
-			}
 		}
-		e := m.q.peek()
+		e, src := m.q.peekSrc()
 		if next < len(crowd) && (e == nil || int64(crowd[next].At) <= e.at) {
 			at := int64(crowd[next].At)
 			if at > m.end {
@@ -447,7 +426,7 @@ func (m *modelRun) run(ctx context.Context) error {
 		if e == nil || e.at > m.end {
 			break
 		}
-		ev, _ := m.q.pop()
+		ev := m.q.popFrom(src)
 		m.lastEvent = ev.at
 		if t := m.q.turned(); t != nil {
 			// The wheel just brought these events near: load their users
@@ -750,18 +729,9 @@ func (m *modelRun) spanDone(s int32, gen uint32) {
 		m.readSpan(s)
 		return
 	}
-	views := pv.views
-	if views == nil {
-		m.scratch = m.scratch[:0]
-		for _, si := range pv.slots {
-			sl := &m.slots[si]
-			m.scratch = append(m.scratch, SlotView{Date: sl.date, Capacity: int(sl.capacity), Remaining: int(sl.remaining)})
-		}
-		views = m.scratch
-	}
 	u, seq := r.user, r.useq
 	m.freeReq(s)
-	m.reply(u, seq, Response{Status: 200, Slots: views}, m.q.now)
+	m.reply(u, seq, Response{Status: 200, Slots: pv.views}, m.q.now)
 }
 
 // book runs a booking attempt through the reference server's checks in its
@@ -927,9 +897,7 @@ func (m *modelRun) batchDone(pi int32) {
 		var resp Response
 		if sl.remaining > 0 {
 			sl.remaining--
-			if sl.view >= 0 {
-				m.views[sl.view].Remaining = int(sl.remaining)
-			}
+			m.views[sl.view].Remaining = int(sl.remaining)
 			if sl.remaining == 0 {
 				sl.soldOut = true
 			}
@@ -1147,7 +1115,7 @@ func (m *modelRun) queueOp(u int32) {
 // the reference server computes it: the time until the first round that
 // can admit them (the next round, plus a round per AdmitPerInterval people
 // ahead; by MaxActive alone, a token lifetime per MaxActive ahead), at
-// least one round and at most roomMaxPoll, rounded up to the millisecond.
+// least one round and at most models.RoomMaxPoll, rounded up to the millisecond.
 func (m *modelRun) pollAdvice(us *muser, now int64) time.Duration {
 	w := m.room
 	var ahead int64
@@ -1167,7 +1135,7 @@ func (m *modelRun) pollAdvice(us *muser, now int64) time.Duration {
 	} else if c := w.policy.MaxActive; c > 0 {
 		wait += ahead / int64(c) * int64(w.policy.TokenTTL)
 	}
-	return modelRetryAfter(min(max(wait, w.interval), int64(roomMaxPoll)))
+	return modelRetryAfter(min(max(wait, w.interval), int64(models.RoomMaxPoll)))
 }
 
 // roomTick runs an admission round: up to AdmitPerInterval people from the

@@ -16,8 +16,7 @@ import (
 // the same code as a live one.
 type modelTally struct {
 	ops      [len(opNames)]*hdrhistogram.Histogram
-	byStatus [600]int64
-	other    map[int]int64 // statuses outside [0, 600)
+	byStatus [600]int64 // the model answers 0 (transport) or 200 to 503
 	trans    int64
 	booked   []string
 	secs     []second
@@ -26,32 +25,21 @@ type modelTally struct {
 // record counts one request of op answered with resp after latency lat,
 // done at virtual time done (nanoseconds).
 func (t *modelTally) record(op uint8, resp *Response, lat, done int64) {
-	us := min(max(lat/int64(time.Microsecond), reports.HistMinMicros), reports.HistMaxMicros)
+	us := clampMicros(time.Duration(lat))
 	h := t.ops[op]
 	if h == nil {
 		h = reports.NewLatencyHistogram()
 		t.ops[op] = h
 	}
 	_ = h.RecordValue(us) // clamped: cannot fail
-	i := int(max(done, 0) / int64(time.Second))
-	for len(t.secs) <= i {
-		t.secs = append(t.secs, second{})
-	}
-	if t.secs[i].add(op == opBook, resp, us) {
+	if secAt(&t.secs, int(max(done, 0)/int64(time.Second))).add(op == opBook, resp, us) {
 		t.booked = append(t.booked, resp.BookingID)
 	}
 	if resp.Status == 0 {
 		t.trans++
 		return
 	}
-	if st := resp.Status; st >= 0 && st < len(t.byStatus) {
-		t.byStatus[st]++
-	} else {
-		if t.other == nil {
-			t.other = map[int]int64{}
-		}
-		t.other[st]++
-	}
+	t.byStatus[resp.Status]++
 }
 
 // mergeInto adds the tally to r, as if each request had been recorded with
@@ -77,9 +65,6 @@ func (t *modelTally) mergeInto(r *Recorder) error {
 		if n != 0 {
 			s.byStatus[st] += n
 		}
-	}
-	for st, n := range t.other {
-		s.byStatus[st] += n
 	}
 	s.trans += t.trans
 	s.booked = append(s.booked, t.booked...)

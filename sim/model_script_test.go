@@ -185,10 +185,7 @@ func scriptRun(sc *scenarios.Scenario, args map[string]string) (string, error) {
 		if !ok {
 			return nil
 		}
-		d, err := time.ParseDuration(v)
-		if v == "0" {
-			d, err = 0, nil
-		}
+		d, err := time.ParseDuration(v) // "0" parses too
 		if err != nil {
 			return fmt.Errorf("%s: %w", k, err)
 		}

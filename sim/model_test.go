@@ -142,6 +142,12 @@ func TestModelInvariants(t *testing.T) {
 				if committed != d.Slots.Booked {
 					t.Errorf("%s: partitions committed %d; slots booked %d", d.Design, committed, d.Slots.Booked)
 				}
+				// The clients' tally against the partitions' places, as the
+				// live audit checks them: every 201 is a place, and a place
+				// without a 201 is a booking whose answer timed out.
+				if sl := d.Slots; sl.Answered201 > sl.Booked || sl.Booked-sl.Answered201 > d.Requests.TransportErrors {
+					t.Errorf("%s: %d answered 201, %d places booked, %d transport errors", d.Design, sl.Answered201, sl.Booked, d.Requests.TransportErrors)
+				}
 			}
 		})
 	}

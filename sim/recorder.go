@@ -99,14 +99,16 @@ func NewRecorder(start time.Time, users int) *Recorder {
 	return r
 }
 
-func (s *shard) sec(i int) *second {
-	if i < 0 {
-		i = 0
+func (s *shard) sec(i int) *second { return secAt(&s.seconds, i) }
+
+// secAt returns the i-th second of *secs (the first for i < 0), growing it
+// as needed.
+func secAt(secs *[]second, i int) *second {
+	i = max(i, 0)
+	for len(*secs) <= i {
+		*secs = append(*secs, second{})
 	}
-	for len(s.seconds) <= i {
-		s.seconds = append(s.seconds, second{})
-	}
-	return &s.seconds[i]
+	return &(*secs)[i]
 }
 
 // Record counts one completed request of op that was scheduled at due and
