@@ -123,7 +123,9 @@ type sreq struct {
 // bucket is a token bucket with the semantics of golang.org/x/time/rate's
 // Limiter as the reference server uses it: it starts full, refills at rate
 // per second up to burst, and a request takes one token when at least one
-// is there.
+// is there. It is written out rather than a rate.Limiter because the model
+// asks it hundreds of millions of times on virtual int64 time, where the
+// Limiter would take a mutex and a time.Time each time.
 type bucket struct {
 	rate   float64 // tokens per second; 0: unlimited
 	burst  float64
@@ -149,18 +151,35 @@ func (b *bucket) at(now int64) float64 {
 	return min(b.burst, b.tokens+float64(now-b.last)*1e-9*b.rate)
 }
 
-// allow takes a token at now or returns how long until one will be there
-// (rounded up to the nanosecond, as the reference server computes it).
+// wait returns how long from now until a token will be there: 0 when one
+// is (or the bucket is unlimited), else rounded up to the nanosecond, as
+// the reference server computes it.
+func (b *bucket) wait(now int64) int64 {
+	if b.rate == 0 {
+		return 0
+	}
+	return b.waitFor(b.at(now))
+}
+
+// waitFor returns how long until a token will be there with t tokens now.
+func (b *bucket) waitFor(t float64) int64 {
+	if t >= 1 {
+		return 0
+	}
+	return int64(math.Ceil((1 - t) / b.rate * 1e9))
+}
+
+// allow takes a token at now or returns how long until one will be there.
 func (b *bucket) allow(now int64) (wait int64, ok bool) {
 	if b.rate == 0 {
 		return 0, true
 	}
 	t := b.at(now)
-	if t >= 1 {
-		b.tokens, b.last = t-1, max(now, b.last)
-		return 0, true
+	if w := b.waitFor(t); w > 0 {
+		return w, false
 	}
-	return int64(math.Ceil((1 - t) / b.rate * 1e9)), false
+	b.tokens, b.last = t-1, max(now, b.last)
+	return 0, true
 }
 
 // mpart is the model of one partition.
@@ -652,19 +671,14 @@ func (m *modelRun) listSlots(u int32) {
 	var worst int64
 	blocked := false
 	for _, sp := range pv.spans {
-		b := &m.parts[sp.part].read
-		if b.rate == 0 {
-			continue
-		}
-		if t := b.at(now); t < 1 {
+		if w := m.parts[sp.part].read.wait(now); w > 0 {
 			blocked = true
-			worst = max(worst, int64((1-t)/b.rate*1e9))
+			worst = max(worst, w)
 		}
 	}
 	if blocked {
 		for _, sp := range pv.spans {
-			p := &m.parts[sp.part]
-			if p.read.rate > 0 && p.read.at(now) < 1 {
+			if p := &m.parts[sp.part]; p.read.wait(now) > 0 {
 				p.stats.ThrottledReads++
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -54,14 +55,16 @@ func canonical(t testing.TB, r *reports.Result) []byte {
 
 // TestModelDeterministic: the same scenario and seed give a byte-identical
 // result apart from timestamps, however many designs run at once; another
-// seed gives another result.
+// seed gives another result. The first result is also checked for what no
+// design or load may break (checkModelInvariants).
 func TestModelDeterministic(t *testing.T) {
 	t.Parallel()
 	for _, name := range []string{"ci-smoke", "refresh-storm"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			sc := loadScenario(t, name)
-			a, _ := simulate(t, sc, sc.Seed, WithParallelism(1))
+			a, stats := simulate(t, sc, sc.Seed, WithParallelism(1))
+			checkModelInvariants(t, sc, a, stats)
 			b, _ := simulate(t, sc, sc.Seed, WithParallelism(4))
 			ja, jb := canonical(t, a), canonical(t, b)
 			if !bytes.Equal(ja, jb) {
@@ -85,71 +88,65 @@ func firstDiff(a, b []byte) string {
 	return "lengths differ"
 }
 
-// TestModelInvariants checks what no design or load may break, and that a
-// model result has the shape of a live one.
-func TestModelInvariants(t *testing.T) {
-	t.Parallel()
-	for _, name := range []string{"ci-smoke", "refresh-storm"} {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			sc := loadScenario(t, name)
-			res, stats := simulate(t, sc, sc.Seed)
-			if errs := res.Check(); len(errs) > 0 {
-				t.Fatalf("Check() = %v", errs)
+// checkModelInvariants checks what no design or load may break in res, the
+// result of sc with its run statistics stats, and that a model result has
+// the shape of a live one.
+func checkModelInvariants(t *testing.T, sc *scenarios.Scenario, res *reports.Result, stats []ModelStats) {
+	t.Helper()
+	if errs := res.Check(); len(errs) > 0 {
+		t.Fatalf("Check() = %v", errs)
+	}
+	if res.Engine != reports.EngineModel || res.Format != reports.FormatVersion {
+		t.Errorf("engine %q format %d; want %q %d", res.Engine, res.Format, reports.EngineModel, reports.FormatVersion)
+	}
+	for i, d := range res.Designs {
+		if d.Slots.Oversold != 0 || d.Slots.Booked > d.Slots.Capacity {
+			t.Errorf("%s: booked %d of %d, oversold %d", d.Design, d.Slots.Booked, d.Slots.Capacity, d.Slots.Oversold)
+		}
+		if d.Users.Booked > d.Slots.Booked {
+			t.Errorf("%s: %d users booked but %d places taken", d.Design, d.Users.Booked, d.Slots.Booked)
+		}
+		if d.Users.Arrived != int64(sc.Crowd.Size) {
+			t.Errorf("%s: arrived %d; want %d", d.Design, d.Users.Arrived, sc.Crowd.Size)
+		}
+		if d.Requests.Total != stats[i].Requests {
+			t.Errorf("%s: result counts %d requests, the run %d", d.Design, d.Requests.Total, stats[i].Requests)
+		}
+		for _, op := range []string{reports.OpListPPVs, reports.OpListSlots, reports.OpBook} {
+			if _, ok := d.LatencyMs[op]; !ok {
+				t.Errorf("%s: no latency of %s", d.Design, op)
 			}
-			if res.Engine != reports.EngineModel || res.Format != reports.FormatVersion {
-				t.Errorf("engine %q format %d; want %q %d", res.Engine, res.Format, reports.EngineModel, reports.FormatVersion)
+			if _, err := d.Histogram(op); err != nil {
+				t.Errorf("%s: %v", d.Design, err)
 			}
-			for i, d := range res.Designs {
-				if d.Slots.Oversold != 0 || d.Slots.Booked > d.Slots.Capacity {
-					t.Errorf("%s: booked %d of %d, oversold %d", d.Design, d.Slots.Booked, d.Slots.Capacity, d.Slots.Oversold)
-				}
-				if d.Users.Booked > d.Slots.Booked {
-					t.Errorf("%s: %d users booked but %d places taken", d.Design, d.Users.Booked, d.Slots.Booked)
-				}
-				if d.Users.Arrived != int64(sc.Crowd.Size) {
-					t.Errorf("%s: arrived %d; want %d", d.Design, d.Users.Arrived, sc.Crowd.Size)
-				}
-				if d.Requests.Total != stats[i].Requests {
-					t.Errorf("%s: result counts %d requests, the run %d", d.Design, d.Requests.Total, stats[i].Requests)
-				}
-				for _, op := range []string{reports.OpListPPVs, reports.OpListSlots, reports.OpBook} {
-					if _, ok := d.LatencyMs[op]; !ok {
-						t.Errorf("%s: no latency of %s", d.Design, op)
-					}
-					if _, err := d.Histogram(op); err != nil {
-						t.Errorf("%s: %v", d.Design, err)
-					}
-				}
-				if len(d.Timeline) == 0 || d.Timeline[0].TUnix != 0 {
-					t.Errorf("%s: timeline starts %v; want t_unix 0 (the virtual epoch)", d.Design, d.Timeline[:min(1, len(d.Timeline))])
-				}
-				if len(d.Calibration) == 0 {
-					t.Errorf("%s: no calibration listed", d.Design)
-				}
-				// Every request the booking API got was a first try or a
-				// retry: amplification at least 1, and the room's polls
-				// are there exactly with a room.
-				if u := d.Users; u.RetryAmplification < 1 || (u.RoomPollsPerUser > 0) != d.Assumptions.WaitingRoom ||
-					math.Abs(u.RequestsPerUser-float64(d.Requests.Total)/float64(u.Arrived)) > 1e-9 || u.RoomPollsPerUser >= u.RequestsPerUser {
-					t.Errorf("%s: retry amplification %v, requests per user %v, room polls per user %v, waiting room %v",
-						d.Design, u.RetryAmplification, u.RequestsPerUser, u.RoomPollsPerUser, d.Assumptions.WaitingRoom)
-				}
-				var committed int64
-				for _, p := range stats[i].Partitions {
-					committed += p.Committed
-				}
-				if committed != d.Slots.Booked {
-					t.Errorf("%s: partitions committed %d; slots booked %d", d.Design, committed, d.Slots.Booked)
-				}
-				// The clients' tally against the partitions' places, as the
-				// live audit checks them: every 201 is a place, and a place
-				// without a 201 is a booking whose answer timed out.
-				if sl := d.Slots; sl.Answered201 > sl.Booked || sl.Booked-sl.Answered201 > d.Requests.TransportErrors {
-					t.Errorf("%s: %d answered 201, %d places booked, %d transport errors", d.Design, sl.Answered201, sl.Booked, d.Requests.TransportErrors)
-				}
-			}
-		})
+		}
+		if len(d.Timeline) == 0 || d.Timeline[0].TUnix != 0 {
+			t.Errorf("%s: timeline starts %v; want t_unix 0 (the virtual epoch)", d.Design, d.Timeline[:min(1, len(d.Timeline))])
+		}
+		if len(d.Calibration) == 0 {
+			t.Errorf("%s: no calibration listed", d.Design)
+		}
+		// Every request the booking API got was a first try or a
+		// retry: amplification at least 1, and the room's polls
+		// are there exactly with a room.
+		if u := d.Users; u.RetryAmplification < 1 || (u.RoomPollsPerUser > 0) != d.Assumptions.WaitingRoom ||
+			math.Abs(u.RequestsPerUser-float64(d.Requests.Total)/float64(u.Arrived)) > 1e-9 || u.RoomPollsPerUser >= u.RequestsPerUser {
+			t.Errorf("%s: retry amplification %v, requests per user %v, room polls per user %v, waiting room %v",
+				d.Design, u.RetryAmplification, u.RequestsPerUser, u.RoomPollsPerUser, d.Assumptions.WaitingRoom)
+		}
+		var committed int64
+		for _, p := range stats[i].Partitions {
+			committed += p.Committed
+		}
+		if committed != d.Slots.Booked {
+			t.Errorf("%s: partitions committed %d; slots booked %d", d.Design, committed, d.Slots.Booked)
+		}
+		// The clients' tally against the partitions' places, as the
+		// live audit checks them: every 201 is a place, and a place
+		// without a 201 is a booking whose answer timed out.
+		if sl := d.Slots; sl.Answered201 > sl.Booked || sl.Booked-sl.Answered201 > d.Requests.TransportErrors {
+			t.Errorf("%s: %d answered 201, %d places booked, %d transport errors", d.Design, sl.Answered201, sl.Booked, d.Requests.TransportErrors)
+		}
 	}
 }
 
@@ -389,11 +386,11 @@ func TestCompareAgreement(t *testing.T) {
 	t.Parallel()
 	sc := loadScenario(t, "ci-smoke")
 	model, _ := simulate(t, sc, sc.Seed)
-	live, _ := simulate(t, sc, sc.Seed)
+	live := *model // a copy; the designs are copied below, not shared
 	live.Engine = reports.EngineLive
-	live.Designs = live.Designs[:2]
+	live.Designs = slices.Clone(model.Designs[:2])
 	live.Designs[0].Users.Booked -= 10 // 2.5 pp fewer of 400
-	rows := CompareAgreement(live, model)
+	rows := CompareAgreement(&live, model)
 	if len(rows) != 3 {
 		t.Fatalf("%d rows; want 3", len(rows))
 	}
