@@ -89,16 +89,22 @@ func roomOff() *Error {
 	return errorf(CodeWaitingRoomOff, "this design has no waiting room (designs named ...+waiting-room have one); call the booking API directly")
 }
 
+// queueCall returns why the room cannot take a queue call, or nil: no
+// waiting room, the server closing, or query parameters.
+func (s *Server) queueCall(r *http.Request) *Error {
+	switch {
+	case s.room == nil:
+		return roomOff()
+	case s.closed.Load():
+		return unavailable()
+	}
+	return onlyParams(r.URL.Query())
+}
+
 // joinQueue answers POST /api/v1/queue {"person_id"}: the person's ticket,
 // made at the back of the queue on the first call, the same on later ones.
 func (s *Server) joinQueue(w http.ResponseWriter, r *http.Request) (int, *partition) {
-	if s.room == nil {
-		return writeError(w, s.log, r, roomOff()), nil
-	}
-	if s.closed.Load() {
-		return writeError(w, s.log, r, unavailable()), nil
-	}
-	if e := onlyParams(r.URL.Query()); e != nil {
+	if e := s.queueCall(r); e != nil {
 		return writeError(w, s.log, r, e), nil
 	}
 	req, e := decodeBody(w, r, DecodeQueueRequest)
@@ -114,13 +120,7 @@ func (s *Server) joinQueue(w http.ResponseWriter, r *http.Request) (int, *partit
 
 // pollQueue answers GET /api/v1/queue/{ticket}.
 func (s *Server) pollQueue(w http.ResponseWriter, r *http.Request) (int, *partition) {
-	if s.room == nil {
-		return writeError(w, s.log, r, roomOff()), nil
-	}
-	if s.closed.Load() {
-		return writeError(w, s.log, r, unavailable()), nil
-	}
-	if e := onlyParams(r.URL.Query()); e != nil {
+	if e := s.queueCall(r); e != nil {
 		return writeError(w, s.log, r, e), nil
 	}
 	id := r.PathValue("ticket")
