@@ -91,7 +91,7 @@
 // 2-core machine with nothing else running (README, "Simulator"): on demo
 // the model's booked share was within 0.3 percentage points of the live one
 // for every design and its book p50 0.95 to 1.15 times live; on ci-smoke,
-// in fifteen runs, within 2.5 points and up to 1.72 times (CompareAgreement
+// in sixteen runs, within 2.5 points and up to 1.72 times (CompareAgreement
 // checks 10 points and 2 times).
 //
 // # Cost
