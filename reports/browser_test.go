@@ -12,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slotrush/slotrush/results"
+	"github.com/slotrush/slotrush/results/resultstest"
+
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
@@ -99,21 +102,21 @@ type boxInfo struct {
 func TestReportInBrowser(t *testing.T) {
 	needChromium(t)
 	dir := t.TempDir()
-	model := SyntheticResult(7)
-	model.Engine = EngineModel
+	model := resultstest.SyntheticResult(7)
+	model.Engine = results.EngineModel
 	model.Scenario = "synthetic-national"
-	model.Designs[2].Calibration = []CalibratedParameter{
+	model.Designs[2].Calibration = []results.CalibratedParameter{
 		{Name: "book service time", Value: 1.2, Unit: "ms", Measured: true, Source: "reference server, 2 cores"},
 		{Name: "partitions per node", Value: 8, Unit: "", Measured: false, Source: "assumed"},
 	}
 	cases := []struct {
-		name    string
-		dpi     int // the live report is the real thing; the other is cheaper
-		results []*Result
-		want    []string // texts the page must show
+		name string
+		dpi  int // the live report is the real thing; the other is cheaper
+		rs   []*results.Result
+		want []string // texts the page must show
 	}{
-		{"live", pngDPI, []*Result{SyntheticResult(1)}, []string{"per-ppv-day+waiting-room booked 5,950 of 6,000 places (99%)", "What the people lived through", "What these figures assume", "Side by side"}},
-		{"model", goldenDPI, []*Result{model}, []string{"SIMULATED (model) results", "Model parameters"}},
+		{"live", pngDPI, []*results.Result{resultstest.SyntheticResult(1)}, []string{"per-ppv-day+waiting-room booked 5,950 of 6,000 places (99%)", "What the people lived through", "What these figures assume", "Side by side"}},
+		{"model", goldenDPI, []*results.Result{model}, []string{"SIMULATED (model) results", "Model parameters"}},
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -162,7 +165,7 @@ func TestReportInBrowser(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			out := filepath.Join(dir, tc.name)
-			index, err := render(out, tc.dpi, tc.results)
+			index, err := render(out, tc.dpi, tc.rs)
 			if err != nil {
 				t.Fatalf("Render: %v", err)
 			}

@@ -1,14 +1,13 @@
 package reports
 
 import (
-	"encoding/xml"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"sort"
 	"strings"
-	"text/tabwriter"
+
+	"github.com/slotrush/slotrush/results"
 )
 
 // CompareOptions are the thresholds of Compare. Start from
@@ -144,7 +143,7 @@ var ErrNoCommonDesigns = errors.New("no design in both baseline and current")
 //
 // Errors: no results on a side, a design named in Designs missing from a
 // side, or ErrNoCommonDesigns.
-func Compare(baseline, current []*Result, opts CompareOptions) (*Comparison, error) {
+func Compare(baseline, current []*results.Result, opts CompareOptions) (*Comparison, error) {
 	baseline, current = nonNil(baseline), nonNil(current)
 	if len(baseline) == 0 {
 		return nil, errors.New("compare: no baseline results")
@@ -202,8 +201,8 @@ func Compare(baseline, current []*Result, opts CompareOptions) (*Comparison, err
 	return c, nil
 }
 
-func nonNil(rs []*Result) []*Result {
-	var out []*Result
+func nonNil(rs []*results.Result) []*results.Result {
+	var out []*results.Result
 	for _, r := range rs {
 		if r != nil {
 			out = append(out, r)
@@ -212,7 +211,7 @@ func nonNil(rs []*Result) []*Result {
 	return out
 }
 
-func designNames(rs []*Result) map[string]bool {
+func designNames(rs []*results.Result) map[string]bool {
 	m := map[string]bool{}
 	for _, r := range rs {
 		for _, d := range r.Designs {
@@ -222,7 +221,7 @@ func designNames(rs []*Result) map[string]bool {
 	return m
 }
 
-func engines(rs []*Result) string {
+func engines(rs []*results.Result) string {
 	m := map[string]bool{}
 	for _, r := range rs {
 		m[r.Engine] = true
@@ -230,7 +229,7 @@ func engines(rs []*Result) string {
 	return strings.Join(sortedKeys(m), "+")
 }
 
-func scenarioNames(rs []*Result) string {
+func scenarioNames(rs []*results.Result) string {
 	m := map[string]bool{}
 	for _, r := range rs {
 		m[r.Scenario] = true
@@ -238,8 +237,8 @@ func scenarioNames(rs []*Result) string {
 	return strings.Join(sortedKeys(m), "+")
 }
 
-func runsOf(rs []*Result, design string) []*DesignResult {
-	var out []*DesignResult
+func runsOf(rs []*results.Result, design string) []*results.DesignResult {
+	var out []*results.DesignResult
 	for _, r := range rs {
 		if d, ok := r.Design(design); ok {
 			out = append(out, d)
@@ -248,9 +247,9 @@ func runsOf(rs []*Result, design string) []*DesignResult {
 	return out
 }
 
-func compareDesign(name string, base, cur []*DesignResult, o CompareOptions) []Check {
+func compareDesign(name string, base, cur []*results.DesignResult, o CompareOptions) []Check {
 	var checks []Check
-	collectVals := func(ds []*DesignResult, f func(*DesignResult) (float64, bool)) []float64 {
+	collectVals := func(ds []*results.DesignResult, f func(*results.DesignResult) (float64, bool)) []float64 {
 		var vs []float64
 		for _, d := range ds {
 			if v, ok := f(d); ok && !math.IsNaN(v) && !math.IsInf(v, 0) {
@@ -259,17 +258,17 @@ func compareDesign(name string, base, cur []*DesignResult, o CompareOptions) []C
 		}
 		return vs
 	}
-	add := func(metric, kind string, threshold float64, f func(*DesignResult) (float64, bool)) {
+	add := func(metric, kind string, threshold float64, f func(*results.DesignResult) (float64, bool)) {
 		b, c := collectVals(base, f), collectVals(cur, f)
 		if len(b) == 0 && kind != kindInvariant {
 			return // nothing to compare against
 		}
 		checks = append(checks, judgeMetric(name, metric, kind, threshold, o.MinLatencyMs, b, c))
 	}
-	add("booked share", kindShare, o.BookedSharePP, func(d *DesignResult) (float64, bool) {
+	add("booked share", kindShare, o.BookedSharePP, func(d *results.DesignResult) (float64, bool) {
 		return 100 * d.BookedShare(), d.Users.Arrived > 0
 	})
-	add("error rate", kindRate, o.ErrorRatePP, func(d *DesignResult) (float64, bool) {
+	add("error rate", kindRate, o.ErrorRatePP, func(d *results.DesignResult) (float64, bool) {
 		return 100 * d.ErrorRate(), d.Requests.Total > 0
 	})
 	seen := map[string]bool{}
@@ -284,17 +283,17 @@ func compareDesign(name string, base, cur []*DesignResult, o CompareOptions) []C
 	}
 	sortOps(ops)
 	for _, op := range ops {
-		add(op+" p50", kindLatency, o.P50, func(d *DesignResult) (float64, bool) {
+		add(op+" p50", kindLatency, o.P50, func(d *results.DesignResult) (float64, bool) {
 			l, ok := d.LatencyMs[op]
 			return l.P50, ok && l.Count > 0
 		})
-		add(op+" p99", kindLatency, o.P99, func(d *DesignResult) (float64, bool) {
+		add(op+" p99", kindLatency, o.P99, func(d *results.DesignResult) (float64, bool) {
 			l, ok := d.LatencyMs[op]
 			return l.P99, ok && l.Count > 0
 		})
 	}
-	add("oversold", kindInvariant, 0, func(d *DesignResult) (float64, bool) { return float64(d.Slots.Oversold), true })
-	add("missing 201s", kindInvariant, 0, func(d *DesignResult) (float64, bool) {
+	add("oversold", kindInvariant, 0, func(d *results.DesignResult) (float64, bool) { return float64(d.Slots.Oversold), true })
+	add("missing 201s", kindInvariant, 0, func(d *results.DesignResult) (float64, bool) {
 		return float64(d.Slots.Missing), d.Slots.Persisted >= 0
 	})
 	return checks
@@ -522,186 +521,4 @@ func (c *Comparison) Rule() []string {
 		"  oversold places, missing 201s: any current run above 0",
 		"With one run per side this is the plain threshold. A change past the threshold from the baseline median that stays inside the widened range is noise: not significant.",
 	}
-}
-
-func (c *Comparison) headline() string {
-	reg := len(c.Regressions())
-	runs := func(n int) string {
-		if n == 1 {
-			return "1 run"
-		}
-		return fmt.Sprintf("%d runs", n)
-	}
-	verdict := "no regression"
-	switch {
-	case reg == 1:
-		verdict = "1 regression"
-	case reg > 1:
-		verdict = fmt.Sprintf("%d regressions", reg)
-	}
-	return fmt.Sprintf("slotrush compare: %s in %d checks (baseline %s, current %s)", verdict, len(c.Checks), runs(c.BaselineRuns), runs(c.CurrentRuns))
-}
-
-// WriteText writes the comparison as an aligned table for a terminal.
-func (c *Comparison) WriteText(w io.Writer) error {
-	ew := &errWriter{w: w}
-	fmt.Fprintln(ew, c.headline())
-	for _, n := range c.Notes {
-		fmt.Fprintln(ew, "note:", n)
-	}
-	fmt.Fprintln(ew)
-	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "DESIGN\tMETRIC\tBASELINE\tCURRENT\tCHANGE\tLIMIT\tSIGNIFICANT\tSTATUS")
-	for _, ch := range c.Checks {
-		st := string(ch.Status)
-		if ch.Status == StatusRegression {
-			st = "REGRESSION"
-		}
-		if ch.Note != "" {
-			st += " (" + ch.Note + ")"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", ch.Design, ch.Metric, ch.spreadText(ch.Baseline), ch.spreadText(ch.Current),
-			ch.changeText(), ch.limitText(), ch.significantText(), st)
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	fmt.Fprintln(ew)
-	for _, l := range c.Rule() {
-		fmt.Fprintln(ew, l)
-	}
-	return ew.err
-}
-
-// WriteMarkdown writes the comparison as a Markdown table for a pull
-// request comment or a GitHub job summary.
-func (c *Comparison) WriteMarkdown(w io.Writer) error {
-	ew := &errWriter{w: w}
-	mark := "✅"
-	if len(c.Regressions()) > 0 {
-		mark = "❌"
-	}
-	fmt.Fprintf(ew, "### %s %s\n\n", mark, mdEscape(c.headline()))
-	for _, n := range c.Notes {
-		fmt.Fprintf(ew, "> note: %s\n", mdEscape(n))
-	}
-	if len(c.Notes) > 0 {
-		fmt.Fprintln(ew)
-	}
-	fmt.Fprintln(ew, "| design | metric | baseline | current | change | limit | significant | status |")
-	fmt.Fprintln(ew, "| --- | --- | ---: | ---: | ---: | ---: | :---: | --- |")
-	for _, ch := range c.Checks {
-		st := string(ch.Status)
-		if ch.Status == StatusRegression {
-			st = "**regression**"
-		}
-		if ch.Note != "" {
-			st += " (" + mdEscape(ch.Note) + ")"
-		}
-		fmt.Fprintf(ew, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", mdEscape(ch.Design), mdEscape(ch.Metric),
-			mdEscape(ch.spreadText(ch.Baseline)), mdEscape(ch.spreadText(ch.Current)), mdEscape(ch.changeText()),
-			mdEscape(ch.limitText()), ch.significantText(), st)
-	}
-	fmt.Fprintln(ew)
-	fmt.Fprintln(ew, "<details><summary>How a regression is decided</summary>")
-	fmt.Fprintln(ew)
-	for _, l := range c.Rule() {
-		fmt.Fprintln(ew, mdEscape(strings.TrimSpace(l))+"<br>")
-	}
-	fmt.Fprintln(ew)
-	fmt.Fprintln(ew, "</details>")
-	return ew.err
-}
-
-func mdEscape(s string) string {
-	r := strings.NewReplacer("|", `\|`, "\n", " ", "<", "&lt;", ">", "&gt;")
-	return r.Replace(s)
-}
-
-// JUnit XML, as read by CI systems: one testcase per design and metric.
-type junitSuites struct {
-	XMLName  xml.Name     `xml:"testsuites"`
-	Name     string       `xml:"name,attr"`
-	Tests    int          `xml:"tests,attr"`
-	Failures int          `xml:"failures,attr"`
-	Suites   []junitSuite `xml:"testsuite"`
-}
-
-type junitSuite struct {
-	Name       string          `xml:"name,attr"`
-	Tests      int             `xml:"tests,attr"`
-	Failures   int             `xml:"failures,attr"`
-	Errors     int             `xml:"errors,attr"`
-	Skipped    int             `xml:"skipped,attr"`
-	Properties []junitProperty `xml:"properties>property,omitempty"`
-	Cases      []junitCase     `xml:"testcase"`
-	SystemOut  string          `xml:"system-out,omitempty"`
-}
-
-type junitProperty struct {
-	Name  string `xml:"name,attr"`
-	Value string `xml:"value,attr"`
-}
-
-type junitCase struct {
-	ClassName string        `xml:"classname,attr"`
-	Name      string        `xml:"name,attr"`
-	Failure   *junitFailure `xml:"failure,omitempty"`
-	SystemOut string        `xml:"system-out,omitempty"`
-}
-
-type junitFailure struct {
-	Message string `xml:"message,attr"`
-	Type    string `xml:"type,attr"`
-	Text    string `xml:",chardata"`
-}
-
-// WriteJUnit writes the comparison as JUnit XML: one testcase per design
-// and metric, with a <failure> for each regression.
-func (c *Comparison) WriteJUnit(w io.Writer) error {
-	suite := junitSuite{Name: "slotrush compare", Tests: len(c.Checks), SystemOut: strings.Join(append(c.Rule(), c.Notes...), "\n")}
-	o := c.Options
-	suite.Properties = []junitProperty{
-		{"p50", fmt.Sprint(o.P50)}, {"p99", fmt.Sprint(o.P99)}, {"error-rate-pp", fmt.Sprint(o.ErrorRatePP)},
-		{"booked-share-pp", fmt.Sprint(o.BookedSharePP)}, {"min-latency-ms", fmt.Sprint(o.MinLatencyMs)},
-		{"baseline-runs", fmt.Sprint(c.BaselineRuns)}, {"current-runs", fmt.Sprint(c.CurrentRuns)},
-	}
-	for _, ch := range c.Checks {
-		tc := junitCase{ClassName: "slotrush.compare." + ch.Design, Name: ch.Metric,
-			SystemOut: fmt.Sprintf("baseline %s; current %s; change %s; limit %s; significant %s; status %s",
-				ch.spreadText(ch.Baseline), ch.spreadText(ch.Current), ch.changeText(), ch.limitText(), ch.significantText(), ch.Status)}
-		if ch.Status == StatusRegression {
-			suite.Failures++
-			tc.Failure = &junitFailure{Message: ch.Sentence(), Type: "regression", Text: tc.SystemOut}
-		}
-		suite.Cases = append(suite.Cases, tc)
-	}
-	doc := junitSuites{Name: "slotrush compare", Tests: suite.Tests, Failures: suite.Failures, Suites: []junitSuite{suite}}
-	if _, err := io.WriteString(w, xml.Header); err != nil {
-		return err
-	}
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(doc); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, "\n")
-	return err
-}
-
-// errWriter keeps the first write error so formatting code stays linear.
-type errWriter struct {
-	w   io.Writer
-	err error
-}
-
-func (e *errWriter) Write(p []byte) (int, error) {
-	if e.err != nil {
-		return len(p), nil
-	}
-	n, err := e.w.Write(p)
-	if err != nil {
-		e.err = err
-	}
-	return n, nil
 }

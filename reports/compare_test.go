@@ -7,10 +7,12 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/slotrush/slotrush/results"
 )
 
 // scaleLatency multiplies the p50 and p99 of one operation of one design.
-func scaleLatency(r *Result, design, op string, p50, p99 float64) {
+func scaleLatency(r *results.Result, design, op string, p50, p99 float64) {
 	d, _ := r.Design(design)
 	l := d.LatencyMs[op]
 	l.P50 *= p50
@@ -20,7 +22,7 @@ func scaleLatency(r *Result, design, op string, p50, p99 float64) {
 
 // addErrors turns pp percentage points of a design's requests from 200 into
 // 503, keeping the counts consistent.
-func addErrors(r *Result, design string, pp float64) {
+func addErrors(r *results.Result, design string, pp float64) {
 	d, _ := r.Design(design)
 	n := int64(pp / 100 * float64(d.Requests.Total))
 	d.Requests.ByStatus["200"] -= n
@@ -31,30 +33,30 @@ func TestCompare(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name      string
-		change    func(*Result)
+		change    func(*results.Result)
 		opts      func(*CompareOptions)
 		wantReg   []string // "design metric" of the regressions
 		wantImpr  []string
 		wantNoise []string
 	}{
 		{name: "identical"},
-		{name: "p99 doubled", change: func(r *Result) { scaleLatency(r, "per-ppv-day", OpBook, 1, 2) }, wantReg: []string{"per-ppv-day book p99"}},
-		{name: "p50 up 20% within threshold", change: func(r *Result) { scaleLatency(r, "per-ppv", OpBook, 1.2, 1) }},
-		{name: "p50 up 30%", change: func(r *Result) { scaleLatency(r, "per-ppv", OpListSlots, 1.3, 1) }, wantReg: []string{"per-ppv list_slots p50"}},
-		{name: "error rate +5 pp", change: func(r *Result) { addErrors(r, "per-ppv-day", 5) }, wantReg: []string{"per-ppv-day error rate"}},
-		{name: "error rate +1 pp", change: func(r *Result) { addErrors(r, "per-ppv-day", 1) }},
-		{name: "booked share -10 pp", change: func(r *Result) {
+		{name: "p99 doubled", change: func(r *results.Result) { scaleLatency(r, "per-ppv-day", results.OpBook, 1, 2) }, wantReg: []string{"per-ppv-day book p99"}},
+		{name: "p50 up 20% within threshold", change: func(r *results.Result) { scaleLatency(r, "per-ppv", results.OpBook, 1.2, 1) }},
+		{name: "p50 up 30%", change: func(r *results.Result) { scaleLatency(r, "per-ppv", results.OpListSlots, 1.3, 1) }, wantReg: []string{"per-ppv list_slots p50"}},
+		{name: "error rate +5 pp", change: func(r *results.Result) { addErrors(r, "per-ppv-day", 5) }, wantReg: []string{"per-ppv-day error rate"}},
+		{name: "error rate +1 pp", change: func(r *results.Result) { addErrors(r, "per-ppv-day", 1) }},
+		{name: "booked share -10 pp", change: func(r *results.Result) {
 			d, _ := r.Design("per-ppv")
 			n := d.Users.Arrived / 10
 			d.Users.Booked -= n
 			d.Users.GaveUp += n
 		}, wantReg: []string{"per-ppv booked share"}},
-		{name: "faster is an improvement", change: func(r *Result) { scaleLatency(r, "monolithic", OpBook, 1, 0.3) }, wantImpr: []string{"monolithic book p99"}},
-		{name: "oversold fails whatever the baseline", change: func(r *Result) {
+		{name: "faster is an improvement", change: func(r *results.Result) { scaleLatency(r, "monolithic", results.OpBook, 1, 0.3) }, wantImpr: []string{"monolithic book p99"}},
+		{name: "oversold fails whatever the baseline", change: func(r *results.Result) {
 			d, _ := r.Design("per-ppv")
 			d.Slots.Oversold = 2
 		}, wantReg: []string{"per-ppv oversold"}},
-		{name: "restricted to one design", change: func(r *Result) { scaleLatency(r, "monolithic", OpBook, 3, 3) },
+		{name: "restricted to one design", change: func(r *results.Result) { scaleLatency(r, "monolithic", results.OpBook, 3, 3) },
 			opts: func(o *CompareOptions) { o.Designs = []string{"per-ppv-day"} }},
 	}
 	for _, tt := range tests {
@@ -71,7 +73,7 @@ func TestCompare(t *testing.T) {
 			if tt.opts != nil {
 				tt.opts(&o)
 			}
-			c, err := Compare([]*Result{base}, []*Result{cur}, o)
+			c, err := Compare([]*results.Result{base}, []*results.Result{cur}, o)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -106,14 +108,14 @@ func TestCompare(t *testing.T) {
 func TestCompareMessageNamesValues(t *testing.T) {
 	t.Parallel()
 	base, cur := fixture(), fixture()
-	scaleLatency(cur, "per-ppv-day", OpBook, 1, 2)
-	c, err := Compare([]*Result{base}, []*Result{cur}, DefaultCompareOptions())
+	scaleLatency(cur, "per-ppv-day", results.OpBook, 1, 2)
+	c, err := Compare([]*results.Result{base}, []*results.Result{cur}, DefaultCompareOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
 	d, _ := base.Design("per-ppv-day")
-	b := preciseMs(d.LatencyMs[OpBook].P99)
-	n := preciseMs(2 * d.LatencyMs[OpBook].P99)
+	b := preciseMs(d.LatencyMs[results.OpBook].P99)
+	n := preciseMs(2 * d.LatencyMs[results.OpBook].P99)
 	msg := c.Err().Error()
 	for _, w := range []string{"per-ppv-day", "book p99", b, n, "+100%", "limit"} {
 		if !strings.Contains(msg, w) {
@@ -124,8 +126,8 @@ func TestCompareMessageNamesValues(t *testing.T) {
 
 // jitter returns n copies of the fixture with p50 and p99 of every
 // operation scaled by a random factor in [1-j, 1+j].
-func jitter(rng *rand.Rand, n int, j float64, change func(*Result)) []*Result {
-	var out []*Result
+func jitter(rng *rand.Rand, n int, j float64, change func(*results.Result)) []*results.Result {
+	var out []*results.Result
 	for range n {
 		r := fixture()
 		for i := range r.Designs {
@@ -156,7 +158,7 @@ func TestCompareNoisyRuns(t *testing.T) {
 			t.Errorf("seed %d: ±15%% jitter, no real change: %v", seed, err)
 		}
 		// A real slowdown is still caught through the noise.
-		slow := jitter(rng, 5, 0.15, func(r *Result) { scaleLatency(r, "per-ppv-day", OpBook, 1, 2.5) })
+		slow := jitter(rng, 5, 0.15, func(r *results.Result) { scaleLatency(r, "per-ppv-day", results.OpBook, 1, 2.5) })
 		c, err = Compare(base, slow, DefaultCompareOptions())
 		if err != nil {
 			t.Fatal(err)
@@ -177,8 +179,8 @@ func TestCompareSingleRunNoiseIsThreshold(t *testing.T) {
 		want   Status
 	}{{1.49, StatusOK}, {1.51, StatusRegression}} {
 		base, cur := fixture(), fixture()
-		scaleLatency(cur, "per-ppv", OpBook, 1, tc.factor)
-		c, err := Compare([]*Result{base}, []*Result{cur}, DefaultCompareOptions())
+		scaleLatency(cur, "per-ppv", results.OpBook, 1, tc.factor)
+		c, err := Compare([]*results.Result{base}, []*results.Result{cur}, DefaultCompareOptions())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -193,16 +195,16 @@ func TestCompareSingleRunNoiseIsThreshold(t *testing.T) {
 func TestCompareIgnoresSubMillisecondChanges(t *testing.T) {
 	t.Parallel()
 	base, cur := fixture(), fixture()
-	for _, r := range []*Result{base, cur} {
+	for _, r := range []*results.Result{base, cur} {
 		d, _ := r.Design("per-ppv-day")
-		l := d.LatencyMs[OpListPPVs]
+		l := d.LatencyMs[results.OpListPPVs]
 		l.P50 = 0.3
 		if r == cur {
 			l.P50 = 0.9 // three times slower, but 0.6 ms
 		}
-		d.LatencyMs[OpListPPVs] = l
+		d.LatencyMs[results.OpListPPVs] = l
 	}
-	c, err := Compare([]*Result{base}, []*Result{cur}, DefaultCompareOptions())
+	c, err := Compare([]*results.Result{base}, []*results.Result{cur}, DefaultCompareOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,15 +220,15 @@ func TestCompareErrors(t *testing.T) {
 	for i := range b.Designs {
 		b.Designs[i].Design += "-other"
 	}
-	if _, err := Compare([]*Result{a}, []*Result{b}, DefaultCompareOptions()); !errors.Is(err, ErrNoCommonDesigns) {
+	if _, err := Compare([]*results.Result{a}, []*results.Result{b}, DefaultCompareOptions()); !errors.Is(err, ErrNoCommonDesigns) {
 		t.Errorf("Compare(no common designs) = %v; want ErrNoCommonDesigns", err)
 	}
-	if _, err := Compare(nil, []*Result{a}, DefaultCompareOptions()); err == nil {
+	if _, err := Compare(nil, []*results.Result{a}, DefaultCompareOptions()); err == nil {
 		t.Error("Compare(no baseline) = nil error")
 	}
 	o := DefaultCompareOptions()
 	o.Designs = []string{"hashed-8"}
-	if _, err := Compare([]*Result{a}, []*Result{a}, o); err == nil || !strings.Contains(err.Error(), "hashed-8") {
+	if _, err := Compare([]*results.Result{a}, []*results.Result{a}, o); err == nil || !strings.Contains(err.Error(), "hashed-8") {
 		t.Errorf("Compare(--design hashed-8) = %v; want an error naming it", err)
 	}
 }
@@ -234,8 +236,8 @@ func TestCompareErrors(t *testing.T) {
 func TestCompareFormats(t *testing.T) {
 	t.Parallel()
 	base, cur := fixture(), fixture()
-	scaleLatency(cur, "per-ppv-day", OpBook, 1, 2)
-	c, err := Compare([]*Result{base}, []*Result{cur}, DefaultCompareOptions())
+	scaleLatency(cur, "per-ppv-day", results.OpBook, 1, 2)
+	c, err := Compare([]*results.Result{base}, []*results.Result{cur}, DefaultCompareOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,19 +319,19 @@ func TestCompareNoiseStatus(t *testing.T) {
 	// Baseline p50 of per-ppv book over three runs: 100, 120, 140 ms. A
 	// current 155 ms is past the threshold from the median (150) but inside
 	// the widened range (140 × 1.25 = 175): noise, not significant.
-	set := func(r *Result, v float64) *Result {
+	set := func(r *results.Result, v float64) *results.Result {
 		d, _ := r.Design("per-ppv")
-		l := d.LatencyMs[OpBook]
+		l := d.LatencyMs[results.OpBook]
 		l.P50 = v
-		d.LatencyMs[OpBook] = l
+		d.LatencyMs[results.OpBook] = l
 		return r
 	}
-	base := []*Result{set(fixture(), 100), set(fixture(), 120), set(fixture(), 140)}
+	base := []*results.Result{set(fixture(), 100), set(fixture(), 120), set(fixture(), 140)}
 	for _, tc := range []struct {
 		cur  float64
 		want Status
 	}{{130, StatusOK}, {155, StatusNoise}, {176, StatusRegression}, {70, StatusImprovement}} {
-		c, err := Compare(base, []*Result{set(fixture(), tc.cur)}, DefaultCompareOptions())
+		c, err := Compare(base, []*results.Result{set(fixture(), tc.cur)}, DefaultCompareOptions())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -4,25 +4,28 @@ import (
 	"maps"
 	"slices"
 	"sync"
+
+	"github.com/slotrush/slotrush/results"
+	"github.com/slotrush/slotrush/results/resultstest"
 )
 
 var (
 	fixtureOnce sync.Once
-	fixtureBase *Result
+	fixtureBase *results.Result
 )
 
-// fixture returns a fresh deep copy of SyntheticResult(1), which is built
+// fixture returns a fresh deep copy of resultstest.SyntheticResult(1), which is built
 // once: building it takes ~0.1 s (~1 s under -race).
-func fixture() *Result {
-	fixtureOnce.Do(func() { fixtureBase = SyntheticResult(1) })
+func fixture() *results.Result {
+	fixtureOnce.Do(func() { fixtureBase = resultstest.SyntheticResult(1) })
 	return cloneResult(fixtureBase)
 }
 
 // cloneResult copies r deeply enough that tests may change any field.
-func cloneResult(r *Result) *Result {
+func cloneResult(r *results.Result) *results.Result {
 	c := *r
 	c.Parameters = slices.Clone(r.Parameters)
-	c.Designs = make([]DesignResult, len(r.Designs))
+	c.Designs = make([]results.DesignResult, len(r.Designs))
 	for i, d := range r.Designs {
 		d.Requests.ByStatus = maps.Clone(d.Requests.ByStatus)
 		d.LatencyMs = maps.Clone(d.LatencyMs)

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/slotrush/slotrush/results"
+
 	"github.com/slotrush/slotrush/models"
 )
 
@@ -59,10 +61,10 @@ type opStyle struct {
 }
 
 var opStyles = map[string]opStyle{
-	OpBook:      {Color: colBlack},
-	OpListSlots: {Color: colBlue, Dashes: []float64{6, 3}},
-	OpListPPVs:  {Color: colGreen, Dashes: []float64{2, 2}},
-	OpQueue:     {Color: colPurple, Dashes: []float64{8, 3, 2, 3}},
+	results.OpBook:      {Color: colBlack},
+	results.OpListSlots: {Color: colBlue, Dashes: []float64{6, 3}},
+	results.OpListPPVs:  {Color: colGreen, Dashes: []float64{2, 2}},
+	results.OpQueue:     {Color: colPurple, Dashes: []float64{8, 3, 2, 3}},
 }
 
 var opFallback = []opStyle{
@@ -72,7 +74,7 @@ var opFallback = []opStyle{
 }
 
 // opOrder is the order operations appear in: the user journey, then others.
-var opOrder = map[string]int{OpQueue: 0, OpListPPVs: 1, OpListSlots: 2, OpBook: 3}
+var opOrder = map[string]int{results.OpQueue: 0, results.OpListPPVs: 1, results.OpListSlots: 2, results.OpBook: 3}
 
 func sortOps(ops []string) {
 	sort.SliceStable(ops, func(i, j int) bool {
@@ -110,18 +112,18 @@ func designRank(name string) int {
 type series struct {
 	Label  string // unique within the report
 	Slug   string // unique, safe as a file name
-	Design *DesignResult
-	Result *Result
+	Design *results.DesignResult
+	Result *results.Result
 	Color  color.RGBA
 }
 
 // collect lists the designs of every result in report order, labels them
 // uniquely (adding scenario, engine and start time when a design appears in
 // several results) and gives each its colour.
-func collect(results []*Result) []series {
+func collect(rs []*results.Result) []series {
 	var out []series
 	count := map[string]int{}
-	for _, r := range results {
+	for _, r := range rs {
 		if r == nil {
 			continue
 		}
@@ -214,6 +216,6 @@ func slugify(s string) string {
 }
 
 // resultLabel names a result in lists: "demo, live, 2021-05-23 10:00 UTC".
-func resultLabel(r *Result) string {
+func resultLabel(r *results.Result) string {
 	return fmt.Sprintf("%s, %s, %s", r.Scenario, r.Engine, r.StartedAt.UTC().Format("2006-01-02 15:04 MST"))
 }

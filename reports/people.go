@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/slotrush/slotrush/results"
+
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -27,7 +29,7 @@ var (
 // perSecond returns, in time order, each second's requests, places booked
 // and arrivals of d. Booked is taken per second even from a timeline that
 // holds it cumulatively (see cumulativeBooked).
-func perSecond(d *DesignResult) (t, rps, booked, arrivals []float64) {
+func perSecond(d *results.DesignResult) (t, rps, booked, arrivals []float64) {
 	tl := sortedTimeline(d.Timeline)
 	cum := cumulativeBooked(d)
 	for i, p := range tl {
@@ -49,14 +51,14 @@ type storm struct {
 // a storm when requests per second rose by more than 20% while places booked
 // per second fell by more than 20%, and the design had not sold out (then
 // fewer bookings are the end of the sale, not a storm).
-func retryStorm(d *DesignResult) (storm, bool) {
+func retryStorm(d *results.DesignResult) (storm, bool) {
 	_, rps, booked, _ := perSecond(d)
 	return stormOf(d, rps, booked)
 }
 
 // stormOf is retryStorm over the per-second requests and bookings of d
 // already at hand.
-func stormOf(d *DesignResult, rps, booked []float64) (storm, bool) {
+func stormOf(d *results.DesignResult, rps, booked []float64) (storm, bool) {
 	n := len(rps)
 	if n < 6 || (d.Slots.Capacity > 0 && d.Slots.Booked >= d.Slots.Capacity*98/100) {
 		return storm{}, false
@@ -231,13 +233,13 @@ func requestsPerPerson(ss []series) *figure {
 		f.Caption += " Behind a waiting room, people first join its queue and poll it until admitted: those requests (\"+ N to the room\", per person) go to the room, which answers from memory in front of the booking API, and are not in the bar."
 	}
 	designBars(f, keep, values, labels, nil)
-	l, err := plotter.NewLine(plotter.XYs{{X: -0.5, Y: JourneyRequests}, {X: float64(len(keep)) - 0.5, Y: JourneyRequests}})
+	l, err := plotter.NewLine(plotter.XYs{{X: -0.5, Y: results.JourneyRequests}, {X: float64(len(keep)) - 0.5, Y: results.JourneyRequests}})
 	if err == nil {
 		l.LineStyle = lineStyle(colBlack, 1.5, []float64{6, 4})
 		f.plot.Add(l)
 		f.legend.Add("fewest a booking needs: 3", l)
 	}
-	f.plot.Y.Max = math.Max(f.plot.Y.Max, JourneyRequests*1.15)
+	f.plot.Y.Max = math.Max(f.plot.Y.Max, results.JourneyRequests*1.15)
 	return f
 }
 
@@ -308,7 +310,7 @@ func fairness(ss []series) *figure {
 // timeToOutcome plots, per design, the share of arrivals whose journey had
 // ended (booked or gave up) within x seconds of arriving.
 func timeToOutcome(ss []series) *figure {
-	f := cdfFigure(ss, func(u Users) string { return u.TimeToOutcome }, "time-to-outcome",
+	f := cdfFigure(ss, func(u results.Users) string { return u.TimeToOutcome }, "time-to-outcome",
 		"How long until people knew where they stood (% of arrivals done within x s)",
 		"seconds from arriving to booking or giving up")
 	if f != nil {
@@ -319,7 +321,7 @@ func timeToOutcome(ss []series) *figure {
 
 // cdfFigure plots, per design, the cumulative share of arrivals in the
 // histogram of seconds get(u) returns. Designs without it are left out.
-func cdfFigure(ss []series, get func(Users) string, name, title, xLabel string) *figure {
+func cdfFigure(ss []series, get func(results.Users) string, name, title, xLabel string) *figure {
 	type curve struct {
 		s        series
 		pts      plotter.XYs
@@ -332,7 +334,7 @@ func cdfFigure(ss []series, get func(Users) string, name, title, xLabel string) 
 		if enc == "" {
 			continue
 		}
-		h, err := DecodeHistogram(enc)
+		h, err := results.DecodeHistogram(enc)
 		if err != nil || h.TotalCount() == 0 {
 			continue
 		}

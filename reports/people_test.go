@@ -4,6 +4,8 @@ import (
 	"math"
 	"slices"
 	"testing"
+
+	"github.com/slotrush/slotrush/results"
 )
 
 // spearman returns Spearman's rho between earliness (index 0 earliest) and
@@ -56,7 +58,7 @@ func TestFairnessCeiling(t *testing.T) {
 			got[i] = 1
 		}
 		want := spearman(got)
-		u := Users{Arrived: tt.arrived, Booked: tt.booked, Fairness: want}
+		u := results.Users{Arrived: tt.arrived, Booked: tt.booked, Fairness: want}
 		if c := u.FairnessCeiling(); math.Abs(c-want) > 1e-9 {
 			t.Errorf("Users{%d arrived, %d booked}.FairnessCeiling() = %.6f; want %.6f", tt.arrived, tt.booked, c, want)
 		}
@@ -76,15 +78,15 @@ func TestFairnessCeiling(t *testing.T) {
 		}
 	}
 	// The ceiling peaks at 0.87 when half book.
-	if c := (Users{Arrived: 1_000_000, Booked: 500_000}).FairnessCeiling(); math.Abs(c-math.Sqrt(0.75)) > 1e-6 {
+	if c := (results.Users{Arrived: 1_000_000, Booked: 500_000}).FairnessCeiling(); math.Abs(c-math.Sqrt(0.75)) > 1e-6 {
 		t.Errorf("ceiling at half booked = %v; want √0.75", c)
 	}
-	for _, u := range []Users{{}, {Arrived: 1, Booked: 1}, {Arrived: 10}, {Arrived: 10, Booked: 10}} {
+	for _, u := range []results.Users{{}, {Arrived: 1, Booked: 1}, {Arrived: 10}, {Arrived: 10, Booked: 10}} {
 		if c, s := u.FairnessCeiling(), u.FirstComeScore(); c != 0 || !math.IsNaN(s) {
 			t.Errorf("%+v: ceiling %v, score %v; want 0 and NaN (order cannot matter)", u, c, s)
 		}
 	}
-	if s := (Users{Arrived: 100, Booked: 50, Fairness: 2}).FirstComeScore(); s != 1 {
+	if s := (results.Users{Arrived: 100, Booked: 50, Fairness: 2}).FirstComeScore(); s != 1 {
 		t.Errorf("FirstComeScore of an impossible rho = %v; want it clamped to 1", s)
 	}
 }
@@ -93,17 +95,17 @@ func TestAmplification(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name    string
-		d       DesignResult
+		d       results.DesignResult
 		perUser float64 // all requests
 		polls   float64 // the waiting room's
 		amp     float64 // the booking API's, over 3
 	}{
-		{"stated", DesignResult{Design: "per-ppv", Users: Users{Arrived: 10, RequestsPerUser: 6}}, 6, 0, 2},
-		{"computed", DesignResult{Design: "per-ppv", Requests: Requests{Total: 90}, Users: Users{Arrived: 10}}, 9, 0, 3},
-		{"stated amplification", DesignResult{Design: "x+waiting-room", Users: Users{Arrived: 1, RequestsPerUser: 8, RoomPollsPerUser: 5, RetryAmplification: 1}}, 8, 5, 1},
-		{"room polls computed", DesignResult{Design: "x", LatencyMs: map[string]LatencySummary{OpQueue: {Count: 30}}, Users: Users{Arrived: 10, RequestsPerUser: 6}}, 6, 3, 1},
-		{"only polls", DesignResult{Design: "x", LatencyMs: map[string]LatencySummary{OpQueue: {Count: 3}}, Users: Users{Arrived: 1, RequestsPerUser: 2}}, 2, 3, 0},
-		{"nobody came", DesignResult{Design: "x", Requests: Requests{Total: 5}}, 0, 0, 0},
+		{"stated", results.DesignResult{Design: "per-ppv", Users: results.Users{Arrived: 10, RequestsPerUser: 6}}, 6, 0, 2},
+		{"computed", results.DesignResult{Design: "per-ppv", Requests: results.Requests{Total: 90}, Users: results.Users{Arrived: 10}}, 9, 0, 3},
+		{"stated amplification", results.DesignResult{Design: "x+waiting-room", Users: results.Users{Arrived: 1, RequestsPerUser: 8, RoomPollsPerUser: 5, RetryAmplification: 1}}, 8, 5, 1},
+		{"room polls computed", results.DesignResult{Design: "x", LatencyMs: map[string]results.LatencySummary{results.OpQueue: {Count: 30}}, Users: results.Users{Arrived: 10, RequestsPerUser: 6}}, 6, 3, 1},
+		{"only polls", results.DesignResult{Design: "x", LatencyMs: map[string]results.LatencySummary{results.OpQueue: {Count: 3}}, Users: results.Users{Arrived: 1, RequestsPerUser: 2}}, 2, 3, 0},
+		{"nobody came", results.DesignResult{Design: "x", Requests: results.Requests{Total: 5}}, 0, 0, 0},
 	}
 	for _, tt := range tests {
 		if got := tt.d.RequestsPerPerson(); got != tt.perUser {
@@ -120,10 +122,10 @@ func TestAmplification(t *testing.T) {
 
 func TestRetryStorm(t *testing.T) {
 	t.Parallel()
-	timeline := func(rps, booked func(int) float64) []TimelinePoint {
-		var tl []TimelinePoint
+	timeline := func(rps, booked func(int) float64) []results.TimelinePoint {
+		var tl []results.TimelinePoint
 		for i := range 30 {
-			tl = append(tl, TimelinePoint{TS: i, RPS: rps(i), Booked: int64(booked(i))})
+			tl = append(tl, results.TimelinePoint{TS: i, RPS: rps(i), Booked: int64(booked(i))})
 		}
 		return tl
 	}
@@ -132,7 +134,7 @@ func TestRetryStorm(t *testing.T) {
 	flat := func(int) float64 { return 50 }
 	tests := []struct {
 		name     string
-		tl       []TimelinePoint
+		tl       []results.TimelinePoint
 		capacity int64
 		want     bool
 	}{
@@ -144,7 +146,7 @@ func TestRetryStorm(t *testing.T) {
 		{"no timeline", nil, 6000, false},
 	}
 	for _, tt := range tests {
-		d := &DesignResult{Design: "x", Timeline: tt.tl}
+		d := &results.DesignResult{Design: "x", Timeline: tt.tl}
 		for _, p := range tt.tl {
 			d.Slots.Booked += p.Booked
 		}
@@ -158,7 +160,7 @@ func TestRetryStorm(t *testing.T) {
 		}
 	}
 	// The fixture's monolithic design is a storm; no other design is.
-	for _, s := range collect([]*Result{fixture()}) {
+	for _, s := range collect([]*results.Result{fixture()}) {
 		if _, got := retryStorm(s.Design); got != (s.Label == "monolithic") {
 			t.Errorf("fixture %s: retryStorm = %v", s.Label, got)
 		}

@@ -6,6 +6,8 @@ import (
 	"math"
 	"sort"
 
+	"github.com/slotrush/slotrush/results"
+
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -84,11 +86,11 @@ const (
 
 // histograms returns the decodable, non-empty histograms of d by operation,
 // in journey order. Undecodable ones are skipped: Check reports them.
-func histograms(d *DesignResult) ([]string, map[string]*hdrhistogram.Histogram) {
+func histograms(d *results.DesignResult) ([]string, map[string]*hdrhistogram.Histogram) {
 	hs := map[string]*hdrhistogram.Histogram{}
 	var ops []string
 	for op, enc := range d.Histograms {
-		h, err := DecodeHistogram(enc)
+		h, err := results.DecodeHistogram(enc)
 		if err != nil || h.TotalCount() <= 0 {
 			continue
 		}
@@ -127,7 +129,7 @@ func latencySpectrum(s series) *figure {
 				v = float64(h.Min()) / 1000
 			}
 			if v <= 0 {
-				v = float64(HistMinMicros) / 1000
+				v = float64(results.HistMinMicros) / 1000
 			}
 			pts = append(pts, plotter.XY{X: x, Y: v})
 			lo, hi = math.Min(lo, v), math.Max(hi, v)
@@ -156,7 +158,7 @@ func latencySpectrum(s series) *figure {
 type outcomeLayer struct {
 	name  string
 	color color.Color
-	get   func(TimelinePoint) float64
+	get   func(results.TimelinePoint) float64
 }
 
 // requestsByOutcome stacks each second's requests by answer.
@@ -165,15 +167,15 @@ func requestsByOutcome(s series) *figure {
 	if len(tl) == 0 {
 		return nil
 	}
-	other := func(p TimelinePoint) float64 {
+	other := func(p results.TimelinePoint) float64 {
 		return math.Max(0, p.RPS-float64(p.OK+p.Conflict+p.Throttled+p.ServerErr+p.Transport))
 	}
 	layers := []outcomeLayer{
-		{"2xx answered", colOK, func(p TimelinePoint) float64 { return float64(p.OK) }},
-		{"409 already taken", colConflict, func(p TimelinePoint) float64 { return float64(p.Conflict) }},
-		{"429 throttled", colThrottled, func(p TimelinePoint) float64 { return float64(p.Throttled) }},
-		{"5xx shed or failed", colServerErr, func(p TimelinePoint) float64 { return float64(p.ServerErr) }},
-		{"timeout or network error", colTransport, func(p TimelinePoint) float64 { return float64(p.Transport) }},
+		{"2xx answered", colOK, func(p results.TimelinePoint) float64 { return float64(p.OK) }},
+		{"409 already taken", colConflict, func(p results.TimelinePoint) float64 { return float64(p.Conflict) }},
+		{"429 throttled", colThrottled, func(p results.TimelinePoint) float64 { return float64(p.Throttled) }},
+		{"5xx shed or failed", colServerErr, func(p results.TimelinePoint) float64 { return float64(p.ServerErr) }},
+		{"timeout or network error", colTransport, func(p results.TimelinePoint) float64 { return float64(p.Transport) }},
 	}
 	hasOther := false
 	for _, p := range tl {
@@ -323,7 +325,7 @@ func bookedOverTime(ss []series) *figure {
 // cumulativeBooked returns (t, places booked by t) for d. Timeline.Booked
 // counts each second's bookings; a series that is already cumulative (non
 // decreasing, ending at Slots.Booked, summing past it) is taken as is.
-func cumulativeBooked(d *DesignResult) plotter.XYs {
+func cumulativeBooked(d *results.DesignResult) plotter.XYs {
 	tl := sortedTimeline(d.Timeline)
 	if len(tl) == 0 {
 		return nil
@@ -353,14 +355,14 @@ func cumulativeBooked(d *DesignResult) plotter.XYs {
 }
 
 // sortedTimeline returns tl ordered by TS (merged shards may interleave).
-func sortedTimeline(tl []TimelinePoint) []TimelinePoint {
-	out := append([]TimelinePoint(nil), tl...)
+func sortedTimeline(tl []results.TimelinePoint) []results.TimelinePoint {
+	out := append([]results.TimelinePoint(nil), tl...)
 	sort.SliceStable(out, func(i, j int) bool { return out[i].TS < out[j].TS })
 	return out
 }
 
 // seriesWith returns the series of ss whose design satisfies ok, in order.
-func seriesWith(ss []series, ok func(d *DesignResult) bool) []series {
+func seriesWith(ss []series, ok func(d *results.DesignResult) bool) []series {
 	var keep []series
 	for _, s := range ss {
 		if ok(s.Design) {
@@ -372,7 +374,7 @@ func seriesWith(ss []series, ok func(d *DesignResult) bool) []series {
 
 // userOutcomes compares what happened to the people who came.
 func userOutcomes(ss []series) *figure {
-	keep := seriesWith(ss, func(d *DesignResult) bool { return d.Users.Arrived > 0 })
+	keep := seriesWith(ss, func(d *results.DesignResult) bool { return d.Users.Arrived > 0 })
 	if len(keep) == 0 {
 		return nil
 	}
@@ -436,7 +438,7 @@ func p99ByOperation(ss []series) *figure {
 
 // errorRates compares refused and failed requests across designs.
 func errorRates(ss []series) *figure {
-	keep := seriesWith(ss, func(d *DesignResult) bool { return d.Requests.Total > 0 })
+	keep := seriesWith(ss, func(d *results.DesignResult) bool { return d.Requests.Total > 0 })
 	if len(keep) == 0 {
 		return nil
 	}
@@ -456,7 +458,7 @@ func errorRates(ss []series) *figure {
 }
 
 // statusCounts returns the 429 and 5xx counts of r.
-func statusCounts(r Requests) (c429, c5xx int64) {
+func statusCounts(r results.Requests) (c429, c5xx int64) {
 	for code, n := range r.ByStatus {
 		switch {
 		case code == "429":
@@ -471,7 +473,7 @@ func statusCounts(r Requests) (c429, c5xx int64) {
 // timeToBook plots, per design, the share of arrivals who had booked within
 // x seconds of arriving. Designs without the histogram are left out.
 func timeToBook(ss []series) *figure {
-	f := cdfFigure(ss, func(u Users) string { return u.TimeToBook }, "time-to-book",
+	f := cdfFigure(ss, func(u results.Users) string { return u.TimeToBook }, "time-to-book",
 		"How long people waited for a place (% of arrivals booked within x s)",
 		"seconds from arriving to holding a booking")
 	if f != nil {

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/slotrush/slotrush/results"
 )
 
 // goldenDPI keeps the golden PNGs small; layout does not depend on DPI.
@@ -33,7 +35,7 @@ const (
 // still waiting and late comers favoured by per-ppv: the layouts of an
 // outcomes plot without its third group, a negative fairness bar and two
 // goodput panels.
-func variant() *Result {
+func variant() *results.Result {
 	r := fixture()
 	r.Designs = r.Designs[:2]
 	for i := range r.Designs {
@@ -49,12 +51,12 @@ func variant() *Result {
 // PNG with testdata/golden/<name>.png. Run with -update to rewrite them.
 func TestPlotsGolden(t *testing.T) {
 	t.Parallel()
-	figs := figures(collect([]*Result{fixture()}))
+	figs := figures(collect([]*results.Result{fixture()}))
 	const want = 9 + 3*4
 	if len(figs) != want {
 		t.Errorf("fixture gives %d plots; want %d (9 across designs, 3 per design)", len(figs), want)
 	}
-	two := collect([]*Result{variant()})
+	two := collect([]*results.Result{variant()})
 	for _, f := range []*figure{userOutcomes(two), fairness(two), goodputOverTime(two)} {
 		f.Name = "variant-" + f.Name
 		figs = append(figs, f)
@@ -135,7 +137,7 @@ func TestPlotsDeterministic(t *testing.T) {
 	t.Parallel()
 	render := func() [][]byte {
 		var out [][]byte
-		for _, f := range figures(collect([]*Result{fixture()}))[:3] {
+		for _, f := range figures(collect([]*results.Result{fixture()}))[:3] {
 			for _, format := range []string{"png", "svg"} {
 				var buf bytes.Buffer
 				if err := f.render(&buf, format, cheapDPI); err != nil {
@@ -156,7 +158,7 @@ func TestPlotsDeterministic(t *testing.T) {
 
 func TestPlotsSVGWellFormed(t *testing.T) {
 	t.Parallel()
-	for _, f := range figures(collect([]*Result{fixture()})) {
+	for _, f := range figures(collect([]*results.Result{fixture()})) {
 		var buf bytes.Buffer
 		if err := f.render(&buf, "svg", 0); err != nil {
 			t.Fatal(err)
@@ -181,38 +183,38 @@ func TestPlotsMissingData(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name    string
-		change  func(*DesignResult)
+		change  func(*results.DesignResult)
 		without []string // plots that must be gone
 	}{
-		{"no time to book", func(d *DesignResult) { d.Users.TimeToBook = "" }, []string{"time-to-book"}},
-		{"bad time to book", func(d *DesignResult) { d.Users.TimeToBook = "garbage" }, []string{"time-to-book"}},
-		{"no time to outcome", func(d *DesignResult) { d.Users.TimeToOutcome = "" }, []string{"time-to-outcome"}},
-		{"bad time to outcome", func(d *DesignResult) { d.Users.TimeToOutcome = "garbage" }, []string{"time-to-outcome"}},
-		{"no histograms", func(d *DesignResult) { d.Histograms = nil }, []string{"latency-spectrum"}},
-		{"no timeline", func(d *DesignResult) { d.Timeline = nil }, []string{"booked-over-time", "goodput", "-requests", "latency-over-time"}},
-		{"no latency summary", func(d *DesignResult) { d.LatencyMs = nil }, []string{"p99-by-operation"}},
-		{"no users", func(d *DesignResult) { d.Users = Users{} }, []string{"user-outcomes", "time-to-book", "time-to-outcome", "fairness"}},
-		{"no requests", func(d *DesignResult) { d.Requests = Requests{} }, []string{"error-rate"}},
-		{"no requests, no users", func(d *DesignResult) { d.Requests, d.Users = Requests{}, Users{} }, []string{"requests-per-person"}},
-		{"zero everywhere in time", func(d *DesignResult) {
+		{"no time to book", func(d *results.DesignResult) { d.Users.TimeToBook = "" }, []string{"time-to-book"}},
+		{"bad time to book", func(d *results.DesignResult) { d.Users.TimeToBook = "garbage" }, []string{"time-to-book"}},
+		{"no time to outcome", func(d *results.DesignResult) { d.Users.TimeToOutcome = "" }, []string{"time-to-outcome"}},
+		{"bad time to outcome", func(d *results.DesignResult) { d.Users.TimeToOutcome = "garbage" }, []string{"time-to-outcome"}},
+		{"no histograms", func(d *results.DesignResult) { d.Histograms = nil }, []string{"latency-spectrum"}},
+		{"no timeline", func(d *results.DesignResult) { d.Timeline = nil }, []string{"booked-over-time", "goodput", "-requests", "latency-over-time"}},
+		{"no latency summary", func(d *results.DesignResult) { d.LatencyMs = nil }, []string{"p99-by-operation"}},
+		{"no users", func(d *results.DesignResult) { d.Users = results.Users{} }, []string{"user-outcomes", "time-to-book", "time-to-outcome", "fairness"}},
+		{"no requests", func(d *results.DesignResult) { d.Requests = results.Requests{} }, []string{"error-rate"}},
+		{"no requests, no users", func(d *results.DesignResult) { d.Requests, d.Users = results.Requests{}, results.Users{} }, []string{"requests-per-person"}},
+		{"zero everywhere in time", func(d *results.DesignResult) {
 			for i := range d.Timeline {
-				d.Timeline[i] = TimelinePoint{TS: d.Timeline[i].TS}
+				d.Timeline[i] = results.TimelinePoint{TS: d.Timeline[i].TS}
 			}
 		}, nil},
-		{"cumulative booked", func(d *DesignResult) {
+		{"cumulative booked", func(d *results.DesignResult) {
 			var c int64
 			for i := range d.Timeline {
 				c += d.Timeline[i].Booked
 				d.Timeline[i].Booked = c
 			}
 		}, nil},
-		{"zero latencies", func(d *DesignResult) {
+		{"zero latencies", func(d *results.DesignResult) {
 			for i := range d.Timeline {
 				d.Timeline[i].P50Ms, d.Timeline[i].P99Ms = 0, 0
 			}
 		}, []string{"latency-over-time"}},
-		{"one second", func(d *DesignResult) { d.Timeline = d.Timeline[:1] }, nil},
-		{"empty design", func(d *DesignResult) { *d = DesignResult{Design: d.Design} }, []string{"booked-over-time", "goodput", "user-outcomes", "time-to-book", "time-to-outcome", "requests-per-person", "fairness", "error-rate", "p99-by-operation", "latency-spectrum", "-requests", "latency-over-time"}},
+		{"one second", func(d *results.DesignResult) { d.Timeline = d.Timeline[:1] }, nil},
+		{"empty design", func(d *results.DesignResult) { *d = results.DesignResult{Design: d.Design} }, []string{"booked-over-time", "goodput", "user-outcomes", "time-to-book", "time-to-outcome", "requests-per-person", "fairness", "error-rate", "p99-by-operation", "latency-spectrum", "-requests", "latency-over-time"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -220,7 +222,7 @@ func TestPlotsMissingData(t *testing.T) {
 			r := fixture()
 			r.Designs = r.Designs[2:3]
 			tt.change(&r.Designs[0])
-			figs := figures(collect([]*Result{r}))
+			figs := figures(collect([]*results.Result{r}))
 			for _, f := range figs {
 				for _, w := range tt.without {
 					if strings.Contains(f.Name, w) {
@@ -240,10 +242,10 @@ func TestPlotsMissingData(t *testing.T) {
 func TestDesignColorsConsistent(t *testing.T) {
 	t.Parallel()
 	// The same design gets the same colour whatever else is in the report.
-	a := collect([]*Result{fixture()})
+	a := collect([]*results.Result{fixture()})
 	r := fixture()
 	r.Designs = r.Designs[1:]
-	b := collect([]*Result{r})
+	b := collect([]*results.Result{r})
 	colors := map[string]string{}
 	for _, s := range append(a, b...) {
 		c := string(cssColor(s))
@@ -259,7 +261,7 @@ func TestDesignColorsConsistent(t *testing.T) {
 		}
 	}
 	// Two results with the same designs: distinct labels and colours.
-	two := collect([]*Result{fixture(), rerun(fixture(), EngineModel)})
+	two := collect([]*results.Result{fixture(), rerun(fixture(), results.EngineModel)})
 	seen := map[string]bool{}
 	labels := map[string]bool{}
 	for _, s := range two {
@@ -271,7 +273,7 @@ func TestDesignColorsConsistent(t *testing.T) {
 }
 
 // rerun returns r run by another engine an hour later.
-func rerun(r *Result, engine string) *Result {
+func rerun(r *results.Result, engine string) *results.Result {
 	r.Engine = engine
 	r.StartedAt = r.StartedAt.Add(3600e9)
 	return r

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/slotrush/slotrush/results"
 )
 
 //go:embed report.html.tmpl
@@ -34,15 +36,15 @@ var pageTmpl = template.Must(template.New("report").Parse(reportTemplate))
 // A plot that cannot be drawn is left out and named in the page; Render
 // fails only when there is nothing to report or a file cannot be written.
 // Safe for concurrent use on different outDirs.
-func Render(outDir string, results ...*Result) (indexPath string, err error) {
-	return render(outDir, pngDPI, results)
+func Render(outDir string, rs ...*results.Result) (indexPath string, err error) {
+	return render(outDir, pngDPI, rs)
 }
 
 // render is Render with the PNG resolution as a parameter (tests use a low
 // one: rasterising is slow under the race detector).
-func render(outDir string, dpi int, results []*Result) (string, error) {
-	var rs []*Result
-	for _, r := range results {
+func render(outDir string, dpi int, in []*results.Result) (string, error) {
+	var rs []*results.Result
+	for _, r := range in {
 		if r != nil {
 			rs = append(rs, r)
 		}
@@ -91,7 +93,7 @@ func render(outDir string, dpi int, results []*Result) (string, error) {
 		if len(rs) > 1 {
 			dir = filepath.Join(dir, fmt.Sprintf("%d-%s", i+1, slugify(r.Scenario+"-"+r.Engine)))
 		}
-		paths, err := WriteHistogramLogs(dir, r)
+		paths, err := results.WriteHistogramLogs(dir, r)
 		if err != nil {
 			pg.Problems = append(pg.Problems, err.Error())
 		}
@@ -153,7 +155,7 @@ type page struct {
 	Designs   []designView
 	Table     []row
 	Assume    []row
-	Common    []Parameter // assumptions shared by every design
+	Common    []results.Parameter // assumptions shared by every design
 	Subtitle  string
 	Calib     []calibView
 	Cross     []figView
@@ -195,7 +197,7 @@ type designFigs struct {
 
 type calibView struct {
 	Design string
-	Params []CalibratedParameter
+	Params []results.CalibratedParameter
 }
 
 type resultView struct {
@@ -208,8 +210,8 @@ type resultView struct {
 	Duration    string
 	Target      string
 	Interrupted bool
-	Env         Environment
-	Parameters  []Parameter
+	Env         results.Environment
+	Parameters  []results.Parameter
 }
 
 func (p *page) addDesignFigure(f figView) {
@@ -226,8 +228,8 @@ func cssColor(s series) template.CSS {
 	return template.CSS(fmt.Sprintf("#%02X%02X%02X", c.R, c.G, c.B))
 }
 
-func buildPage(rs []*Result, ss []series) *page {
-	pg := &page{Format: FormatVersion}
+func buildPage(rs []*results.Result, ss []series) *page {
+	pg := &page{Format: results.FormatVersion}
 	stats := statsOfAll(ss)
 	pg.Verdict = judge(rs, stats)
 	pg.Simulated = pg.Verdict.Simulated
@@ -239,7 +241,7 @@ func buildPage(rs []*Result, ss []series) *page {
 			scen[r.Scenario] = true
 			scenarios = append(scenarios, r.Scenario)
 		}
-		if r.Engine != EngineModel {
+		if r.Engine != results.EngineModel {
 			live = true
 		}
 	}
@@ -264,7 +266,7 @@ func buildPage(rs []*Result, ss []series) *page {
 	pg.Table = comparisonTable(stats)
 	for _, r := range assumptionTable(ss) {
 		if len(ss) > 1 && allEqual(r.Cells) {
-			pg.Common = append(pg.Common, Parameter{Name: r.Name, Value: r.Cells[0].Text})
+			pg.Common = append(pg.Common, results.Parameter{Name: r.Name, Value: r.Cells[0].Text})
 			continue
 		}
 		pg.Assume = append(pg.Assume, r)
@@ -292,8 +294,8 @@ func buildPage(rs []*Result, ss []series) *page {
 // or seed, which results written before 27 Nov 2026 list there: the report
 // prints the result's own above them, and the listed seed is the
 // scenario's, not the one a --seed run used.
-func otherParameters(r *Result) []Parameter {
-	var out []Parameter
+func otherParameters(r *results.Result) []results.Parameter {
+	var out []results.Parameter
 	for _, p := range r.Parameters {
 		if p.Name == "scenario" || p.Name == "seed" {
 			continue
@@ -460,38 +462,42 @@ func assumptionTable(ss []series) []row {
 	}
 	fns := []struct {
 		name string
-		f    func(*DesignResult, *Result) string
+		f    func(*results.DesignResult, *results.Result) string
 	}{
-		{"Engine", func(_ *DesignResult, r *Result) string {
-			if r.Engine == EngineModel {
+		{"Engine", func(_ *results.DesignResult, r *results.Result) string {
+			if r.Engine == results.EngineModel {
 				return "model (simulated)"
 			}
 			return r.Engine
 		}},
-		{"Scheme", func(d *DesignResult, _ *Result) string { return text(string(d.Assumptions.Scheme)) }},
-		{"Partitions", func(d *DesignResult, _ *Result) string { return commas(int64(d.Assumptions.Partitions)) }},
-		{"Waiting room", func(d *DesignResult, _ *Result) string {
+		{"Scheme", func(d *results.DesignResult, _ *results.Result) string { return text(string(d.Assumptions.Scheme)) }},
+		{"Partitions", func(d *results.DesignResult, _ *results.Result) string {
+			return commas(int64(d.Assumptions.Partitions))
+		}},
+		{"Waiting room", func(d *results.DesignResult, _ *results.Result) string {
 			if d.Assumptions.WaitingRoom {
 				return "yes"
 			}
 			return "no"
 		}},
-		{"Writes per partition", func(d *DesignResult, _ *Result) string {
+		{"Writes per partition", func(d *results.DesignResult, _ *results.Result) string {
 			return rate(d.Assumptions.Limits.WriteRate, d.Assumptions.Limits.WriteBurst)
 		}},
-		{"Reads per partition", func(d *DesignResult, _ *Result) string {
+		{"Reads per partition", func(d *results.DesignResult, _ *results.Result) string {
 			return rate(d.Assumptions.Limits.ReadRate, d.Assumptions.Limits.ReadBurst)
 		}},
-		{"In flight per partition", func(d *DesignResult, _ *Result) string { return bound(d.Assumptions.Limits.MaxInFlight) }},
-		{"Queue per partition", func(d *DesignResult, _ *Result) string {
+		{"In flight per partition", func(d *results.DesignResult, _ *results.Result) string {
+			return bound(d.Assumptions.Limits.MaxInFlight)
+		}},
+		{"Queue per partition", func(d *results.DesignResult, _ *results.Result) string {
 			s := bound(d.Assumptions.Limits.MaxQueue)
 			if w := d.Assumptions.Limits.MaxWait; w > 0 {
 				s += ", wait ≤ " + w.String()
 			}
 			return s
 		}},
-		{"Store", func(d *DesignResult, _ *Result) string { return text(d.Assumptions.Store) }},
-		{"Durability of a 201", func(d *DesignResult, _ *Result) string { return text(d.Assumptions.Durability) }},
+		{"Store", func(d *results.DesignResult, _ *results.Result) string { return text(d.Assumptions.Store) }},
+		{"Durability of a 201", func(d *results.DesignResult, _ *results.Result) string { return text(d.Assumptions.Durability) }},
 	}
 	rows := make([]row, len(fns))
 	for i, fn := range fns {

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/slotrush/slotrush/results"
 )
 
 // readIndex returns index.html with its character references decoded, so
@@ -27,7 +29,7 @@ var external = regexp.MustCompile(`(?i)(src|href)\s*=\s*"(https?:|//)|url\(|@imp
 func TestRender(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	index, err := render(dir, cheapDPI, []*Result{fixture()})
+	index, err := render(dir, cheapDPI, []*results.Result{fixture()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +81,7 @@ func TestRender(t *testing.T) {
 	if strings.Contains(html, "SIMULATED") {
 		t.Error("a live result is marked SIMULATED")
 	}
-	figs := figures(collect([]*Result{fixture()}))
+	figs := figures(collect([]*results.Result{fixture()}))
 	if n := strings.Count(html, `src="data:image/png;base64,`); n != len(figs) {
 		t.Errorf("index.html embeds %d images; want %d", n, len(figs))
 	}
@@ -99,9 +101,9 @@ func TestRender(t *testing.T) {
 func TestRenderSimulated(t *testing.T) {
 	t.Parallel()
 	r := fixture()
-	r.Engine = EngineModel
-	r.Designs[0].Calibration = []CalibratedParameter{{Name: "lock hold time", Value: 2.5, Unit: "ms", Measured: false, Source: "assumed"}}
-	index, err := render(t.TempDir(), cheapDPI, []*Result{r})
+	r.Engine = results.EngineModel
+	r.Designs[0].Calibration = []results.CalibratedParameter{{Name: "lock hold time", Value: 2.5, Unit: "ms", Measured: false, Source: "assumed"}}
+	index, err := render(t.TempDir(), cheapDPI, []*results.Result{r})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,11 +124,11 @@ func TestRenderSeveralResults(t *testing.T) {
 	t.Parallel()
 	live := fixture()
 	model := fixture()
-	model.Engine = EngineModel
+	model.Engine = results.EngineModel
 	model.Scenario = "national"
 	model.StartedAt = model.StartedAt.Add(24 * 3600e9)
 	dir := t.TempDir()
-	index, err := render(dir, cheapDPI, []*Result{live, model})
+	index, err := render(dir, cheapDPI, []*results.Result{live, model})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,10 +153,10 @@ func TestRenderSeveralResults(t *testing.T) {
 func TestRenderOddData(t *testing.T) {
 	t.Parallel()
 	r := fixture()
-	r.Designs = append(r.Designs, DesignResult{Design: "hashed-8"})
+	r.Designs = append(r.Designs, results.DesignResult{Design: "hashed-8"})
 	r.Designs[0].Histograms["book"] = "not a histogram"
 	r.StartedAt = r.StartedAt.AddDate(-3000, 0, 0)
-	index, err := render(t.TempDir(), cheapDPI, []*Result{r})
+	index, err := render(t.TempDir(), cheapDPI, []*results.Result{r})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +174,7 @@ func TestRenderNothing(t *testing.T) {
 	if _, err := Render(t.TempDir()); err == nil {
 		t.Error("Render() = nil error; want one")
 	}
-	if _, err := render(t.TempDir(), cheapDPI, []*Result{nil, &Result{Format: 1, Engine: EngineLive}}); err == nil {
+	if _, err := render(t.TempDir(), cheapDPI, []*results.Result{nil, &results.Result{Format: 1, Engine: results.EngineLive}}); err == nil {
 		t.Error("Render(no designs) = nil error; want one")
 	}
 }
@@ -183,11 +185,11 @@ func TestRenderNothing(t *testing.T) {
 // scenario's seed where the run used --seed).
 func TestOtherParameters(t *testing.T) {
 	t.Parallel()
-	r := &Result{Scenario: "demo", Seed: 7, Parameters: []Parameter{
-		{"scenario", "demo"}, {"crowd", "10 users"}, {"seed", "7"}, {"scenario", "other"}, {"seed", "8"},
+	r := &results.Result{Scenario: "demo", Seed: 7, Parameters: []results.Parameter{
+		{Name: "scenario", Value: "demo"}, {Name: "crowd", Value: "10 users"}, {Name: "seed", Value: "7"}, {Name: "scenario", Value: "other"}, {Name: "seed", Value: "8"},
 	}}
 	got := otherParameters(r)
-	want := []Parameter{{"crowd", "10 users"}}
+	want := []results.Parameter{{Name: "crowd", Value: "10 users"}}
 	if !slices.Equal(got, want) {
 		t.Errorf("otherParameters = %v; want %v", got, want)
 	}

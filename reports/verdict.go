@@ -5,6 +5,8 @@ import (
 	"math"
 	"sort"
 	"strings"
+
+	"github.com/slotrush/slotrush/results"
 )
 
 // Verdict is the conclusion of a report in plain words, computed from the
@@ -54,7 +56,7 @@ type designStats struct {
 	soldOutAt, halfAt      float64 // seconds; NaN when never reached
 	duration               float64
 	perUser                float64
-	amp                    float64 // retry amplification (DesignResult.Amplification)
+	amp                    float64 // retry amplification (results.DesignResult.Amplification)
 	ampMeasured            bool    // amp counts retries after errors, not an estimate from requests per person
 	polls                  float64 // waiting-room requests per person
 	fair, fairMax          float64 // Spearman rho and its ceiling (0: order could not matter)
@@ -82,11 +84,11 @@ func percentilesS(enc string) (p50, p99 float64) {
 	if enc == "" {
 		return math.NaN(), math.NaN()
 	}
-	h, err := DecodeHistogram(enc)
+	h, err := results.DecodeHistogram(enc)
 	if err != nil || h.TotalCount() == 0 {
 		return math.NaN(), math.NaN()
 	}
-	l := Summarize(h)
+	l := results.Summarize(h)
 	return l.P50 / 1000, l.P99 / 1000
 }
 
@@ -118,7 +120,7 @@ func statsOf(s series) designStats {
 	if st.total > 0 {
 		st.shedRate = float64(d.Requests.ByStatus["429"]+d.Requests.ByStatus["503"]) / float64(st.total)
 	}
-	if l, ok := d.LatencyMs[OpBook]; ok && l.Count > 0 {
+	if l, ok := d.LatencyMs[results.OpBook]; ok && l.Count > 0 {
 		st.bookP99 = l.P99
 	}
 	cum := cumulativeBooked(d)
@@ -143,20 +145,20 @@ func statsOf(s series) designStats {
 // than three times the requests people made (retry amplification) or when a
 // tenth or more of the people were still trying at the end. It never fails: with no designs the
 // headline says so. Safe for concurrent use.
-func Judge(results ...*Result) Verdict {
-	return judge(results, statsOfAll(collect(results)))
+func Judge(rs ...*results.Result) Verdict {
+	return judge(rs, statsOfAll(collect(rs)))
 }
 
 // judge is Judge over the statistics of the results' designs.
-func judge(results []*Result, stats []designStats) Verdict {
+func judge(rs []*results.Result, stats []designStats) Verdict {
 	var v Verdict
 	live, model := 0, 0
 	scenarios := map[string]bool{}
-	for _, r := range results {
+	for _, r := range rs {
 		if r == nil {
 			continue
 		}
-		if r.Engine == EngineModel {
+		if r.Engine == results.EngineModel {
 			model++
 		} else {
 			live++

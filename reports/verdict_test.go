@@ -3,13 +3,15 @@ package reports
 import (
 	"strings"
 	"testing"
+
+	"github.com/slotrush/slotrush/results"
 )
 
 func TestJudge(t *testing.T) {
 	t.Parallel()
-	only := func(names ...string) func(*Result) {
-		return func(r *Result) {
-			var keep []DesignResult
+	only := func(names ...string) func(*results.Result) {
+		return func(r *results.Result) {
+			var keep []results.DesignResult
 			for _, d := range r.Designs {
 				for _, n := range names {
 					if d.Design == n {
@@ -22,7 +24,7 @@ func TestJudge(t *testing.T) {
 	}
 	tests := []struct {
 		name         string
-		change       func(*Result)
+		change       func(*results.Result)
 		wantHeadline string
 		wantDetails  []string // each must appear in some detail
 		wantPeople   []string // each must appear in some sentence about people
@@ -67,14 +69,14 @@ func TestJudge(t *testing.T) {
 		},
 		{
 			name:         "simulated",
-			change:       func(r *Result) { r.Engine = EngineModel },
+			change:       func(r *results.Result) { r.Engine = results.EngineModel },
 			wantHeadline: "SIMULATED (model) results: per-ppv-day+waiting-room booked 5,950 of 6,000 places (99%)",
 			wantWarnings: []string{"retry amplification above 3×", "still trying when the run ended"},
 			best:         "per-ppv-day+waiting-room", worst: "monolithic",
 		},
 		{
 			name: "sold out",
-			change: func(r *Result) {
+			change: func(r *results.Result) {
 				only("per-ppv-day", "per-ppv")(r)
 				d, _ := r.Design("per-ppv-day")
 				d.Slots.Capacity = d.Slots.Booked
@@ -86,7 +88,7 @@ func TestJudge(t *testing.T) {
 		},
 		{
 			name: "errors that are not throttling",
-			change: func(r *Result) {
+			change: func(r *results.Result) {
 				d, _ := r.Design("monolithic")
 				d.Requests.TransportErrors += d.Requests.ByStatus["429"] + d.Requests.ByStatus["503"]
 				delete(d.Requests.ByStatus, "429")
@@ -98,7 +100,7 @@ func TestJudge(t *testing.T) {
 		},
 		{
 			name: "broken invariants and caveats",
-			change: func(r *Result) {
+			change: func(r *results.Result) {
 				only("per-ppv", "per-ppv-day")(r)
 				d, _ := r.Design("per-ppv")
 				d.Slots.Oversold = 3
@@ -117,7 +119,7 @@ func TestJudge(t *testing.T) {
 		},
 		{
 			name: "tie on places goes to more people, then fewer errors",
-			change: func(r *Result) {
+			change: func(r *results.Result) {
 				only("per-ppv", "per-ppv-day")(r)
 				d, _ := r.Design("per-ppv")
 				d.Slots.Booked = 5812
@@ -126,12 +128,12 @@ func TestJudge(t *testing.T) {
 		},
 		{
 			name: "no capacity, no requests",
-			change: func(r *Result) {
+			change: func(r *results.Result) {
 				only("per-ppv")(r)
 				d := &r.Designs[0]
-				d.Slots = Slots{Booked: 10}
-				d.Requests = Requests{}
-				d.Users = Users{}
+				d.Slots = results.Slots{Booked: 10}
+				d.Requests = results.Requests{}
+				d.Users = results.Users{}
 				d.LatencyMs = nil
 				d.Timeline = nil
 			},
@@ -141,7 +143,7 @@ func TestJudge(t *testing.T) {
 		},
 		{
 			name: "waiting room stated only in the assumptions",
-			change: func(r *Result) {
+			change: func(r *results.Result) {
 				only("per-ppv-day+waiting-room", "per-ppv")(r)
 				d, _ := r.Design("per-ppv-day+waiting-room")
 				d.Design = "front-door"
@@ -156,7 +158,7 @@ func TestJudge(t *testing.T) {
 		},
 		{
 			name: "measured retry amplification",
-			change: func(r *Result) {
+			change: func(r *results.Result) {
 				only("monolithic", "per-ppv-day")(r)
 				for i, amp := range []float64{5.2, 1.1} {
 					r.Designs[i].Users.RetryAmplification = amp
@@ -171,7 +173,7 @@ func TestJudge(t *testing.T) {
 		},
 		{
 			name: "few retries anywhere, nobody left waiting",
-			change: func(r *Result) {
+			change: func(r *results.Result) {
 				only("per-ppv", "per-ppv-day")(r)
 				for i := range r.Designs {
 					u := &r.Designs[i].Users
@@ -188,7 +190,7 @@ func TestJudge(t *testing.T) {
 		},
 		{
 			name: "late comers favoured",
-			change: func(r *Result) {
+			change: func(r *results.Result) {
 				only("per-ppv")(r)
 				r.Designs[0].Users.Fairness = -0.5
 			},
@@ -197,7 +199,7 @@ func TestJudge(t *testing.T) {
 		},
 		{
 			name: "no retry storm once sold out",
-			change: func(r *Result) {
+			change: func(r *results.Result) {
 				only("monolithic")(r)
 				d := &r.Designs[0]
 				d.Slots.Capacity = d.Slots.Booked
@@ -208,7 +210,7 @@ func TestJudge(t *testing.T) {
 		},
 		{
 			name: "no user histograms",
-			change: func(r *Result) {
+			change: func(r *results.Result) {
 				for i := range r.Designs {
 					r.Designs[i].Users.TimeToOutcome = ""
 				}
@@ -255,8 +257,8 @@ func TestJudge(t *testing.T) {
 			if v.Best != tt.best || v.Worst != tt.worst {
 				t.Errorf("Best, Worst = %q, %q; want %q, %q", v.Best, v.Worst, tt.best, tt.worst)
 			}
-			if v.Simulated != (r.Engine == EngineModel) {
-				t.Errorf("Simulated = %v; want %v", v.Simulated, r.Engine == EngineModel)
+			if v.Simulated != (r.Engine == results.EngineModel) {
+				t.Errorf("Simulated = %v; want %v", v.Simulated, r.Engine == results.EngineModel)
 			}
 		})
 	}

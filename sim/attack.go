@@ -8,9 +8,9 @@ import (
 	"sync"
 	"time"
 
-	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/slotrush/slotrush/results"
 
-	"github.com/slotrush/slotrush/reports"
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
 
 // AttackOptions configures Attack: GET URL at Rate requests/s for Duration,
@@ -83,7 +83,7 @@ func Attack(ctx context.Context, o AttackOptions) (*AttackResult, error) {
 	)
 	ticks := make(chan tick)
 	spawn := func() {
-		w := &attackWorker{hist: reports.NewLatencyHistogram(), byStatus: map[int]int64{}}
+		w := &attackWorker{hist: results.NewLatencyHistogram(), byStatus: map[int]int64{}}
 		mu.Lock()
 		workers = append(workers, w)
 		mu.Unlock()
@@ -148,7 +148,7 @@ func Attack(ctx context.Context, o AttackOptions) (*AttackResult, error) {
 		close(ticks)
 		wg.Wait()
 	}
-	res := &AttackResult{ByStatus: map[int]int64{}, Latency: reports.NewLatencyHistogram(), Elapsed: time.Since(start)}
+	res := &AttackResult{ByStatus: map[int]int64{}, Latency: results.NewLatencyHistogram(), Elapsed: time.Since(start)}
 	var first, last time.Time
 	for _, w := range workers {
 		if dropped := res.Latency.Merge(w.hist); dropped != 0 {

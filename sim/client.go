@@ -14,8 +14,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/slotrush/slotrush/results"
+
 	"github.com/slotrush/slotrush/reference-server/api"
-	"github.com/slotrush/slotrush/reports"
 )
 
 // Client speaks the booking API v1 to one target. It is safe for concurrent
@@ -60,15 +61,15 @@ func (c *Client) Do(ctx context.Context, r Request) Response {
 	var req *http.Request
 	var err error
 	switch r.Op {
-	case reports.OpListPPVs:
+	case results.OpListPPVs:
 		u := c.base + "/api/v1/ppvs"
 		if r.State != "" {
 			u += "?state=" + url.QueryEscape(r.State)
 		}
 		req, err = http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	case reports.OpListSlots:
+	case results.OpListSlots:
 		req, err = http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/api/v1/ppvs/"+url.PathEscape(r.PPV)+"/slots", nil)
-	case reports.OpBook:
+	case results.OpBook:
 		body, _ := json.Marshal(api.BookingRequest{PersonID: r.PersonID, PPV: r.PPV, Date: r.Date})
 		req, err = http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/api/v1/bookings", bytes.NewReader(body))
 		if err == nil {
@@ -77,7 +78,7 @@ func (c *Client) Do(ctx context.Context, r Request) Response {
 				req.Header.Set("Idempotency-Key", r.IdempotencyKey)
 			}
 		}
-	case reports.OpQueue:
+	case results.OpQueue:
 		if r.Ticket == "" {
 			body, _ := json.Marshal(api.QueueRequest{PersonID: r.PersonID})
 			req, err = http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/api/v1/queue", bytes.NewReader(body))
@@ -107,11 +108,11 @@ func (c *Client) Do(ctx context.Context, r Request) Response {
 	}
 	out := Response{Status: res.StatusCode, RetryAfter: retryAfter(res.Header)}
 	switch {
-	case res.StatusCode >= 200 && res.StatusCode < 300 && r.Op == reports.OpListSlots:
+	case res.StatusCode >= 200 && res.StatusCode < 300 && r.Op == results.OpListSlots:
 		if err := json.Unmarshal(data, &out.Slots); err != nil {
 			out.Err = fmt.Errorf("bad slots body: %w", err)
 		}
-	case res.StatusCode >= 200 && res.StatusCode < 300 && r.Op == reports.OpBook:
+	case res.StatusCode >= 200 && res.StatusCode < 300 && r.Op == results.OpBook:
 		var b struct {
 			ID string `json:"id"`
 		}
@@ -119,7 +120,7 @@ func (c *Client) Do(ctx context.Context, r Request) Response {
 			out.Err = errors.New("bad booking body")
 		}
 		out.BookingID = b.ID
-	case res.StatusCode >= 200 && res.StatusCode < 300 && r.Op == reports.OpQueue:
+	case res.StatusCode >= 200 && res.StatusCode < 300 && r.Op == results.OpQueue:
 		var q QueueStatus
 		if err := json.Unmarshal(data, &q); err != nil || q.Ticket == "" {
 			out.Err = errors.New("bad queue body")

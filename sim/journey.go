@@ -8,15 +8,16 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/slotrush/slotrush/results"
+
 	"github.com/slotrush/slotrush/models"
 	"github.com/slotrush/slotrush/reference-server/api"
-	"github.com/slotrush/slotrush/reports"
 	"github.com/slotrush/slotrush/scenarios"
 )
 
 // Request is one API call a journey wants made.
 type Request struct {
-	// Op is one of reports.OpListPPVs, reports.OpListSlots, reports.OpBook.
+	// Op is one of results.OpListPPVs, results.OpListSlots, results.OpBook.
 	Op   string
 	PPV  string
 	Date models.Date
@@ -243,13 +244,13 @@ func (j *Journey) action(mv move) Action {
 func (j *Journey) request() Request {
 	switch j.curOp {
 	case reqQueue:
-		return Request{Op: reports.OpQueue, PersonID: j.user.PersonID, Ticket: j.ticket, Token: j.token}
+		return Request{Op: results.OpQueue, PersonID: j.user.PersonID, Ticket: j.ticket, Token: j.token}
 	case reqListSlots:
-		return Request{Op: reports.OpListSlots, PPV: j.curPPV, Token: j.token}
+		return Request{Op: results.OpListSlots, PPV: j.curPPV, Token: j.token}
 	case reqBook:
-		return Request{Op: reports.OpBook, PPV: j.curPPV, Date: j.curDate, PersonID: j.user.PersonID, IdempotencyKey: j.curKey, Token: j.token}
+		return Request{Op: results.OpBook, PPV: j.curPPV, Date: j.curDate, PersonID: j.user.PersonID, IdempotencyKey: j.curKey, Token: j.token}
 	default:
-		return Request{Op: reports.OpListPPVs, State: j.user.State, Token: j.token}
+		return Request{Op: results.OpListPPVs, State: j.user.State, Token: j.token}
 	}
 }
 

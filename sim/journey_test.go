@@ -5,8 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slotrush/slotrush/results"
+
 	"github.com/slotrush/slotrush/models"
-	"github.com/slotrush/slotrush/reports"
 	"github.com/slotrush/slotrush/scenarios"
 )
 
@@ -59,22 +60,22 @@ func TestJourneyTransitions(t *testing.T) {
 		waitMin  time.Duration
 		waitMax  time.Duration
 	}{
-		{name: "ppvs 200 -> list slots of first choice", resp: okPPVs, wantOp: reports.OpListSlots, wantPPV: "a"},
-		{name: "slots 200 -> book earliest open date", prefix: []Response{okPPVs}, resp: okSlots, wantOp: reports.OpBook, wantPPV: "a", wantDate: day1},
-		{name: "slots all full -> next ppv", prefix: []Response{okPPVs}, resp: Response{Status: 200, Slots: []SlotView{{Date: day1, Capacity: 5}}}, wantOp: reports.OpListSlots, wantPPV: "b"},
-		{name: "slots 404 -> next ppv", prefix: []Response{okPPVs}, resp: Response{Status: 404}, wantOp: reports.OpListSlots, wantPPV: "b"},
+		{name: "ppvs 200 -> list slots of first choice", resp: okPPVs, wantOp: results.OpListSlots, wantPPV: "a"},
+		{name: "slots 200 -> book earliest open date", prefix: []Response{okPPVs}, resp: okSlots, wantOp: results.OpBook, wantPPV: "a", wantDate: day1},
+		{name: "slots all full -> next ppv", prefix: []Response{okPPVs}, resp: Response{Status: 200, Slots: []SlotView{{Date: day1, Capacity: 5}}}, wantOp: results.OpListSlots, wantPPV: "b"},
+		{name: "slots 404 -> next ppv", prefix: []Response{okPPVs}, resp: Response{Status: 404}, wantOp: results.OpListSlots, wantPPV: "b"},
 		{name: "book 201 -> booked", prefix: []Response{okPPVs, okSlots}, resp: Response{Status: 201, BookingID: "x"}, wantDone: true, outcome: Booked},
 		{name: "book 409 already_booked -> booked", prefix: []Response{okPPVs, okSlots}, resp: Response{Status: 409, Code: "already_booked"}, wantDone: true, outcome: Booked},
-		{name: "book 409 sold_out -> relist same ppv", prefix: []Response{okPPVs, okSlots}, resp: Response{Status: 409, Code: "sold_out"}, wantOp: reports.OpListSlots, wantPPV: "a"},
-		{name: "book 429 honoured -> wait retry-after, same request", prefix: []Response{okPPVs, okSlots}, resp: Response{Status: 429, RetryAfter: time.Second}, wantOp: reports.OpBook, wantPPV: "a", wantDate: day1, waitMin: time.Second, waitMax: time.Second},
-		{name: "book 429 short retry-after -> own backoff is the floor", prefix: []Response{okPPVs, okSlots}, resp: Response{Status: 429, RetryAfter: 10 * time.Millisecond}, wantOp: reports.OpBook, wantPPV: "a", wantDate: day1, waitMin: 100 * time.Millisecond, waitMax: 100 * time.Millisecond},
-		{name: "book 429 refresher -> clicks again, ignoring retry-after", b: scenarios.Refresher, prefix: []Response{okPPVs, okSlots}, resp: Response{Status: 429, RetryAfter: 5 * time.Second}, wantOp: reports.OpBook, wantDate: day1, wantPPV: "a", waitMin: 500 * time.Millisecond, waitMax: 1500 * time.Millisecond},
-		{name: "503 without retry-after -> backoff", resp: Response{Status: 503}, wantOp: reports.OpListPPVs, waitMin: 100 * time.Millisecond, waitMax: 100 * time.Millisecond},
-		{name: "timeout -> backoff", resp: Response{Err: errors.New("timeout")}, wantOp: reports.OpListPPVs, waitMin: 100 * time.Millisecond, waitMax: 100 * time.Millisecond},
-		{name: "500 -> backoff", resp: Response{Status: 500}, wantOp: reports.OpListPPVs, waitMin: 100 * time.Millisecond, waitMax: 100 * time.Millisecond},
+		{name: "book 409 sold_out -> relist same ppv", prefix: []Response{okPPVs, okSlots}, resp: Response{Status: 409, Code: "sold_out"}, wantOp: results.OpListSlots, wantPPV: "a"},
+		{name: "book 429 honoured -> wait retry-after, same request", prefix: []Response{okPPVs, okSlots}, resp: Response{Status: 429, RetryAfter: time.Second}, wantOp: results.OpBook, wantPPV: "a", wantDate: day1, waitMin: time.Second, waitMax: time.Second},
+		{name: "book 429 short retry-after -> own backoff is the floor", prefix: []Response{okPPVs, okSlots}, resp: Response{Status: 429, RetryAfter: 10 * time.Millisecond}, wantOp: results.OpBook, wantPPV: "a", wantDate: day1, waitMin: 100 * time.Millisecond, waitMax: 100 * time.Millisecond},
+		{name: "book 429 refresher -> clicks again, ignoring retry-after", b: scenarios.Refresher, prefix: []Response{okPPVs, okSlots}, resp: Response{Status: 429, RetryAfter: 5 * time.Second}, wantOp: results.OpBook, wantDate: day1, wantPPV: "a", waitMin: 500 * time.Millisecond, waitMax: 1500 * time.Millisecond},
+		{name: "503 without retry-after -> backoff", resp: Response{Status: 503}, wantOp: results.OpListPPVs, waitMin: 100 * time.Millisecond, waitMax: 100 * time.Millisecond},
+		{name: "timeout -> backoff", resp: Response{Err: errors.New("timeout")}, wantOp: results.OpListPPVs, waitMin: 100 * time.Millisecond, waitMax: 100 * time.Millisecond},
+		{name: "500 -> backoff", resp: Response{Status: 500}, wantOp: results.OpListPPVs, waitMin: 100 * time.Millisecond, waitMax: 100 * time.Millisecond},
 		{name: "retry past patience -> give up", resp: slowFail, elapsed: 59 * time.Second, wantDone: true, outcome: GaveUp},
 		{name: "abandoner gives up sooner", b: scenarios.Abandoner, resp: slowFail, elapsed: 14 * time.Second, wantDone: true, outcome: GaveUp},
-		{name: "patient with same elapsed retries", resp: slowFail, elapsed: 14 * time.Second, wantOp: reports.OpListPPVs, waitMin: 2 * time.Second, waitMax: 2 * time.Second},
+		{name: "patient with same elapsed retries", resp: slowFail, elapsed: 14 * time.Second, wantOp: results.OpListPPVs, waitMin: 2 * time.Second, waitMax: 2 * time.Second},
 		{name: "400 -> give up", resp: Response{Status: 400}, wantDone: true, outcome: GaveUp},
 	}
 	for _, tt := range tests {
@@ -115,7 +116,7 @@ func TestJourneyRetryKeepsIdempotencyKey(t *testing.T) {
 	// A different slot after a 409 is a different booking: new key.
 	j.Next(Response{Status: 409, Code: "sold_out"}, time.Second)
 	other := j.Next(okSlots, time.Second)
-	if other.Req.Op != reports.OpBook || other.Req.Date != day2 || other.Req.IdempotencyKey == book.Req.IdempotencyKey {
+	if other.Req.Op != results.OpBook || other.Req.Date != day2 || other.Req.IdempotencyKey == book.Req.IdempotencyKey {
 		t.Errorf("after 409 got %s %s key %q; want book of %s with a new key", other.Req.Op, other.Req.Date, other.Req.IdempotencyKey, day2)
 	}
 }
@@ -204,11 +205,11 @@ func TestJourneyWaitingRoom(t *testing.T) {
 	_, p := roomSpec()
 	j := NewJourney(testUser(scenarios.Patient), p)
 	join := j.Start()
-	if join.Req.Op != reports.OpQueue || join.Req.Ticket != "" || join.Req.PersonID != "p3" {
+	if join.Req.Op != results.OpQueue || join.Req.Ticket != "" || join.Req.PersonID != "p3" {
 		t.Fatalf("Start() = %+v; want a queue join for p3", join.Req)
 	}
 	poll := j.Next(Response{Status: 200, Ticket: "t1", RetryAfter: 5 * time.Second}, time.Second)
-	if poll.Req.Op != reports.OpQueue || poll.Req.Ticket != "t1" || poll.Wait != 5*time.Second {
+	if poll.Req.Op != results.OpQueue || poll.Req.Ticket != "t1" || poll.Wait != 5*time.Second {
 		t.Fatalf("waiting answer -> %+v wait %v; want a poll of t1 after the 5s hint", poll.Req, poll.Wait)
 	}
 	// A patient user waits in the room far beyond the booking patience.
@@ -217,7 +218,7 @@ func TestJourneyWaitingRoom(t *testing.T) {
 		t.Fatalf("patient user left the room after 10 minutes: %+v", poll)
 	}
 	list := j.Next(Response{Status: 200, Ticket: "t1", Admitted: true, Token: "tok"}, 10*time.Minute)
-	if list.Req.Op != reports.OpListPPVs || list.Req.Token != "tok" {
+	if list.Req.Op != results.OpListPPVs || list.Req.Token != "tok" {
 		t.Fatalf("admitted -> %+v; want list_ppvs with the token", list.Req)
 	}
 	// Patience now counts from admission, not arrival.
@@ -226,12 +227,12 @@ func TestJourneyWaitingRoom(t *testing.T) {
 		t.Fatalf("after admission: %+v; want list_slots with the token", slots)
 	}
 	book := j.Next(okSlots, 10*time.Minute+2*time.Second)
-	if book.Req.Op != reports.OpBook || book.Req.Token != "tok" {
+	if book.Req.Op != results.OpBook || book.Req.Token != "tok" {
 		t.Fatalf("-> %+v; want book with the token", book.Req)
 	}
 	// A refused token sends the user back to the room, once in a row.
 	rejoin := j.Next(Response{Status: 403, Code: "token_expired"}, 10*time.Minute+3*time.Second)
-	if rejoin.Req.Op != reports.OpQueue || rejoin.Req.Ticket != "" || rejoin.Req.Token != "" {
+	if rejoin.Req.Op != results.OpQueue || rejoin.Req.Ticket != "" || rejoin.Req.Token != "" {
 		t.Fatalf("403 -> %+v; want a fresh queue join without token", rejoin.Req)
 	}
 }
@@ -267,7 +268,7 @@ func TestJourneyCountsRetries(t *testing.T) {
 	soldOut := Response{Status: 409, Code: "sold_out"}
 	j, act := journeyAt(testUser(scenarios.Patient), testSpec(),
 		okPPVs, throttled, okSlots, throttled, throttled, soldOut, okSlots)
-	if act.Done || act.Req.Op != reports.OpBook {
+	if act.Done || act.Req.Op != results.OpBook {
 		t.Fatalf("after the script: %+v; want a booking", act)
 	}
 	// list_ppvs, list_slots x2, book x3, list_slots, book: 8 requests, 3 of

@@ -6,7 +6,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/slotrush/slotrush/reports"
+	"github.com/slotrush/slotrush/results"
+
 	"github.com/slotrush/slotrush/scenarios"
 )
 
@@ -193,7 +194,7 @@ func (l *Live) report(ctx context.Context, start time.Time, done chan<- struct{}
 
 // FillLive writes a live run's measurements into d and returns the ids of
 // bookings answered 201, for the store audit.
-func FillLive(run *LiveRun, d *reports.DesignResult) ([]string, error) {
+func FillLive(run *LiveRun, d *results.DesignResult) ([]string, error) {
 	ids, err := run.Recorder.Fill(d)
 	if err != nil {
 		return nil, err

@@ -87,7 +87,7 @@
 // commit cost from the partitions' busy time, batch count and mean batch
 // size. Each model result lists every parameter with its value, unit,
 // whether it was measured and where it came from
-// (reports.DesignResult.Calibration). Calibrated from live runs on one
+// (results.DesignResult.Calibration). Calibrated from live runs on one
 // 2-core machine with nothing else running (README, "Simulator"): on demo
 // the model's booked share was within 0.3 percentage points of the live one
 // for every design and its book p50 0.95 to 1.15 times live; on ci-smoke,
@@ -135,8 +135,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/slotrush/slotrush/results"
+
 	"github.com/slotrush/slotrush/models"
-	"github.com/slotrush/slotrush/reports"
 	"github.com/slotrush/slotrush/scenarios"
 )
 
@@ -174,7 +175,7 @@ type ModelParams struct {
 	MaxBatch int
 	// Calibration records each parameter's value and provenance; model
 	// results carry it.
-	Calibration []reports.CalibratedParameter
+	Calibration []results.CalibratedParameter
 }
 
 // Defaults of the model, all assumed (see DefaultModelParams).
@@ -216,7 +217,7 @@ func DefaultModelParams() ModelParams {
 		MaxBatch:         DefaultModelMaxBatch,
 	}
 	assumed := func(name string, v float64, unit, why string) {
-		p.Calibration = append(p.Calibration, reports.CalibratedParameter{Name: name, Value: v, Unit: unit, Source: "assumed default: " + why})
+		p.Calibration = append(p.Calibration, results.CalibratedParameter{Name: name, Value: v, Unit: unit, Source: "assumed default: " + why})
 	}
 	assumed(ParamRTT, ms(p.RTT.MeanDuration()), "ms", "constant 200µs: an HTTP/1.1 keep-alive round trip over loopback on a 2-core machine")
 	assumed(ParamFront, ms(p.Front.MeanDuration()), "ms", "lognormal, median 30µs, σ 0.5: an answer from memory")
@@ -300,7 +301,7 @@ func (s ModelStats) EventsPerSecond() float64 {
 // and what the run cost. seed also seeds the model's service times. It
 // returns an error for invalid parameters or when ctx ends first. It is safe
 // for concurrent use with other calls: crowd is only read.
-func SimulateDesign(ctx context.Context, sc *scenarios.Scenario, d models.Design, inv *models.Inventory, crowd []scenarios.Arrival, seed int64, p ModelParams) (*reports.DesignResult, ModelStats, error) {
+func SimulateDesign(ctx context.Context, sc *scenarios.Scenario, d models.Design, inv *models.Inventory, crowd []scenarios.Arrival, seed int64, p ModelParams) (*results.DesignResult, ModelStats, error) {
 	start := time.Now()
 	m, err := newModelRun(sc, d, inv, crowd, seed, p)
 	if err != nil {
@@ -309,15 +310,15 @@ func SimulateDesign(ctx context.Context, sc *scenarios.Scenario, d models.Design
 	if err := m.run(ctx); err != nil {
 		return nil, ModelStats{}, fmt.Errorf("model of %s: %w", d.Name, err)
 	}
-	dr := &reports.DesignResult{
+	dr := &results.DesignResult{
 		Design: d.Name,
-		Assumptions: reports.Assumptions{
+		Assumptions: results.Assumptions{
 			Scheme: d.Scheme, Partitions: len(m.parts), Limits: d.Limits, WaitingRoom: d.WaitingRoom,
 			Store: fmt.Sprintf("model: one store per partition, one writer with group commit (%v + %v a booking, at most %d), reads %v",
 				p.CommitBase, p.CommitPerBooking, p.MaxBatch, p.Read),
 			Durability: "model: a 201 is answered when its group commit ends (the reference server's WAL, synchronous=FULL)",
 		},
-		Calibration: append([]reports.CalibratedParameter(nil), p.Calibration...),
+		Calibration: append([]results.CalibratedParameter(nil), p.Calibration...),
 	}
 	for u := range m.users {
 		// Still trying when the run ended: its last request unanswered.
@@ -341,7 +342,7 @@ func SimulateDesign(ctx context.Context, sc *scenarios.Scenario, d models.Design
 	for i := range m.slots {
 		booked += int64(m.slots[i].capacity - m.slots[i].remaining)
 	}
-	dr.Slots = reports.Slots{
+	dr.Slots = results.Slots{
 		Capacity: int64(inv.TotalCapacity()), Booked: booked, Answered201: int64(len(ids)),
 		Persisted: booked,
 	}
@@ -413,7 +414,7 @@ func WithModelProgress(f func(ModelStats)) ModelOption {
 // filled (as scenarios.Load returns it). Designs run concurrently (see
 // WithParallelism); the result does not depend on how. It returns the first
 // design's error, or ctx's when it ends first.
-func Simulate(ctx context.Context, sc *scenarios.Scenario, designs []models.Design, seed int64, opts ...ModelOption) (*reports.Result, []ModelStats, error) {
+func Simulate(ctx context.Context, sc *scenarios.Scenario, designs []models.Design, seed int64, opts ...ModelOption) (*results.Result, []ModelStats, error) {
 	cfg := modelConfig{params: func(string) ModelParams { return DefaultModelParams() }, parallel: runtime.GOMAXPROCS(0)}
 	for _, o := range opts {
 		o(&cfg)
@@ -421,12 +422,12 @@ func Simulate(ctx context.Context, sc *scenarios.Scenario, designs []models.Desi
 	if len(designs) == 0 {
 		return nil, nil, errors.New("simulate: no designs")
 	}
-	res := &reports.Result{
-		Format: reports.FormatVersion, Scenario: sc.Name, Engine: reports.EngineModel, Seed: seed,
+	res := &results.Result{
+		Format: results.FormatVersion, Scenario: sc.Name, Engine: results.EngineModel, Seed: seed,
 		StartedAt: time.Now().UTC(),
 	}
 	for _, kv := range sc.Parameters() {
-		res.Parameters = append(res.Parameters, reports.Parameter{Name: kv[0], Value: kv[1]})
+		res.Parameters = append(res.Parameters, results.Parameter{Name: kv[0], Value: kv[1]})
 	}
 	inv := sc.BuildInventory()
 	crowd := sc.Arrivals(seed)
@@ -434,7 +435,7 @@ func Simulate(ctx context.Context, sc *scenarios.Scenario, designs []models.Desi
 		return nil, nil, fmt.Errorf("simulate: scenario %q yields no crowd (invalid arrival spec?)", sc.Name)
 	}
 
-	results := make([]*reports.DesignResult, len(designs))
+	results := make([]*results.DesignResult, len(designs))
 	stats := make([]ModelStats, len(designs))
 	errs := make([]error, len(designs))
 	work := make(chan int)

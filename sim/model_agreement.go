@@ -1,7 +1,7 @@
 package sim
 
 import (
-	"github.com/slotrush/slotrush/reports"
+	"github.com/slotrush/slotrush/results"
 )
 
 // AgreementRow compares one design's live and model results: how far the
@@ -28,7 +28,7 @@ type AgreementRow struct {
 // of booked shares in percentage points and the ratio of book p50
 // latencies. It is the scaffold of the agreement check a CI job runs
 // against a real live run. Safe for concurrent use; it only reads.
-func CompareAgreement(live, model *reports.Result) []AgreementRow {
+func CompareAgreement(live, model *results.Result) []AgreementRow {
 	var rows []AgreementRow
 	seen := map[string]bool{}
 	add := func(name string) {
@@ -37,7 +37,7 @@ func CompareAgreement(live, model *reports.Result) []AgreementRow {
 		}
 		seen[name] = true
 		row := AgreementRow{Design: name}
-		var l, m *reports.DesignResult
+		var l, m *results.DesignResult
 		if live != nil {
 			l, row.InLive = live.Design(name)
 		}
@@ -47,8 +47,8 @@ func CompareAgreement(live, model *reports.Result) []AgreementRow {
 		if row.InLive && row.InModel {
 			row.LiveBookedShare, row.ModelBookedShare = l.BookedShare(), m.BookedShare()
 			row.BookedShareDiffPP = 100 * (row.ModelBookedShare - row.LiveBookedShare)
-			lb, lok := l.LatencyMs[reports.OpBook]
-			mb, mok := m.LatencyMs[reports.OpBook]
+			lb, lok := l.LatencyMs[results.OpBook]
+			mb, mok := m.LatencyMs[results.OpBook]
 			if lok && mok && lb.Count > 0 && mb.Count > 0 {
 				row.LiveBookP50Ms, row.ModelBookP50Ms = lb.P50, mb.P50
 				if lb.P50 > 0 {
@@ -58,7 +58,7 @@ func CompareAgreement(live, model *reports.Result) []AgreementRow {
 		}
 		rows = append(rows, row)
 	}
-	for _, r := range []*reports.Result{live, model} {
+	for _, r := range []*results.Result{live, model} {
 		if r == nil {
 			continue
 		}

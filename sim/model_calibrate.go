@@ -8,10 +8,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/slotrush/slotrush/results"
+
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/slotrush/slotrush/models"
-	"github.com/slotrush/slotrush/reports"
 )
 
 // Quantiles CalibrateModel reads (in percent, as HdrHistogram takes them).
@@ -59,11 +60,11 @@ const (
 // stands in, and the sources say so. It returns an error when live is not
 // a live result or has no design. Safe for concurrent use; live is only
 // read.
-func CalibrateModel(live *reports.Result, source, design string) (ModelParams, error) {
+func CalibrateModel(live *results.Result, source, design string) (ModelParams, error) {
 	if live == nil || len(live.Designs) == 0 {
 		return ModelParams{}, errors.New("calibrate: live result has no design")
 	}
-	if live.Engine != reports.EngineLive {
+	if live.Engine != results.EngineLive {
 		return ModelParams{}, fmt.Errorf("calibrate: %s is a %q result; want a live one", source, live.Engine)
 	}
 	def := DefaultModelParams()
@@ -82,18 +83,18 @@ func CalibrateModel(live *reports.Result, source, design string) (ModelParams, e
 		}
 	}
 	measured := func(name string, v float64, unit, how string) {
-		p.Calibration = append(p.Calibration, reports.CalibratedParameter{Name: name, Value: v, Unit: unit, Measured: true, Source: from + ", " + how})
+		p.Calibration = append(p.Calibration, results.CalibratedParameter{Name: name, Value: v, Unit: unit, Measured: true, Source: from + ", " + how})
 	}
 	assumed := func(name string, v float64, unit, why string) {
-		p.Calibration = append(p.Calibration, reports.CalibratedParameter{Name: name, Value: v, Unit: unit, Source: "assumed default: " + why})
+		p.Calibration = append(p.Calibration, results.CalibratedParameter{Name: name, Value: v, Unit: unit, Source: "assumed default: " + why})
 	}
 
 	var serverPPVs, serverSlots *hdrhistogram.Histogram
 	if d.Server != nil {
-		serverPPVs = decodeOrNil(d.Server.Service[reports.OpListPPVs])
-		serverSlots = decodeOrNil(d.Server.Service[reports.OpListSlots])
+		serverPPVs = decodeOrNil(d.Server.Service[results.OpListPPVs])
+		serverSlots = decodeOrNil(d.Server.Service[results.OpListSlots])
 	}
-	clientPPVs := decodeOrNil(d.Histograms[reports.OpListPPVs])
+	clientPPVs := decodeOrNil(d.Histograms[results.OpListPPVs])
 
 	// Round trip: everything outside the server's handler, resampled.
 	switch {
@@ -119,7 +120,7 @@ func CalibrateModel(live *reports.Result, source, design string) (ModelParams, e
 	// What each other operation costs the client beyond the round trip.
 	if d.Server != nil {
 		rttMedian := p.RTT.Quantile(0.5)
-		for _, op := range []string{reports.OpListSlots, reports.OpBook, reports.OpQueue} {
+		for _, op := range []string{results.OpListSlots, results.OpBook, results.OpQueue} {
 			client, server := decodeOrNil(d.Histograms[op]), decodeOrNil(d.Server.Service[op])
 			if client == nil || server == nil || client.TotalCount() == 0 || server.TotalCount() == 0 {
 				continue
@@ -186,7 +187,7 @@ func CalibrateModel(live *reports.Result, source, design string) (ModelParams, e
 	if !shapeDone && d.Server != nil {
 		// Results written before the server recorded commit durations:
 		// fall back on the book service times.
-		if book := decodeOrNil(d.Server.Service[reports.OpBook]); book != nil {
+		if book := decodeOrNil(d.Server.Service[results.OpBook]); book != nil {
 			var cut int64
 			if serverPPVs != nil && serverPPVs.TotalCount() > 0 {
 				cut = serverPPVs.ValueAtQuantile(calibReadCut) + 1
@@ -207,7 +208,7 @@ func CalibrateModel(live *reports.Result, source, design string) (ModelParams, e
 
 // calibrationDesign returns live's design named name, or the first design
 // with server statistics, with a note saying why it stands in.
-func calibrationDesign(live *reports.Result, name string) (*reports.DesignResult, string) {
+func calibrationDesign(live *results.Result, name string) (*results.DesignResult, string) {
 	d, ok := live.Design(name)
 	if ok && d.Server != nil {
 		return d, ""
@@ -229,7 +230,7 @@ func calibrationDesign(live *reports.Result, name string) (*reports.DesignResult
 // spansPerListing returns how many partitions one listing of a PPV read in
 // design d of live: 1 unless the scheme splits a PPV by day, then the days
 // of the inventory (the live result's "days" parameter).
-func spansPerListing(live *reports.Result, d *reports.DesignResult) (int, string) {
+func spansPerListing(live *results.Result, d *results.DesignResult) (int, string) {
 	if d.Assumptions.Scheme != models.PerPPVDay {
 		return 1, string(d.Assumptions.Scheme) + " keeps a PPV in one partition"
 	}
@@ -249,7 +250,7 @@ func spansPerListing(live *reports.Result, d *reports.DesignResult) (int, string
 
 // calibrateCommit fits the group-commit cost from the partitions' writer
 // statistics.
-func calibrateCommit(p *ModelParams, d *reports.DesignResult, measured func(string, float64, string, string), keep func(string)) {
+func calibrateCommit(p *ModelParams, d *results.DesignResult, measured func(string, float64, string, string), keep func(string)) {
 	if d.Server == nil {
 		keep(ParamCommitBase)
 		keep(ParamCommitPer)
@@ -314,7 +315,7 @@ func decodeOrNil(s string) *hdrhistogram.Histogram {
 	if s == "" {
 		return nil
 	}
-	h, err := reports.DecodeHistogram(s)
+	h, err := results.DecodeHistogram(s)
 	if err != nil {
 		return nil
 	}

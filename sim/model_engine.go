@@ -11,8 +11,9 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/slotrush/slotrush/results"
+
 	"github.com/slotrush/slotrush/models"
-	"github.com/slotrush/slotrush/reports"
 	"github.com/slotrush/slotrush/scenarios"
 )
 
@@ -43,7 +44,7 @@ const (
 	opQueue
 )
 
-var opNames = [...]string{reports.OpListPPVs, reports.OpListSlots, reports.OpBook, reports.OpQueue}
+var opNames = [...]string{results.OpListPPVs, results.OpListSlots, results.OpBook, results.OpQueue}
 
 // Client phases of a user.
 const (

@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"time"
 
-	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/slotrush/slotrush/results"
 
-	"github.com/slotrush/slotrush/reports"
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
 
 // modelTally counts requests exactly as Recorder.Record does, for one
@@ -28,7 +28,7 @@ func (t *modelTally) record(op uint8, resp *Response, lat, done int64) {
 	us := clampMicros(time.Duration(lat))
 	h := t.ops[op]
 	if h == nil {
-		h = reports.NewLatencyHistogram()
+		h = results.NewLatencyHistogram()
 		t.ops[op] = h
 	}
 	_ = h.RecordValue(us) // clamped: cannot fail
@@ -55,7 +55,7 @@ func (t *modelTally) mergeInto(r *Recorder) error {
 		}
 		name := opNames[op]
 		if s.hists[name] == nil {
-			s.hists[name] = reports.NewLatencyHistogram()
+			s.hists[name] = results.NewLatencyHistogram()
 		}
 		if dropped := s.hists[name].Merge(h); dropped != 0 {
 			return fmt.Errorf("merge %s histogram: %d values dropped", name, dropped)

@@ -12,7 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/slotrush/slotrush/reports"
+	"github.com/slotrush/slotrush/results"
+
 	"github.com/slotrush/slotrush/scenarios"
 )
 
@@ -222,7 +223,7 @@ func scriptRun(sc *scenarios.Scenario, args map[string]string) (string, error) {
 
 // describe writes a design's result for a script, in words a reader can
 // check by hand.
-func describe(b *strings.Builder, d *reports.DesignResult, st ModelStats, show map[string]bool) {
+func describe(b *strings.Builder, d *results.DesignResult, st ModelStats, show map[string]bool) {
 	u := d.Users
 	fmt.Fprintf(b, "%s: arrived %d, booked %d, gave up %d, still waiting %d; slots booked %d of %d, oversold %d\n",
 		d.Design, u.Arrived, u.Booked, u.GaveUp, u.StillWaiting, d.Slots.Booked, d.Slots.Capacity, d.Slots.Oversold)
@@ -244,15 +245,15 @@ func describe(b *strings.Builder, d *reports.DesignResult, st ModelStats, show m
 		}
 		return float64(n) / float64(u.Arrived)
 	}
-	book := d.LatencyMs[reports.OpBook]
+	book := d.LatencyMs[results.OpBook]
 	fmt.Fprintf(b, "  requests %d (%.2f a user, book %.2f a user): %s\n", d.Requests.Total, u.RequestsPerUser, perUser(book.Count), strings.Join(parts, " "))
 	if book.Count > 0 {
 		fmt.Fprintf(b, "  book ms: p50 %.1f, p99 %.1f, max %.1f\n", book.P50, book.P99, book.Max)
 	}
-	if q, ok := d.LatencyMs[reports.OpQueue]; ok {
+	if q, ok := d.LatencyMs[results.OpQueue]; ok {
 		fmt.Fprintf(b, "  waiting-room requests %d (%.2f a user)\n", q.Count, perUser(q.Count))
 	}
-	if h, err := reports.DecodeHistogram(u.TimeToBook); err == nil && h.TotalCount() > 0 {
+	if h, err := results.DecodeHistogram(u.TimeToBook); err == nil && h.TotalCount() > 0 {
 		fmt.Fprintf(b, "  time to book s: p50 %.2f, max %.2f\n", float64(h.ValueAtQuantile(50))/1e6, float64(h.Max())/1e6)
 	}
 	for _, p := range st.Partitions {

@@ -10,10 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slotrush/slotrush/results"
+
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/slotrush/slotrush/models"
-	"github.com/slotrush/slotrush/reports"
 	"github.com/slotrush/slotrush/scenarios"
 )
 
@@ -26,7 +27,7 @@ func loadScenario(t testing.TB, name string) *scenarios.Scenario {
 	return sc
 }
 
-func simulate(t testing.TB, sc *scenarios.Scenario, seed int64, opts ...ModelOption) (*reports.Result, []ModelStats) {
+func simulate(t testing.TB, sc *scenarios.Scenario, seed int64, opts ...ModelOption) (*results.Result, []ModelStats) {
 	t.Helper()
 	designs, err := sc.BuildDesigns(nil)
 	if err != nil {
@@ -41,11 +42,11 @@ func simulate(t testing.TB, sc *scenarios.Scenario, seed int64, opts ...ModelOpt
 
 // canonical returns r's JSON without its wall-clock timestamps and
 // environment.
-func canonical(t testing.TB, r *reports.Result) []byte {
+func canonical(t testing.TB, r *results.Result) []byte {
 	t.Helper()
 	c := *r
 	c.StartedAt, c.FinishedAt = time.Time{}, time.Time{}
-	c.Environment = reports.Environment{}
+	c.Environment = results.Environment{}
 	var b bytes.Buffer
 	if err := c.Write(&b); err != nil {
 		t.Fatal(err)
@@ -91,13 +92,13 @@ func firstDiff(a, b []byte) string {
 // checkModelInvariants checks what no design or load may break in res, the
 // result of sc with its run statistics stats, and that a model result has
 // the shape of a live one.
-func checkModelInvariants(t *testing.T, sc *scenarios.Scenario, res *reports.Result, stats []ModelStats) {
+func checkModelInvariants(t *testing.T, sc *scenarios.Scenario, res *results.Result, stats []ModelStats) {
 	t.Helper()
 	if errs := res.Check(); len(errs) > 0 {
 		t.Fatalf("Check() = %v", errs)
 	}
-	if res.Engine != reports.EngineModel || res.Format != reports.FormatVersion {
-		t.Errorf("engine %q format %d; want %q %d", res.Engine, res.Format, reports.EngineModel, reports.FormatVersion)
+	if res.Engine != results.EngineModel || res.Format != results.FormatVersion {
+		t.Errorf("engine %q format %d; want %q %d", res.Engine, res.Format, results.EngineModel, results.FormatVersion)
 	}
 	for i, d := range res.Designs {
 		if d.Slots.Oversold != 0 || d.Slots.Booked > d.Slots.Capacity {
@@ -112,7 +113,7 @@ func checkModelInvariants(t *testing.T, sc *scenarios.Scenario, res *reports.Res
 		if d.Requests.Total != stats[i].Requests {
 			t.Errorf("%s: result counts %d requests, the run %d", d.Design, d.Requests.Total, stats[i].Requests)
 		}
-		for _, op := range []string{reports.OpListPPVs, reports.OpListSlots, reports.OpBook} {
+		for _, op := range []string{results.OpListPPVs, results.OpListSlots, results.OpBook} {
 			if _, ok := d.LatencyMs[op]; !ok {
 				t.Errorf("%s: no latency of %s", d.Design, op)
 			}
@@ -232,42 +233,42 @@ func TestTokenBucket(t *testing.T) {
 // serves list_ppvs in 20 µs and reads a partition in 100 µs (a few
 // listings refused at 15 µs), and the group commits of two partitions lie
 // on t = 300 µs + 50 µs·n.
-func liveFixture(t *testing.T) *reports.Result {
+func liveFixture(t *testing.T) *results.Result {
 	t.Helper()
 	hist := func(vals map[int64]int64) string {
-		h := reports.NewLatencyHistogram()
+		h := results.NewLatencyHistogram()
 		for v, n := range vals {
 			if err := h.RecordValues(v, n); err != nil {
 				t.Fatal(err)
 			}
 		}
-		s, err := reports.EncodeHistogram(h)
+		s, err := results.EncodeHistogram(h)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return s
 	}
-	d := reports.DesignResult{
+	d := results.DesignResult{
 		Design:      "per-ppv",
-		Assumptions: reports.Assumptions{Scheme: models.PerPPV, Partitions: 2},
-		Requests:    reports.Requests{ByStatus: map[string]int64{"200": 1000}, Total: 1000},
+		Assumptions: results.Assumptions{Scheme: models.PerPPV, Partitions: 2},
+		Requests:    results.Requests{ByStatus: map[string]int64{"200": 1000}, Total: 1000},
 		Histograms: map[string]string{
-			reports.OpListPPVs: hist(map[int64]int64{220: 900, 400: 100}),
-			reports.OpBook:     hist(map[int64]int64{1000: 1000}),
+			results.OpListPPVs: hist(map[int64]int64{220: 900, 400: 100}),
+			results.OpBook:     hist(map[int64]int64{1000: 1000}),
 		},
-		Server: &reports.ServerStats{
+		Server: &results.ServerStats{
 			Service: map[string]string{
-				reports.OpListPPVs:  hist(map[int64]int64{20: 1000}),
-				reports.OpListSlots: hist(map[int64]int64{15: 100, 120: 900}),
-				reports.OpBook:      hist(map[int64]int64{10: 100, 500: 800, 2000: 100}),
+				results.OpListPPVs:  hist(map[int64]int64{20: 1000}),
+				results.OpListSlots: hist(map[int64]int64{15: 100, 120: 900}),
+				results.OpBook:      hist(map[int64]int64{10: 100, 500: 800, 2000: 100}),
 			},
-			Partitions: []reports.PartitionStats{
+			Partitions: []results.PartitionStats{
 				{Key: "ppv-a", Committed: 200, Batches: 100, MeanBatch: 2, BusySeconds: 100 * 400e-6},
 				{Key: "ppv-b", Committed: 1000, Batches: 100, MeanBatch: 10, BusySeconds: 100 * 800e-6},
 			},
 		},
 	}
-	return &reports.Result{Format: 1, Engine: reports.EngineLive, Scenario: "fixture", Designs: []reports.DesignResult{d}}
+	return &results.Result{Format: 1, Engine: results.EngineLive, Scenario: "fixture", Designs: []results.DesignResult{d}}
 }
 
 func TestCalibrateModel(t *testing.T) {
@@ -297,7 +298,7 @@ func TestCalibrateModel(t *testing.T) {
 		t.Errorf("commit p90/p50 = %.2f; want ~4 (2000/500)", r)
 	}
 	// Book: 1 ms at the client, 500 µs at the server, 200 µs round trip.
-	near("Extra[book]", p.Extra[reports.OpBook], 300*time.Microsecond, 0.01)
+	near("Extra[book]", p.Extra[results.OpBook], 300*time.Microsecond, 0.01)
 	measured := map[string]bool{}
 	for _, c := range p.Calibration {
 		measured[c.Name] = c.Measured
@@ -308,7 +309,7 @@ func TestCalibrateModel(t *testing.T) {
 			t.Errorf("%s: source %q of an assumed parameter", c.Name, c.Source)
 		}
 	}
-	for _, name := range []string{ParamRTT, ParamFront, ParamRead, ParamCommitBase, ParamCommitPer, ParamCommitShape, ParamMeanBatch, ParamExtraPrefix + reports.OpBook} {
+	for _, name := range []string{ParamRTT, ParamFront, ParamRead, ParamCommitBase, ParamCommitPer, ParamCommitShape, ParamMeanBatch, ParamExtraPrefix + results.OpBook} {
 		if !measured[name] {
 			t.Errorf("%s not measured", name)
 		}
@@ -328,7 +329,7 @@ func TestCalibrateModel(t *testing.T) {
 	if !strings.Contains(p2.Calibration[0].Source, "standing in for monolithic") {
 		t.Errorf("source %q does not say per-ppv stands in", p2.Calibration[0].Source)
 	}
-	live.Engine = reports.EngineModel
+	live.Engine = results.EngineModel
 	if _, err := CalibrateModel(live, "model.json", "per-ppv"); err == nil {
 		t.Error("calibrating from a model result succeeded")
 	}
@@ -359,7 +360,7 @@ func TestCalibrateDefaults(t *testing.T) {
 
 func TestEmpiricalDist(t *testing.T) {
 	t.Parallel()
-	h := reports.NewLatencyHistogram()
+	h := results.NewLatencyHistogram()
 	_ = h.RecordValues(10, 500)
 	_ = h.RecordValues(1000, 500)
 	d, ok := EmpiricalDist(h, 0, 0, 1)
@@ -387,7 +388,7 @@ func TestCompareAgreement(t *testing.T) {
 	sc := loadScenario(t, "ci-smoke")
 	model, _ := simulate(t, sc, sc.Seed)
 	live := *model // a copy; the designs are copied below, not shared
-	live.Engine = reports.EngineLive
+	live.Engine = results.EngineLive
 	live.Designs = slices.Clone(model.Designs[:2])
 	live.Designs[0].Users.Booked -= 10 // 2.5 pp fewer of 400
 	rows := CompareAgreement(&live, model)

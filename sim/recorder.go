@@ -9,9 +9,9 @@ import (
 	"sync"
 	"time"
 
-	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/slotrush/slotrush/results"
 
-	"github.com/slotrush/slotrush/reports"
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
 
 // recorderShards spreads recording over independent locks so goroutines on
@@ -67,7 +67,7 @@ func (sec *second) addCounts(b *second) {
 // count through it.
 func (sec *second) add(book bool, resp *Response, lat int64) (booked bool) {
 	if sec.hist == nil {
-		sec.hist = hdrhistogram.New(reports.HistMinMicros, reports.HistMaxMicros, 2)
+		sec.hist = hdrhistogram.New(results.HistMinMicros, results.HistMaxMicros, 2)
 	}
 	_ = sec.hist.RecordValue(lat) // clamped by the caller, cannot fail
 	switch st := resp.Status; {
@@ -115,23 +115,23 @@ func secAt(secs *[]second, i int) *second {
 // answered at done. key picks the shard (the user index).
 func (r *Recorder) Record(key int, op string, resp Response, due, done time.Time) {
 	lat := done.Sub(due).Microseconds()
-	if lat < reports.HistMinMicros {
-		lat = reports.HistMinMicros
+	if lat < results.HistMinMicros {
+		lat = results.HistMinMicros
 	}
-	if lat > reports.HistMaxMicros {
-		lat = reports.HistMaxMicros
+	if lat > results.HistMaxMicros {
+		lat = results.HistMaxMicros
 	}
 	s := &r.shards[key%recorderShards]
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	h := s.hists[op]
 	if h == nil {
-		h = reports.NewLatencyHistogram()
+		h = results.NewLatencyHistogram()
 		s.hists[op] = h
 	}
 	_ = h.RecordValue(lat) // clamped above, cannot fail
 	sec := s.sec(int(done.Sub(r.start) / time.Second))
-	if sec.add(op == reports.OpBook, &resp, lat) {
+	if sec.add(op == results.OpBook, &resp, lat) {
 		s.booked = append(s.booked, resp.BookingID)
 	}
 	if resp.Status == 0 {
@@ -163,7 +163,7 @@ func (r *Recorder) Finished(i int, o Outcome, j *Journey, sentLast bool, took ti
 // Fill writes the measured figures into d and returns the distinct ids of
 // the bookings answered 201. Users never finished count as still waiting.
 // Call after every recording goroutine has ended.
-func (r *Recorder) Fill(d *reports.DesignResult) ([]string, error) {
+func (r *Recorder) Fill(d *results.DesignResult) ([]string, error) {
 	hists := map[string]*hdrhistogram.Histogram{}
 	byStatus := map[int]int64{}
 	var trans int64
@@ -178,7 +178,7 @@ func (r *Recorder) Fill(d *reports.DesignResult) ([]string, error) {
 		s := &r.shards[i]
 		for op, h := range s.hists {
 			if hists[op] == nil {
-				hists[op] = reports.NewLatencyHistogram()
+				hists[op] = results.NewLatencyHistogram()
 			}
 			if dropped := hists[op].Merge(h); dropped != 0 {
 				return nil, fmt.Errorf("merge %s histograms: %d values dropped", op, dropped)
@@ -201,7 +201,7 @@ func (r *Recorder) Fill(d *reports.DesignResult) ([]string, error) {
 				case a.hist == nil:
 					a.hist, borrowed[j] = b.hist, true
 				case borrowed[j]:
-					own := hdrhistogram.New(reports.HistMinMicros, reports.HistMaxMicros, 2)
+					own := hdrhistogram.New(results.HistMinMicros, results.HistMaxMicros, 2)
 					own.Merge(a.hist)
 					a.hist, borrowed[j] = own, false
 					fallthrough
@@ -211,13 +211,13 @@ func (r *Recorder) Fill(d *reports.DesignResult) ([]string, error) {
 			}
 		}
 	}
-	d.Requests = reports.Requests{ByStatus: map[string]int64{}, TransportErrors: trans}
+	d.Requests = results.Requests{ByStatus: map[string]int64{}, TransportErrors: trans}
 	d.Requests.Total = trans
 	for st, n := range byStatus {
 		d.Requests.ByStatus[strconv.Itoa(st)] = n
 		d.Requests.Total += n
 	}
-	d.LatencyMs = map[string]reports.LatencySummary{}
+	d.LatencyMs = map[string]results.LatencySummary{}
 	d.Histograms = map[string]string{}
 	ops := make([]string, 0, len(hists))
 	for op := range hists {
@@ -225,16 +225,16 @@ func (r *Recorder) Fill(d *reports.DesignResult) ([]string, error) {
 	}
 	sort.Strings(ops)
 	for _, op := range ops {
-		d.LatencyMs[op] = reports.Summarize(hists[op])
-		enc, err := reports.EncodeHistogram(hists[op])
+		d.LatencyMs[op] = results.Summarize(hists[op])
+		enc, err := results.EncodeHistogram(hists[op])
 		if err != nil {
 			return nil, err
 		}
 		d.Histograms[op] = enc
 	}
-	d.Timeline = make([]reports.TimelinePoint, len(secs))
+	d.Timeline = make([]results.TimelinePoint, len(secs))
 	for i, s := range secs {
-		p := reports.TimelinePoint{
+		p := results.TimelinePoint{
 			TS: i, TUnix: r.start.Unix() + int64(i),
 			OK: s.ok, Conflict: s.conflict, Throttled: s.throttled, ServerErr: s.serverErr,
 			Transport: s.transport, Booked: s.booked, Arrivals: s.arrivals,
@@ -252,14 +252,14 @@ func (r *Recorder) Fill(d *reports.DesignResult) ([]string, error) {
 	sort.Strings(booked)
 	booked = slices.Compact(booked)
 	var polls int64
-	if h := hists[reports.OpQueue]; h != nil {
+	if h := hists[results.OpQueue]; h != nil {
 		polls = h.TotalCount()
 	}
 	return booked, r.fillUsers(&d.Users, d.Requests.Total, polls)
 }
 
-func (r *Recorder) fillUsers(u *reports.Users, total, polls int64) error {
-	toOutcome, toBook := reports.NewLatencyHistogram(), reports.NewLatencyHistogram()
+func (r *Recorder) fillUsers(u *results.Users, total, polls int64) error {
+	toOutcome, toBook := results.NewLatencyHistogram(), results.NewLatencyHistogram()
 	got := make([]float64, 0, len(r.users))
 	var retries int64
 	for _, ur := range r.users {
@@ -291,16 +291,16 @@ func (r *Recorder) fillUsers(u *reports.Users, total, polls int64) error {
 	}
 	u.Fairness = FirstComeFairness(got)
 	var err error
-	if u.TimeToOutcome, err = reports.EncodeHistogram(toOutcome); err != nil {
+	if u.TimeToOutcome, err = results.EncodeHistogram(toOutcome); err != nil {
 		return err
 	}
-	u.TimeToBook, err = reports.EncodeHistogram(toBook)
+	u.TimeToBook, err = results.EncodeHistogram(toBook)
 	return err
 }
 
 func clampMicros(d time.Duration) int64 {
 	v := d.Microseconds()
-	return max(reports.HistMinMicros, min(v, reports.HistMaxMicros))
+	return max(results.HistMinMicros, min(v, results.HistMaxMicros))
 }
 
 // FirstComeFairness returns Spearman's rank correlation between earliness of
@@ -308,7 +308,7 @@ func clampMicros(d time.Duration) int64 {
 // lottery, negative when late comers fared better, and at its highest when
 // exactly the earliest users booked (first come, first served). Because the
 // outcome is binary that highest value is below 1: about sqrt(3p(1-p)) for a
-// booked share p, at most 0.87 (reports.Users.FairnessCeiling computes it).
+// booked share p, at most 0.87 (results.Users.FairnessCeiling computes it).
 // It is 0 when everyone had the same outcome.
 func FirstComeFairness(got []float64) float64 {
 	n := len(got)

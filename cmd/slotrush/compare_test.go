@@ -11,7 +11,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/slotrush/slotrush/reports"
+	"github.com/slotrush/slotrush/results"
+	"github.com/slotrush/slotrush/results/resultstest"
 )
 
 var (
@@ -19,17 +20,17 @@ var (
 	fixtureJSON []byte
 )
 
-// fixture returns a fresh copy of reports.SyntheticResult(1), built once.
-func fixture(t *testing.T) *reports.Result {
+// fixture returns a fresh copy of resultstest.SyntheticResult(1), built once.
+func fixture(t *testing.T) *results.Result {
 	t.Helper()
 	fixtureOnce.Do(func() {
 		var buf bytes.Buffer
-		if err := reports.SyntheticResult(1).Write(&buf); err != nil {
+		if err := resultstest.SyntheticResult(1).Write(&buf); err != nil {
 			panic(err)
 		}
 		fixtureJSON = buf.Bytes()
 	})
-	r, err := reports.ReadResult("fixture", fixtureJSON)
+	r, err := results.ReadResult("fixture", fixtureJSON)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +38,7 @@ func fixture(t *testing.T) *reports.Result {
 }
 
 // writeResult writes r into dir/name and returns the path.
-func writeResult(t *testing.T, dir, name string, r *reports.Result) string {
+func writeResult(t *testing.T, dir, name string, r *results.Result) string {
 	t.Helper()
 	p := filepath.Join(dir, name)
 	if err := r.WriteFile(p); err != nil {
@@ -70,7 +71,7 @@ func exitCode(err error) int {
 	return 1
 }
 
-func scale(r *reports.Result, design, op string, p50, p99 float64) *reports.Result {
+func scale(r *results.Result, design, op string, p50, p99 float64) *results.Result {
 	d, _ := r.Design(design)
 	l := d.LatencyMs[op]
 	l.P50 *= p50
@@ -84,7 +85,7 @@ func TestCompareCmd(t *testing.T) {
 	dir := t.TempDir()
 	base := writeResult(t, dir, "base.json", fixture(t))
 	same := writeResult(t, dir, "same.json", fixture(t))
-	slow := writeResult(t, dir, "slow.json", scale(fixture(t), "per-ppv-day", reports.OpBook, 1, 2))
+	slow := writeResult(t, dir, "slow.json", scale(fixture(t), "per-ppv-day", results.OpBook, 1, 2))
 	errs := fixture(t)
 	d, _ := errs.Design("per-ppv-day")
 	n := d.Requests.Total * 5 / 100
@@ -198,7 +199,7 @@ func TestCompareCmdRepeatedRuns(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	rng := rand.New(rand.NewPCG(7, 7))
-	runs := func(side string, change func(*reports.Result)) []string {
+	runs := func(side string, change func(*results.Result)) []string {
 		var args []string
 		for i := range 5 {
 			r := fixture(t)
@@ -225,7 +226,7 @@ func TestCompareCmdRepeatedRuns(t *testing.T) {
 	if !strings.Contains(out, "5 runs") || !strings.Contains(out, "max(baseline)") {
 		t.Errorf("output does not show the spread and the rule:\n%s", out)
 	}
-	slow := runs("current", func(r *reports.Result) { scale(r, "per-ppv", reports.OpListSlots, 1, 2) })
+	slow := runs("current", func(r *results.Result) { scale(r, "per-ppv", results.OpListSlots, 1, 2) })
 	_, err = runCmd(t, append(append([]string{"compare"}, base...), slow...)...)
 	if code := exitCode(err); code != 1 || !strings.Contains(err.Error(), "per-ppv list_slots p99") {
 		t.Errorf("noisy runs, p99 doubled: exit %d, %v; want 1 naming per-ppv list_slots p99", code, err)

@@ -7,12 +7,12 @@ import (
 	"runtime/debug"
 	"strings"
 
-	"github.com/slotrush/slotrush/reports"
+	"github.com/slotrush/slotrush/results"
 )
 
 // environment describes this machine and build for a result.
-func environment() reports.Environment {
-	env := reports.Environment{
+func environment() results.Environment {
+	env := results.Environment{
 		Slotrush: version, Commit: commit, GoVersion: runtime.Version(),
 		OS: runtime.GOOS, Arch: runtime.GOARCH, Cores: runtime.NumCPU(), CPU: cpuModel(),
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/slotrush/slotrush/results"
+
 	"github.com/spf13/cobra"
 
 	"github.com/slotrush/slotrush/reports"
@@ -63,13 +65,13 @@ func (o *reportOpts) run(stdout io.Writer, paths []string) error {
 
 // loadResults reads every file and returns all problems at once, each
 // naming its file.
-func loadResults(paths []string) ([]*reports.Result, error) {
+func loadResults(paths []string) ([]*results.Result, error) {
 	var (
-		out  []*reports.Result
+		out  []*results.Result
 		errs []error
 	)
 	for _, p := range paths {
-		r, err := reports.LoadResult(p)
+		r, err := results.LoadResult(p)
 		if err != nil {
 			errs = append(errs, err)
 			continue

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/slotrush/slotrush/reports"
+	"github.com/slotrush/slotrush/results"
 )
 
 func TestReportCmd(t *testing.T) {
@@ -15,7 +15,7 @@ func TestReportCmd(t *testing.T) {
 	dir := t.TempDir()
 	live := writeResult(t, dir, "live.json", fixture(t))
 	m := fixture(t)
-	m.Engine = reports.EngineModel
+	m.Engine = results.EngineModel
 	model := writeResult(t, dir, "model.json", m)
 	outDir := filepath.Join(dir, "report")
 

@@ -16,6 +16,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/slotrush/slotrush/results"
+
 	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
@@ -98,12 +100,12 @@ func (o *runOptions) run(ctx context.Context, stdout, stderr io.Writer, seedSet 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	res := &reports.Result{
-		Format: reports.FormatVersion, Scenario: sc.Name, Engine: reports.EngineLive, Seed: seed,
+	res := &results.Result{
+		Format: results.FormatVersion, Scenario: sc.Name, Engine: results.EngineLive, Seed: seed,
 		StartedAt: time.Now().UTC(), Target: o.target, Environment: environment(),
 	}
 	for _, kv := range sc.Parameters() {
-		res.Parameters = append(res.Parameters, reports.Parameter{Name: kv[0], Value: kv[1]})
+		res.Parameters = append(res.Parameters, results.Parameter{Name: kv[0], Value: kv[1]})
 	}
 	showProgress := !o.quiet && isTerminal(stderr)
 	fmt.Fprintf(stdout, "slotrush run: scenario %s, %d users, %d places, seed %d, %d design(s)\n",
@@ -127,7 +129,7 @@ func (o *runOptions) run(ctx context.Context, stdout, stderr io.Writer, seedSet 
 // writeOutputs writes OUT/result.json, prints the summary table (then
 // extra, when set) and the result's path, checks the result, and renders the
 // HTML report unless noReport. run and simulate end with it.
-func writeOutputs(stdout io.Writer, res *reports.Result, out string, noReport bool, extra func(io.Writer)) error {
+func writeOutputs(stdout io.Writer, res *results.Result, out string, noReport bool, extra func(io.Writer)) error {
 	path := filepath.Join(out, "result.json")
 	if err := res.WriteFile(path); err != nil {
 		return err
@@ -152,10 +154,10 @@ func writeOutputs(stdout io.Writer, res *reports.Result, out string, noReport bo
 }
 
 func (o *runOptions) runDesign(ctx context.Context, sc *scenarios.Scenario, d models.Design, inv *models.Inventory,
-	crowd []scenarios.Arrival, stderr io.Writer, showProgress bool) (*reports.DesignResult, error) {
-	dr := &reports.DesignResult{
+	crowd []scenarios.Arrival, stderr io.Writer, showProgress bool) (*results.DesignResult, error) {
+	dr := &results.DesignResult{
 		Design: d.Name,
-		Assumptions: reports.Assumptions{
+		Assumptions: results.Assumptions{
 			Scheme: d.Scheme, Partitions: len(d.Partitions(inv)), Limits: d.Limits, WaitingRoom: d.WaitingRoom,
 			Store: "external target", Durability: "unknown (external target)",
 		},
@@ -216,7 +218,7 @@ func (o *runOptions) runDesign(ctx context.Context, sc *scenarios.Scenario, d mo
 	if err != nil {
 		return nil, err
 	}
-	dr.Slots = reports.Slots{Capacity: int64(inv.TotalCapacity()), Answered201: int64(len(ids)), Booked: int64(len(ids)), Persisted: -1}
+	dr.Slots = results.Slots{Capacity: int64(inv.TotalCapacity()), Answered201: int64(len(ids)), Booked: int64(len(ids)), Persisted: -1}
 	if srv == nil {
 		return dr, nil
 	}
@@ -243,27 +245,27 @@ func (o *runOptions) runDesign(ctx context.Context, sc *scenarios.Scenario, d mo
 
 // serverStats converts what the in-process server measured on its side
 // into the result's form, for the simulator's calibration.
-func serverStats(st refserver.Stats, commits *hdrhistogram.Histogram) (*reports.ServerStats, error) {
-	out := &reports.ServerStats{Service: map[string]string{}}
+func serverStats(st refserver.Stats, commits *hdrhistogram.Histogram) (*results.ServerStats, error) {
+	out := &results.ServerStats{Service: map[string]string{}}
 	for op, h := range st.Operations {
 		if h.TotalCount() == 0 {
 			continue
 		}
-		enc, err := reports.EncodeHistogram(h)
+		enc, err := results.EncodeHistogram(h)
 		if err != nil {
 			return nil, err
 		}
 		out.Service[op] = enc
 	}
 	if commits != nil && commits.TotalCount() > 0 {
-		enc, err := reports.EncodeHistogram(commits)
+		enc, err := results.EncodeHistogram(commits)
 		if err != nil {
 			return nil, err
 		}
 		out.Commit = enc
 	}
 	for _, p := range st.Partitions {
-		out.Partitions = append(out.Partitions, reports.PartitionStats{
+		out.Partitions = append(out.Partitions, results.PartitionStats{
 			Key: string(p.Key), Committed: p.Committed, Throttled: p.Throttled + p.ThrottledReads,
 			Shed: p.Shed + p.ShedReads, Batches: p.Batches, MeanBatch: p.MeanBatchSize, BusySeconds: p.Busy.Seconds(),
 		})
@@ -289,7 +291,7 @@ func isTerminal(w io.Writer) bool {
 }
 
 // printSummary writes the console table of a result.
-func printSummary(w io.Writer, r *reports.Result) {
+func printSummary(w io.Writer, r *results.Result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "design\tbooked\tshare\tgave up\twaiting\trequests\treq/user\tretry amp\t2xx\t409\t429\t503\tother 5xx\ttransport\tbook p50 ms\tbook p99 ms\toversold\tmissing 201s\t")
 	for i := range r.Designs {
@@ -306,7 +308,7 @@ func printSummary(w io.Writer, r *reports.Result) {
 				ok2xx += n
 			}
 		}
-		book := d.LatencyMs[reports.OpBook]
+		book := d.LatencyMs[results.OpBook]
 		missing := fmt.Sprint(d.Slots.Missing)
 		if d.Slots.Persisted < 0 {
 			missing = "n/a"

@@ -13,14 +13,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slotrush/slotrush/results"
+
 	refserver "github.com/slotrush/slotrush/reference-server"
-	"github.com/slotrush/slotrush/reports"
 	"github.com/slotrush/slotrush/scenarios"
 	"github.com/slotrush/slotrush/sim"
 )
 
 // checkLiveResult asserts the invariants every live result must hold.
-func checkLiveResult(t *testing.T, r *reports.Result, audited bool) {
+func checkLiveResult(t *testing.T, r *results.Result, audited bool) {
 	t.Helper()
 	if errs := r.Check(); len(errs) > 0 {
 		t.Fatalf("result fails its checks: %v", errs)
@@ -60,11 +61,11 @@ func TestRunInProcess(t *testing.T) {
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, out)
 	}
-	r, err := reports.LoadResult(filepath.Join(dir, "result.json"))
+	r, err := results.LoadResult(filepath.Join(dir, "result.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Engine != reports.EngineLive || len(r.Designs) != 3 || r.Interrupted {
+	if r.Engine != results.EngineLive || len(r.Designs) != 3 || r.Interrupted {
 		t.Fatalf("result: engine %s, %d designs, interrupted %v; want live, 3, false", r.Engine, len(r.Designs), r.Interrupted)
 	}
 	checkLiveResult(t, r, true)
@@ -72,7 +73,7 @@ func TestRunInProcess(t *testing.T) {
 		if d.Users.Arrived != 400 {
 			t.Errorf("%s: %d users arrived; want the whole crowd of 400", d.Design, d.Users.Arrived)
 		}
-		for _, op := range []string{reports.OpListPPVs, reports.OpListSlots, reports.OpBook} {
+		for _, op := range []string{results.OpListPPVs, results.OpListSlots, results.OpBook} {
 			if d.LatencyMs[op].Count == 0 {
 				t.Errorf("%s: no %s latencies", d.Design, op)
 			}
@@ -100,7 +101,7 @@ func TestRunInterruptedWritesResult(t *testing.T) {
 	if err := o.run(ctx, &stdout, &stderr, false); err != nil {
 		t.Fatalf("interrupted run: %v\n%s", err, stderr.String())
 	}
-	r, err := reports.LoadResult(filepath.Join(dir, "result.json"))
+	r, err := results.LoadResult(filepath.Join(dir, "result.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +136,7 @@ func TestRunAgainstTarget(t *testing.T) {
 	if out, err := runCmd(t, "run", "--scenario", "ci-smoke", "--design", "per-ppv-day", "--target", ts.URL, "--out", dir, "--quiet", "--no-report"); err != nil {
 		t.Fatalf("run --target: %v\n%s", err, out)
 	}
-	r, err := reports.LoadResult(filepath.Join(dir, "result.json"))
+	r, err := results.LoadResult(filepath.Join(dir, "result.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +193,7 @@ func TestCommittedBaselineComparesClean(t *testing.T) {
 	}
 	var args []string
 	for _, f := range files {
-		r, err := reports.LoadResult(f)
+		r, err := results.LoadResult(f)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -230,11 +231,11 @@ func TestSimulateAgreesWithLive(t *testing.T) {
 	if out, err := runCmd(t, "simulate", "--scenario", "ci-smoke", "--calibrate", livePath, "--out", modelDir, "--no-report", "-q"); err != nil {
 		t.Fatalf("simulate: %v\n%s", err, out)
 	}
-	live, err := reports.LoadResult(livePath)
+	live, err := results.LoadResult(livePath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	model, err := reports.LoadResult(filepath.Join(modelDir, "result.json"))
+	model, err := results.LoadResult(filepath.Join(modelDir, "result.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

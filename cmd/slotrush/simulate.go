@@ -11,9 +11,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/slotrush/slotrush/results"
+
 	"github.com/spf13/cobra"
 
-	"github.com/slotrush/slotrush/reports"
 	"github.com/slotrush/slotrush/scenarios"
 	"github.com/slotrush/slotrush/sim"
 )
@@ -110,7 +111,7 @@ func (o *simulateOptions) run(ctx context.Context, stdout, stderr io.Writer, see
 	}
 	params := func(string) sim.ModelParams { return sim.DefaultModelParams() }
 	if o.calibrate != "" {
-		live, err := reports.LoadResult(o.calibrate)
+		live, err := results.LoadResult(o.calibrate)
 		if err != nil {
 			return fmt.Errorf("--calibrate: %w", err)
 		}

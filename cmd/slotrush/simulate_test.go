@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/slotrush/slotrush/reports"
+	"github.com/slotrush/slotrush/results"
 )
 
 // simulateCmd runs `slotrush simulate args...` and returns stdout.
@@ -30,11 +30,11 @@ func TestSimulateCmd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := reports.LoadResult(filepath.Join(dir, "result.json"))
+	res, err := results.LoadResult(filepath.Join(dir, "result.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Engine != reports.EngineModel || res.Seed != 7 || len(res.Designs) != 3 {
+	if res.Engine != results.EngineModel || res.Seed != 7 || len(res.Designs) != 3 {
 		t.Errorf("engine %q seed %d designs %d; want model, 7, 3", res.Engine, res.Seed, len(res.Designs))
 	}
 	if res.Environment.GoVersion == "" {
@@ -59,11 +59,11 @@ func TestSimulateCmdReportAndCalibrate(t *testing.T) {
 	if _, err := simulateCmd(t, "--scenario", "ci-smoke", "--design", "per-ppv", "--out", first, "--no-report", "-q"); err != nil {
 		t.Fatal(err)
 	}
-	live, err := reports.LoadResult(filepath.Join(first, "result.json"))
+	live, err := results.LoadResult(filepath.Join(first, "result.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	live.Engine = reports.EngineLive
+	live.Engine = results.EngineLive
 	livePath := filepath.Join(dir, "live.json")
 	if err := live.WriteFile(livePath); err != nil {
 		t.Fatal(err)
@@ -80,14 +80,14 @@ func TestSimulateCmdReportAndCalibrate(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(second, "index.html")); err != nil {
 		t.Error(err)
 	}
-	res, err := reports.LoadResult(filepath.Join(second, "result.json"))
+	res, err := results.LoadResult(filepath.Join(second, "result.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.Designs[0].Users.Arrived != 800 {
 		t.Errorf("arrived %d at --scale 2; want 800", res.Designs[0].Users.Arrived)
 	}
-	var rtt *reports.CalibratedParameter
+	var rtt *results.CalibratedParameter
 	for i, c := range res.Designs[1].Calibration {
 		if c.Name == "network round trip (mean)" {
 			rtt = &res.Designs[1].Calibration[i]

@@ -1,4 +1,4 @@
-package reports
+package results_test
 
 import (
 	"math"
@@ -8,13 +8,15 @@ import (
 	"testing"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/slotrush/slotrush/results"
+	"github.com/slotrush/slotrush/results/resultstest"
 )
 
 func TestWriteHistogramLogs(t *testing.T) {
 	t.Parallel()
-	r := fixture()
+	r := resultstest.SyntheticResult(1)
 	dir := t.TempDir()
-	paths, err := WriteHistogramLogs(dir, r)
+	paths, err := results.WriteHistogramLogs(dir, r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +63,7 @@ func TestWriteHistogramLogs(t *testing.T) {
 		t.Errorf("second interval = %v, %v; want none", next, err)
 	}
 	d, _ := r.Design("per-ppv-day")
-	orig, err := d.Histogram(OpListSlots)
+	orig, err := d.Histogram(results.OpListSlots)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,10 +83,10 @@ func TestWriteHistogramLogs(t *testing.T) {
 
 func TestWriteHistogramLogsBadHistogram(t *testing.T) {
 	t.Parallel()
-	r := fixture()
-	r.Designs[0].Histograms[OpBook] = "HISTFAAAAnotreally"
-	_, err := WriteHistogramLogs(t.TempDir(), r)
-	if err == nil || !strings.Contains(err.Error(), "monolithic") || !strings.Contains(err.Error(), OpBook) {
-		t.Errorf("WriteHistogramLogs(bad histogram) = %v; want an error naming design and operation", err)
+	r := resultstest.SyntheticResult(1)
+	r.Designs[0].Histograms[results.OpBook] = "HISTFAAAAnotreally"
+	_, err := results.WriteHistogramLogs(t.TempDir(), r)
+	if err == nil || !strings.Contains(err.Error(), "monolithic") || !strings.Contains(err.Error(), results.OpBook) {
+		t.Errorf("results.WriteHistogramLogs(bad histogram) = %v; want an error naming design and operation", err)
 	}
 }

@@ -1,4 +1,5 @@
-package reports
+// Package resultstest builds results for tests and report previews.
+package resultstest
 
 import (
 	"fmt"
@@ -6,6 +7,8 @@ import (
 	"math/rand/v2"
 	"sort"
 	"time"
+
+	"github.com/slotrush/slotrush/results"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
@@ -22,7 +25,7 @@ import (
 // built deterministically from seed, passes Check, and says in its
 // parameters that its figures are invented. Safe for concurrent use; each
 // call returns a new Result.
-func SyntheticResult(seed int64) *Result {
+func SyntheticResult(seed int64) *results.Result {
 	rng := rand.New(rand.NewPCG(uint64(seed), 0x510742))
 	start := time.Date(2021, time.May, 23, 12, 0, 0, 0, time.FixedZone("MYT", 8*3600))
 	const (
@@ -30,23 +33,23 @@ func SyntheticResult(seed int64) *Result {
 		arrived  = 15000
 		capacity = 6000
 	)
-	r := &Result{
-		Format:     FormatVersion,
+	r := &results.Result{
+		Format:     results.FormatVersion,
 		Scenario:   "synthetic-rush",
-		Engine:     EngineLive,
+		Engine:     results.EngineLive,
 		Seed:       seed,
 		StartedAt:  start,
 		FinishedAt: start.Add(duration * time.Second),
-		Environment: Environment{
+		Environment: results.Environment{
 			Slotrush: "dev", Commit: "synthetic", GoVersion: "go1.26",
 			OS: "linux", Arch: "amd64", CPU: "synthetic fixture (no machine measured)", Cores: 2,
 		},
-		Parameters: []Parameter{
-			{"data", "synthetic: invented figures for tests and previews"},
-			{"crowd", commas(arrived) + " people, 80% arriving in the first 10 s"},
-			{"places", commas(capacity) + " (20 PPVs × 3 days × 100)"},
-			{"patience", "give up after 30 s or 8 refused attempts"},
-			{"duration", fmt.Sprintf("%d s", duration)},
+		Parameters: []results.Parameter{
+			{Name: "data", Value: "synthetic: invented figures for tests and previews"},
+			{Name: "crowd", Value: "15,000 people, 80% arriving in the first 10 s"},
+			{Name: "places", Value: "6,000 (20 PPVs × 3 days × 100)"},
+			{Name: "patience", Value: "give up after 30 s or 8 refused attempts"},
+			{Name: "duration", Value: fmt.Sprintf("%d s", duration)},
 		},
 	}
 	limits := func(write float64, inflight, queue int) models.Limits {
@@ -112,16 +115,16 @@ type synthProfile struct {
 	fairness float64
 }
 
-func (p synthProfile) build(rng *rand.Rand, start time.Time, duration, arrived, capacity int) DesignResult {
-	d := DesignResult{
+func (p synthProfile) build(rng *rand.Rand, start time.Time, duration, arrived, capacity int) results.DesignResult {
+	d := results.DesignResult{
 		Design: p.name,
-		Assumptions: Assumptions{
+		Assumptions: results.Assumptions{
 			Scheme: models.Scheme(p.name), Partitions: p.partitions, Limits: p.limits,
 			Store: "sqlite (one file per partition, WAL)", Durability: "synchronous=FULL with group commit: a 201 survives kill -9 and power loss",
 		},
 		DurationS:  float64(duration),
-		Requests:   Requests{ByStatus: map[string]int64{}},
-		LatencyMs:  map[string]LatencySummary{},
+		Requests:   results.Requests{ByStatus: map[string]int64{}},
+		LatencyMs:  map[string]results.LatencySummary{},
 		Histograms: map[string]string{},
 	}
 	if p.queued {
@@ -153,23 +156,23 @@ func (p synthProfile) build(rng *rand.Rand, start time.Time, duration, arrived, 
 	rec := func(op string, msv float64) {
 		h, ok := hists[op]
 		if !ok {
-			h = NewLatencyHistogram()
+			h = results.NewLatencyHistogram()
 			hists[op] = h
 		}
 		us := int64(msv * 1000)
-		if us < HistMinMicros {
-			us = HistMinMicros
+		if us < results.HistMinMicros {
+			us = results.HistMinMicros
 		}
 		_ = h.RecordValue(us)
 	}
 	pickErrOp := func() string {
 		switch x := rng.Float64(); {
 		case x < 0.6:
-			return OpBook
+			return results.OpBook
 		case x < 0.9:
-			return OpListSlots
+			return results.OpListSlots
 		default:
-			return OpListPPVs
+			return results.OpListPPVs
 		}
 	}
 	var sold int64
@@ -188,7 +191,7 @@ func (p synthProfile) build(rng *rand.Rand, start time.Time, duration, arrived, 
 			c200 = 0
 			n = b + conflict + c429 + c503 + c500 + ctr
 		}
-		pt := TimelinePoint{TS: t, TUnix: start.Unix() + int64(t), RPS: float64(n),
+		pt := results.TimelinePoint{TS: t, TUnix: start.Unix() + int64(t), RPS: float64(n),
 			OK: c200 + b, Conflict: conflict, Throttled: c429, ServerErr: c503 + c500, Transport: ctr,
 			Errors: c429 + c503 + c500 + ctr, Booked: b, Arrivals: arrAt[t]}
 		lat := make([]float64, 0, n)
@@ -198,17 +201,17 @@ func (p synthProfile) build(rng *rand.Rand, start time.Time, duration, arrived, 
 		}
 		for i := int64(0); i < c200; i++ {
 			if p.queued && rng.Float64() < 0.55 {
-				add(OpQueue, lognorm(1.2, 0.4)) // a poll of the waiting room
+				add(results.OpQueue, lognorm(1.2, 0.4)) // a poll of the waiting room
 				continue
 			}
-			op := OpListSlots
+			op := results.OpListSlots
 			if rng.Float64() < 0.35 {
-				op = OpListPPVs
+				op = results.OpListPPVs
 			}
 			add(op, lognorm(p.readMs*math.Sqrt(lf), p.sigma))
 		}
 		for i := int64(0); i < b+conflict; i++ {
-			add(OpBook, lognorm(p.bookMs*math.Sqrt(lf), p.sigma))
+			add(results.OpBook, lognorm(p.bookMs*math.Sqrt(lf), p.sigma))
 		}
 		for i := int64(0); i < c429; i++ {
 			add(pickErrOp(), lognorm(1.5, 0.4)) // refused at the door
@@ -241,8 +244,8 @@ func (p synthProfile) build(rng *rand.Rand, start time.Time, duration, arrived, 
 		}
 	}
 	for op, h := range hists {
-		d.LatencyMs[op] = Summarize(h)
-		s, err := EncodeHistogram(h)
+		d.LatencyMs[op] = results.Summarize(h)
+		s, err := results.EncodeHistogram(h)
 		if err != nil {
 			panic(err) // cannot happen for a histogram built here
 		}
@@ -250,7 +253,7 @@ func (p synthProfile) build(rng *rand.Rand, start time.Time, duration, arrived, 
 	}
 	// Users: each booking was one person; the rest gave up or were still
 	// trying when the run ended.
-	ttb, tto := NewLatencyHistogram(), NewLatencyHistogram()
+	ttb, tto := results.NewLatencyHistogram(), results.NewLatencyHistogram()
 	for t, b := range bookedAt {
 		for i := int64(0); i < b; i++ {
 			s := math.Min(lognorm(p.ttbS, 0.7), float64(t)+rng.Float64())
@@ -273,9 +276,9 @@ func (p synthProfile) build(rng *rand.Rand, start time.Time, duration, arrived, 
 		s := math.Min(lognorm(median, 0.45), 30+rng.Float64())
 		_ = tto.RecordValue(int64(s * 1e6))
 	}
-	ttbS, _ := EncodeHistogram(ttb)
-	ttoS, _ := EncodeHistogram(tto)
-	d.Users = Users{
+	ttbS, _ := results.EncodeHistogram(ttb)
+	ttoS, _ := results.EncodeHistogram(tto)
+	d.Users = results.Users{
 		Arrived: int64(arrived), Booked: p.booked, GaveUp: p.gaveUp,
 		StillWaiting:    int64(arrived) - p.booked - p.gaveUp,
 		RequestsPerUser: round2(float64(d.Requests.Total) / float64(arrived)),
@@ -283,7 +286,7 @@ func (p synthProfile) build(rng *rand.Rand, start time.Time, duration, arrived, 
 		TimeToBook:      ttbS,
 		TimeToOutcome:   ttoS,
 	}
-	d.Slots = Slots{Capacity: int64(capacity), Booked: p.booked, Answered201: p.booked, Persisted: p.booked}
+	d.Slots = results.Slots{Capacity: int64(capacity), Booked: p.booked, Answered201: p.booked, Persisted: p.booked}
 	return d
 }
 

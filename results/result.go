@@ -1,8 +1,10 @@
-// Package reports holds the result format of a slotrush run (JSON with
-// HdrHistograms), its plots, the self-contained HTML report and compare, the
-// CI regression gate. It imports only models among slotrush packages, so a
-// result can be read and rendered without the engines that produced it.
-package reports
+// Package results is the result contract of a slotrush run: Result and its
+// Check, the JSON file with HdrHistograms (encoding, decoding, a checked
+// decoder for untrusted input) and HdrHistogram interval logs. The engines
+// fill it and reports renders and compares it; it imports only models among
+// slotrush packages and draws nothing, so an engine that writes a result
+// does not link a plotting library.
+package results
 
 import (
 	"encoding/json"

@@ -1,10 +1,13 @@
-package reports
+package results_test
 
 import (
 	"bytes"
 	"encoding/base64"
 	"strings"
 	"testing"
+
+	"github.com/slotrush/slotrush/results"
+	"github.com/slotrush/slotrush/results/resultstest"
 )
 
 // FuzzReadResult checks that ReadResult never panics, and that a result it
@@ -13,12 +16,12 @@ func FuzzReadResult(f *testing.F) {
 	var buf bytes.Buffer
 	// A small but complete seed: large seeds make the fuzzer's
 	// minimisation slow.
-	small := fixture()
+	small := resultstest.SyntheticResult(1)
 	small.Designs = small.Designs[2:3]
 	d := &small.Designs[0]
 	d.Timeline = d.Timeline[:2]
-	d.Histograms = map[string]string{OpBook: d.Histograms[OpBook]}
-	d.LatencyMs = map[string]LatencySummary{OpBook: d.LatencyMs[OpBook]}
+	d.Histograms = map[string]string{results.OpBook: d.Histograms[results.OpBook]}
+	d.LatencyMs = map[string]results.LatencySummary{results.OpBook: d.LatencyMs[results.OpBook]}
 	d.Users.TimeToBook, d.Users.TimeToOutcome = "", ""
 	if err := small.Write(&buf); err != nil {
 		f.Fatal(err)
@@ -32,7 +35,7 @@ func FuzzReadResult(f *testing.F) {
 	f.Add([]byte(`{"format":1,"engine":"live","designs":[{"design":"x","histograms":{"book":"HISTFAAAACh4nJNpmSzMwMDAwQABzFCaEUzOmNZg"}}]}`))
 	f.Add([]byte(``))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		r, err := ReadResult("fuzz.json", data)
+		r, err := results.ReadResult("fuzz.json", data)
 		if err != nil {
 			if !strings.HasPrefix(err.Error(), "fuzz.json") {
 				t.Errorf("error %q does not name the file", err)
@@ -43,7 +46,7 @@ func FuzzReadResult(f *testing.F) {
 		if err := r.Write(&once); err != nil {
 			t.Fatalf("Write: %v", err)
 		}
-		r2, err := ReadResult("again.json", once.Bytes())
+		r2, err := results.ReadResult("again.json", once.Bytes())
 		if err != nil {
 			t.Fatalf("a result that passed does not read back: %v\n%s", err, once.Bytes())
 		}
@@ -59,11 +62,11 @@ func FuzzReadResult(f *testing.F) {
 
 // FuzzDecodeHistogram checks that no histogram text panics the decoder.
 func FuzzDecodeHistogram(f *testing.F) {
-	h := NewLatencyHistogram()
+	h := results.NewLatencyHistogram()
 	for v := int64(1); v < 1e6; v *= 3 {
 		_ = h.RecordValue(v)
 	}
-	good, err := EncodeHistogram(h)
+	good, err := results.EncodeHistogram(h)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -74,18 +77,18 @@ func FuzzDecodeHistogram(f *testing.F) {
 	f.Add("")
 	f.Add("!!!")
 	f.Fuzz(func(t *testing.T, s string) {
-		h, err := DecodeHistogram(s)
+		h, err := results.DecodeHistogram(s)
 		if err == nil {
-			_ = Summarize(h)
+			_ = results.Summarize(h)
 		}
 	})
 }
 
 func TestDecodeHistogramMalformed(t *testing.T) {
 	t.Parallel()
-	h := NewLatencyHistogram()
+	h := results.NewLatencyHistogram()
 	_ = h.RecordValue(1000)
-	good, _ := EncodeHistogram(h)
+	good, _ := results.EncodeHistogram(h)
 	raw, _ := base64.StdEncoding.DecodeString(good)
 	bad := func(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
 	negLen := append([]byte(nil), raw...)
@@ -98,11 +101,11 @@ func TestDecodeHistogramMalformed(t *testing.T) {
 		"negative len": bad(negLen),
 		"truncated":    good[:len(good)/2],
 	} {
-		if _, err := DecodeHistogram(s); err == nil {
-			t.Errorf("%s: DecodeHistogram = nil error", name)
+		if _, err := results.DecodeHistogram(s); err == nil {
+			t.Errorf("%s: results.DecodeHistogram = nil error", name)
 		}
 	}
-	if _, err := DecodeHistogram(good); err != nil {
+	if _, err := results.DecodeHistogram(good); err != nil {
 		t.Errorf("good histogram: %v", err)
 	}
 }
