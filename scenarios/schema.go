@@ -117,124 +117,169 @@ func (c *checker) check(n ast.Node, t reflect.Type, path string, replace func(as
 		replace(null(n))
 		return
 	}
-	switch v := n.(type) {
+	switch n.(type) {
 	case *ast.NullNode:
 		return // the zero value
 	case *ast.CommentGroupNode:
 		return
+	case *ast.TagNode, *ast.AnchorNode, *ast.AliasNode:
+		c.checkIndirect(n, t, path, replace, depth)
+		return
+	}
+
+	switch {
+	case t == durationType:
+		c.reject(n, path, replace, durationProblem(n))
+	case t == dateType:
+		c.reject(n, path, replace, dateProblem(n))
+	case t.Kind() == reflect.Struct:
+		c.checkStruct(n, t, path, replace, depth)
+	case t.Kind() == reflect.Slice:
+		c.checkSlice(n, t, path, replace, depth)
+	default:
+		c.reject(n, path, replace, scalarProblem(n, t))
+	}
+}
+
+// reject reports msg at node n of field path and replaces n by null in its
+// parent. It does nothing when msg is empty.
+func (c *checker) reject(n ast.Node, path string, replace func(ast.Node), msg string) {
+	if msg == "" {
+		return
+	}
+	c.fail(n, path, msg)
+	replace(null(n))
+}
+
+// checkIndirect checks a tagged, anchored or aliased node n against Go type
+// t: it rejects tags the decoder does not understand and unknown aliases,
+// checks the value a tag or an anchor wraps, records anchors, and checks an
+// alias's target as the value at path.
+func (c *checker) checkIndirect(n ast.Node, t reflect.Type, path string, replace func(ast.Node), depth int) {
+	switch v := n.(type) {
 	case *ast.TagNode:
 		if tag := tokenValue(v); !standardTags[tag] {
-			c.fail(n, path, fmt.Sprintf("unsupported tag %q (scenario files need no tags)", tag))
-			replace(null(n))
+			c.reject(n, path, replace, fmt.Sprintf("unsupported tag %q (scenario files need no tags)", tag))
 			return
 		}
 		c.check(v.Value, t, path, func(nn ast.Node) { v.Value = nn }, depth+1)
-		return
 	case *ast.AnchorNode:
 		c.check(v.Value, t, path, func(nn ast.Node) { v.Value = nn }, depth+1)
 		if name := tokenValue(v.Name); name != "" {
 			c.anchors[name] = v.Value
 		}
-		return
 	case *ast.AliasNode:
 		target, ok := c.anchors[tokenValue(v.Value)]
 		if !ok {
-			c.fail(n, path, fmt.Sprintf("unknown alias %q", "*"+tokenValue(v.Value)))
-			replace(null(n))
+			c.reject(n, path, replace, fmt.Sprintf("unknown alias %q", "*"+tokenValue(v.Value)))
 			return
 		}
 		// Problems inside the anchored value were reported (and nulled)
 		// where it is defined; only a value of the wrong shape for this
 		// use is new.
 		c.check(target, t, path, replace, depth+1)
+	}
+}
+
+// checkStruct checks node n, which should be a mapping, against struct type
+// t, field by field.
+func (c *checker) checkStruct(n ast.Node, t reflect.Type, path string, replace func(ast.Node), depth int) {
+	switch v := n.(type) {
+	case *ast.MappingNode:
+		v.Values = c.mapping(v.Values, t, path, depth, map[string]bool{})
+	case *ast.MappingValueNode:
+		if kept := c.mapping([]*ast.MappingValueNode{v}, t, path, depth, map[string]bool{}); len(kept) == 0 {
+			replace(null(n))
+		}
+	default:
+		c.reject(n, path, replace, fmt.Sprintf("want a mapping of fields, got %s", describe(n)))
+	}
+}
+
+// checkSlice checks node n, which should be a sequence, against slice type
+// t, element by element, and records where each element is written.
+func (c *checker) checkSlice(n ast.Node, t reflect.Type, path string, replace func(ast.Node), depth int) {
+	seq, ok := n.(*ast.SequenceNode)
+	if !ok {
+		c.reject(n, path, replace, fmt.Sprintf("want a list, got %s", describe(n)))
 		return
 	}
-
-	switch t {
-	case durationType:
-		s, ok := n.(*ast.StringNode)
-		if !ok {
-			c.fail(n, path, fmt.Sprintf(`want a duration such as "30s" or "1m30s", got %s`, describe(n)))
-			replace(null(n))
-			return
-		}
-		if _, err := time.ParseDuration(s.Value); err != nil {
-			c.fail(n, path, fmt.Sprintf(`bad duration %q: want a number with a unit, such as "250ms", "30s" or "1m30s"`, s.Value))
-			replace(null(n))
-		}
-		return
-	case dateType:
-		s, ok := n.(*ast.StringNode)
-		if !ok {
-			c.fail(n, path, fmt.Sprintf(`want a date such as "2021-06-07", got %s`, describe(n)))
-			replace(null(n))
-			return
-		}
-		if _, err := models.ParseDate(s.Value); err != nil {
-			c.fail(n, path, fmt.Sprintf("bad date %q: want a real calendar day as YYYY-MM-DD", s.Value))
-			replace(null(n))
-		}
-		return
-	}
-
-	switch t.Kind() {
-	case reflect.Struct:
-		switch v := n.(type) {
-		case *ast.MappingNode:
-			v.Values = c.mapping(v.Values, t, path, depth, map[string]bool{})
-		case *ast.MappingValueNode:
-			if kept := c.mapping([]*ast.MappingValueNode{v}, t, path, depth, map[string]bool{}); len(kept) == 0 {
-				replace(null(n))
+	for i, e := range seq.Values {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		c.pos[p] = nodePos(e)
+		c.check(e, t.Elem(), p, func(nn ast.Node) {
+			seq.Values[i] = nn
+			if i < len(seq.Entries) && seq.Entries[i] != nil {
+				seq.Entries[i].Value = nn
 			}
-		default:
-			c.fail(n, path, fmt.Sprintf("want a mapping of fields, got %s", describe(n)))
-			replace(null(n))
-		}
-	case reflect.Slice:
-		seq, ok := n.(*ast.SequenceNode)
-		if !ok {
-			c.fail(n, path, fmt.Sprintf("want a list, got %s", describe(n)))
-			replace(null(n))
-			return
-		}
-		for i, e := range seq.Values {
-			p := fmt.Sprintf("%s[%d]", path, i)
-			c.pos[p] = nodePos(e)
-			c.check(e, t.Elem(), p, func(nn ast.Node) {
-				seq.Values[i] = nn
-				if i < len(seq.Entries) && seq.Entries[i] != nil {
-					seq.Entries[i].Value = nn
-				}
-			}, depth+1)
-		}
+		}, depth+1)
+	}
+}
+
+// durationProblem says what is wrong with n as a time.Duration, or returns
+// "" when n is a duration string.
+func durationProblem(n ast.Node) string {
+	s, ok := n.(*ast.StringNode)
+	if !ok {
+		return fmt.Sprintf(`want a duration such as "30s" or "1m30s", got %s`, describe(n))
+	}
+	if _, err := time.ParseDuration(s.Value); err != nil {
+		return fmt.Sprintf(`bad duration %q: want a number with a unit, such as "250ms", "30s" or "1m30s"`, s.Value)
+	}
+	return ""
+}
+
+// dateProblem says what is wrong with n as a models.Date, or returns "" when
+// n is a calendar day written as YYYY-MM-DD.
+func dateProblem(n ast.Node) string {
+	s, ok := n.(*ast.StringNode)
+	if !ok {
+		return fmt.Sprintf(`want a date such as "2021-06-07", got %s`, describe(n))
+	}
+	if _, err := models.ParseDate(s.Value); err != nil {
+		return fmt.Sprintf("bad date %q: want a real calendar day as YYYY-MM-DD", s.Value)
+	}
+	return ""
+}
+
+// scalarProblem says what is wrong with n as a value of the string, boolean
+// or numeric type t, or returns "" when n fits t (or t is of another kind,
+// left to the decoder to judge).
+func scalarProblem(n ast.Node, t reflect.Type) string {
+	switch t.Kind() {
 	case reflect.String:
 		switch n.(type) {
 		case *ast.StringNode, *ast.LiteralNode:
-		default:
-			c.fail(n, path, fmt.Sprintf("want a string, got %s (quote it to make it one)", describe(n)))
-			replace(null(n))
+			return ""
 		}
+		return fmt.Sprintf("want a string, got %s (quote it to make it one)", describe(n))
 	case reflect.Bool:
 		if _, ok := n.(*ast.BoolNode); !ok {
-			c.fail(n, path, fmt.Sprintf("want true or false, got %s", describe(n)))
-			replace(null(n))
+			return fmt.Sprintf("want true or false, got %s", describe(n))
 		}
+		return ""
+	default:
+		return numberProblem(n, t)
+	}
+}
+
+// numberProblem says what is wrong with n as a value of the integer or
+// floating-point type t, or returns "" when n fits t (or t is not numeric:
+// no other kinds occur in Scenario, so the decoder judges them).
+func numberProblem(n ast.Node, t reflect.Type) string {
+	switch t.Kind() {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		iv, ok := n.(*ast.IntegerNode)
 		if !ok {
-			c.fail(n, path, fmt.Sprintf("want a whole number, got %s", describe(n)))
-			replace(null(n))
-			return
+			return fmt.Sprintf("want a whole number, got %s", describe(n))
 		}
 		if !fitsInt(iv.Value, t.Bits()) {
-			c.fail(n, path, fmt.Sprintf("number %s is out of range", describe(n)))
-			replace(null(n))
+			return fmt.Sprintf("number %s is out of range", describe(n))
 		}
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		iv, ok := n.(*ast.IntegerNode)
 		if !ok || !fitsUint(iv.Value, t.Bits()) {
-			c.fail(n, path, fmt.Sprintf("want a whole number >= 0, got %s", describe(n)))
-			replace(null(n))
+			return fmt.Sprintf("want a whole number >= 0, got %s", describe(n))
 		}
 	case reflect.Float32, reflect.Float64:
 		switch v := n.(type) {
@@ -242,16 +287,13 @@ func (c *checker) check(n ast.Node, t reflect.Type, path string, replace func(as
 		case *ast.StringNode:
 			// goccy keeps 1e3 a plain string yet decodes it as a number.
 			if _, err := strconv.ParseFloat(v.Value, 64); err != nil || isQuoted(v) {
-				c.fail(n, path, fmt.Sprintf("want a number, got %s", describe(n)))
-				replace(null(n))
+				return fmt.Sprintf("want a number, got %s", describe(n))
 			}
 		default:
-			c.fail(n, path, fmt.Sprintf("want a finite number, got %s", describe(n)))
-			replace(null(n))
+			return fmt.Sprintf("want a finite number, got %s", describe(n))
 		}
-	default:
-		// No other kinds occur in Scenario; let the decoder judge.
 	}
+	return ""
 }
 
 // mapping checks the entries of a mapping decoded into struct type t and

@@ -58,6 +58,26 @@ func (c *Client) Do(ctx context.Context, r Request) Response {
 		ctx, cancel = context.WithTimeout(ctx, c.timeout)
 		defer cancel()
 	}
+	req, err := c.newRequest(ctx, r)
+	if err != nil {
+		return Response{Err: err}
+	}
+	res, err := c.hc.Do(req)
+	if err != nil {
+		return Response{Err: err}
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+	if err != nil {
+		return Response{Err: err}
+	}
+	return decodeResponse(r.Op, res, data)
+}
+
+// newRequest returns the HTTP request of the API call r, bound to ctx, with
+// its body, headers and bearer token. It returns an error when r.Op is not
+// an operation of the API or the request cannot be built.
+func (c *Client) newRequest(ctx context.Context, r Request) (*http.Request, error) {
 	var req *http.Request
 	var err error
 	switch r.Op {
@@ -89,30 +109,29 @@ func (c *Client) Do(ctx context.Context, r Request) Response {
 			req, err = http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/api/v1/queue/"+url.PathEscape(r.Ticket), nil)
 		}
 	default:
-		return Response{Err: fmt.Errorf("unknown operation %q", r.Op)}
+		return nil, fmt.Errorf("unknown operation %q", r.Op)
 	}
 	if err != nil {
-		return Response{Err: err}
+		return nil, err
 	}
 	if r.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+r.Token)
 	}
-	res, err := c.hc.Do(req)
-	if err != nil {
-		return Response{Err: err}
-	}
-	defer res.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
-	if err != nil {
-		return Response{Err: err}
-	}
+	return req, nil
+}
+
+// decodeResponse returns what res, the answer to an op request whose body
+// is data, says: its status and retry advice, and the slots, booking,
+// ticket or error code its body carries. A body that does not hold what a
+// success of op should sets Err.
+func decodeResponse(op string, res *http.Response, data []byte) Response {
 	out := Response{Status: res.StatusCode, RetryAfter: retryAfter(res.Header)}
 	switch {
-	case res.StatusCode >= 200 && res.StatusCode < 300 && r.Op == results.OpListSlots:
+	case res.StatusCode >= 200 && res.StatusCode < 300 && op == results.OpListSlots:
 		if err := json.Unmarshal(data, &out.Slots); err != nil {
 			out.Err = fmt.Errorf("bad slots body: %w", err)
 		}
-	case res.StatusCode >= 200 && res.StatusCode < 300 && r.Op == results.OpBook:
+	case res.StatusCode >= 200 && res.StatusCode < 300 && op == results.OpBook:
 		var b struct {
 			ID string `json:"id"`
 		}
@@ -120,7 +139,7 @@ func (c *Client) Do(ctx context.Context, r Request) Response {
 			out.Err = errors.New("bad booking body")
 		}
 		out.BookingID = b.ID
-	case res.StatusCode >= 200 && res.StatusCode < 300 && r.Op == results.OpQueue:
+	case res.StatusCode >= 200 && res.StatusCode < 300 && op == results.OpQueue:
 		var q QueueStatus
 		if err := json.Unmarshal(data, &q); err != nil || q.Ticket == "" {
 			out.Err = errors.New("bad queue body")

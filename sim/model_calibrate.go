@@ -67,27 +67,12 @@ func CalibrateModel(live *results.Result, source, design string) (ModelParams, e
 	if live.Engine != results.EngineLive {
 		return ModelParams{}, fmt.Errorf("calibrate: %s is a %q result; want a live one", source, live.Engine)
 	}
-	def := DefaultModelParams()
-	p := def
-	p.Calibration = nil
 	d, note := calibrationDesign(live, design)
 	from := fmt.Sprintf("live result %s, design %s", source, d.Design)
 	if note != "" {
 		from += " (" + note + ")"
 	}
-	keep := func(name string) {
-		for _, c := range def.Calibration {
-			if c.Name == name {
-				p.Calibration = append(p.Calibration, c)
-			}
-		}
-	}
-	measured := func(name string, v float64, unit, how string) {
-		p.Calibration = append(p.Calibration, results.CalibratedParameter{Name: name, Value: v, Unit: unit, Measured: true, Source: from + ", " + how})
-	}
-	assumed := func(name string, v float64, unit, why string) {
-		p.Calibration = append(p.Calibration, results.CalibratedParameter{Name: name, Value: v, Unit: unit, Source: "assumed default: " + why})
-	}
+	c := newCalibration(from)
 
 	var serverPPVs, serverSlots *hdrhistogram.Histogram
 	if d.Server != nil {
@@ -96,114 +81,190 @@ func CalibrateModel(live *results.Result, source, design string) (ModelParams, e
 	}
 	clientPPVs := decodeOrNil(d.Histograms[results.OpListPPVs])
 
-	// Round trip: everything outside the server's handler, resampled.
-	switch {
-	case clientPPVs != nil && clientPPVs.TotalCount() > 0:
-		server, how := time.Duration(0), "less the assumed in-memory time (no server statistics)"
-		if serverPPVs != nil && serverPPVs.TotalCount() > 0 {
-			server = time.Duration(serverPPVs.ValueAtQuantile(50)) * time.Microsecond
-			how = fmt.Sprintf("less the server's median list_ppvs service time (%v)", server)
-		} else {
-			server = def.Front.Quantile(0.5)
-		}
-		if rd, ok := EmpiricalDist(clientPPVs, 0, server, 1); ok {
-			p.RTT = rd
-			measured(ParamRTT, ms(rd.MeanDuration()), "ms", fmt.Sprintf("client list_ppvs latency (p%d %dµs, p50 %dµs, p99 %dµs) %s, resampled for each request (%s)",
-				calibLowPercentile, clientPPVs.ValueAtQuantile(calibLowPercentile), clientPPVs.ValueAtQuantile(50), clientPPVs.ValueAtQuantile(99), how, rd))
-			break
-		}
-		keep(ParamRTT)
-	default:
-		keep(ParamRTT)
-	}
-
-	// What each other operation costs the client beyond the round trip.
-	if d.Server != nil {
-		rttMedian := p.RTT.Quantile(0.5)
-		for _, op := range []string{results.OpListSlots, results.OpBook, results.OpQueue} {
-			client, server := decodeOrNil(d.Histograms[op]), decodeOrNil(d.Server.Service[op])
-			if client == nil || server == nil || client.TotalCount() == 0 || server.TotalCount() == 0 {
-				continue
-			}
-			c := time.Duration(client.ValueAtQuantile(50)) * time.Microsecond
-			s := time.Duration(server.ValueAtQuantile(50)) * time.Microsecond
-			extra := c - s - rttMedian
-			if extra <= 0 {
-				continue
-			}
-			if p.Extra == nil {
-				p.Extra = map[string]time.Duration{}
-			}
-			p.Extra[op] = extra
-			measured(ParamExtraPrefix+op, ms(extra), "ms", fmt.Sprintf("median client %s latency (%v) less median server %s service time (%v) less the median round trip (%v)",
-				op, c, op, s, rttMedian.Round(time.Microsecond)))
-		}
-	}
-
-	// Answers from memory.
-	if serverPPVs != nil {
-		if fd, ok := EmpiricalDist(serverPPVs, 0, 0, 1); ok {
-			p.Front = fd
-			measured(ParamFront, ms(fd.MeanDuration()), "ms", fmt.Sprintf("server service histogram of list_ppvs, resampled (%s, %d samples)", fd, serverPPVs.TotalCount()))
-		} else {
-			keep(ParamFront)
-		}
-	} else {
-		keep(ParamFront)
-	}
-
-	// Partition reads.
-	spans, how := spansPerListing(live, d)
-	readDone := false
-	if serverSlots != nil && spans > 0 {
-		var cut int64
-		if serverPPVs != nil && serverPPVs.TotalCount() > 0 {
-			cut = serverPPVs.ValueAtQuantile(calibReadCut) + 1
-		}
-		if rd, ok := EmpiricalDist(serverSlots, cut, p.Front.Quantile(0.5), float64(spans)); ok && rd.MeanDuration() > 0 {
-			p.Read = rd
-			readDone = true
-			measured(ParamRead, ms(rd.MeanDuration()), "ms", fmt.Sprintf("server service histogram of list_slots above %dµs (slower than p%d of list_ppvs: a partition was read), less the median in-memory time, divided by %d partition(s) per listing (%s), resampled (%s)",
-				cut, calibReadCut, spans, how, rd))
-		}
-	}
-	if !readDone {
-		keep(ParamRead)
-	}
-
+	c.roundTrip(clientPPVs, serverPPVs)
+	c.clientExtra(d)
+	c.front(serverPPVs)
+	c.read(live, d, serverPPVs, serverSlots)
 	// Group commit: its cost from the writers' counters, its shape from
 	// the bookings that reached the writer.
-	calibrateCommit(&p, d, measured, keep)
-	shapeDone := false
-	if d.Server != nil {
-		if commits := decodeOrNil(d.Server.Commit); commits != nil {
-			if sd, ok := EmpiricalDist(commits, 0, 0, 1); ok && sd.Quantile(0.5) > 0 {
-				p.CommitShape = sd
-				shapeDone = true
-				measured(ParamCommitShape, shapeRatio(sd), "p90/p50", fmt.Sprintf("server histogram of group-commit durations (%d write transactions, without the time bookings waited for the writer), resampled as the shape of commit times (%s)", commits.TotalCount(), sd))
-			}
+	calibrateCommit(&c.p, d, c.measured, c.keep)
+	c.commitShape(d, serverPPVs)
+	c.assumed(ParamMaxBatch, float64(c.p.MaxBatch), "bookings", "the reference server's default (sqlitestore.WithMaxBatch); results do not record it")
+	return c.p, nil
+}
+
+// calibration holds the model parameters CalibrateModel has set so far and
+// the provenance of each, in the order they were set.
+type calibration struct {
+	def  ModelParams // the defaults, with their provenance
+	p    ModelParams // the parameters being calibrated
+	from string      // where measured parameters come from
+}
+
+// newCalibration returns a calibration that starts from the default
+// parameters with no provenance recorded; from names the live result and
+// design measured parameters come from.
+func newCalibration(from string) *calibration {
+	c := &calibration{def: DefaultModelParams(), from: from}
+	c.p = c.def
+	c.p.Calibration = nil
+	return c
+}
+
+// keep records that parameter name keeps its default, with the default's
+// provenance.
+func (c *calibration) keep(name string) {
+	for _, cp := range c.def.Calibration {
+		if cp.Name == name {
+			c.p.Calibration = append(c.p.Calibration, cp)
 		}
 	}
-	if !shapeDone && d.Server != nil {
-		// Results written before the server recorded commit durations:
-		// fall back on the book service times.
-		if book := decodeOrNil(d.Server.Service[results.OpBook]); book != nil {
-			var cut int64
-			if serverPPVs != nil && serverPPVs.TotalCount() > 0 {
-				cut = serverPPVs.ValueAtQuantile(calibReadCut) + 1
-			}
-			if sd, ok := EmpiricalDist(book, cut, 0, 1); ok && sd.Quantile(0.5) > 0 {
-				p.CommitShape = sd
-				shapeDone = true
-				measured(ParamCommitShape, shapeRatio(sd), "p90/p50", fmt.Sprintf("server service histogram of book above %dµs (bookings that reached the writer: queue waits and commit; this result has no commit histogram), resampled as the shape of commit times (%s)", cut, sd))
-			}
+}
+
+// measured records that parameter name was measured as v (in unit), how
+// saying from what.
+func (c *calibration) measured(name string, v float64, unit, how string) {
+	c.p.Calibration = append(c.p.Calibration, results.CalibratedParameter{Name: name, Value: v, Unit: unit, Measured: true, Source: c.from + ", " + how})
+}
+
+// assumed records that parameter name is assumed to be v (in unit), why
+// saying on what grounds.
+func (c *calibration) assumed(name string, v float64, unit, why string) {
+	c.p.Calibration = append(c.p.Calibration, results.CalibratedParameter{Name: name, Value: v, Unit: unit, Source: "assumed default: " + why})
+}
+
+// roundTrip sets RTT to the client's list_ppvs latency less the server's
+// median list_ppvs service time (or the default in-memory time when the
+// server's is unknown), resampled: everything outside the server's handler.
+// RTT keeps its default when the client has no list_ppvs latency.
+func (c *calibration) roundTrip(clientPPVs, serverPPVs *hdrhistogram.Histogram) {
+	if clientPPVs == nil || clientPPVs.TotalCount() == 0 {
+		c.keep(ParamRTT)
+		return
+	}
+	server, how := time.Duration(0), "less the assumed in-memory time (no server statistics)"
+	if serverPPVs != nil && serverPPVs.TotalCount() > 0 {
+		server = time.Duration(serverPPVs.ValueAtQuantile(50)) * time.Microsecond
+		how = fmt.Sprintf("less the server's median list_ppvs service time (%v)", server)
+	} else {
+		server = c.def.Front.Quantile(0.5)
+	}
+	rd, ok := EmpiricalDist(clientPPVs, 0, server, 1)
+	if !ok {
+		c.keep(ParamRTT)
+		return
+	}
+	c.p.RTT = rd
+	c.measured(ParamRTT, ms(rd.MeanDuration()), "ms", fmt.Sprintf("client list_ppvs latency (p%d %dµs, p50 %dµs, p99 %dµs) %s, resampled for each request (%s)",
+		calibLowPercentile, clientPPVs.ValueAtQuantile(calibLowPercentile), clientPPVs.ValueAtQuantile(50), clientPPVs.ValueAtQuantile(99), how, rd))
+}
+
+// clientExtra sets Extra for list_slots, book and queue to what each costs
+// the client beyond the server's service time and the round trip (medians),
+// for the operations where that is positive. It needs the server's
+// statistics of design d and the calibrated RTT.
+func (c *calibration) clientExtra(d *results.DesignResult) {
+	if d.Server == nil {
+		return
+	}
+	rttMedian := c.p.RTT.Quantile(0.5)
+	for _, op := range []string{results.OpListSlots, results.OpBook, results.OpQueue} {
+		client, server := decodeOrNil(d.Histograms[op]), decodeOrNil(d.Server.Service[op])
+		if client == nil || server == nil || client.TotalCount() == 0 || server.TotalCount() == 0 {
+			continue
+		}
+		cl := time.Duration(client.ValueAtQuantile(50)) * time.Microsecond
+		s := time.Duration(server.ValueAtQuantile(50)) * time.Microsecond
+		extra := cl - s - rttMedian
+		if extra <= 0 {
+			continue
+		}
+		if c.p.Extra == nil {
+			c.p.Extra = map[string]time.Duration{}
+		}
+		c.p.Extra[op] = extra
+		c.measured(ParamExtraPrefix+op, ms(extra), "ms", fmt.Sprintf("median client %s latency (%v) less median server %s service time (%v) less the median round trip (%v)",
+			op, cl, op, s, rttMedian.Round(time.Microsecond)))
+	}
+}
+
+// front sets Front, the time of answers from memory, to the server's
+// list_ppvs service times resampled, or keeps its default when there are
+// none.
+func (c *calibration) front(serverPPVs *hdrhistogram.Histogram) {
+	if serverPPVs == nil {
+		c.keep(ParamFront)
+		return
+	}
+	fd, ok := EmpiricalDist(serverPPVs, 0, 0, 1)
+	if !ok {
+		c.keep(ParamFront)
+		return
+	}
+	c.p.Front = fd
+	c.measured(ParamFront, ms(fd.MeanDuration()), "ms", fmt.Sprintf("server service histogram of list_ppvs, resampled (%s, %d samples)", fd, serverPPVs.TotalCount()))
+}
+
+// read sets Read, the time of one partition read, from the server's
+// list_slots service times slower than list_ppvs' calibReadCut percentile,
+// less the calibrated median Front time, divided by the partitions one
+// listing reads in design d of live, resampled. Read keeps its default when
+// that cannot be measured or comes out zero.
+func (c *calibration) read(live *results.Result, d *results.DesignResult, serverPPVs, serverSlots *hdrhistogram.Histogram) {
+	spans, how := spansPerListing(live, d)
+	if serverSlots == nil || spans <= 0 {
+		c.keep(ParamRead)
+		return
+	}
+	cut := readCut(serverPPVs)
+	rd, ok := EmpiricalDist(serverSlots, cut, c.p.Front.Quantile(0.5), float64(spans))
+	if !ok || rd.MeanDuration() <= 0 {
+		c.keep(ParamRead)
+		return
+	}
+	c.p.Read = rd
+	c.measured(ParamRead, ms(rd.MeanDuration()), "ms", fmt.Sprintf("server service histogram of list_slots above %dµs (slower than p%d of list_ppvs: a partition was read), less the median in-memory time, divided by %d partition(s) per listing (%s), resampled (%s)",
+		cut, calibReadCut, spans, how, rd))
+}
+
+// commitShape sets CommitShape from the server's histogram of group-commit
+// durations in design d or, in results from before that histogram existed,
+// from the book service times slower than list_ppvs' calibReadCut
+// percentile. CommitShape keeps its default when neither gives a positive
+// median.
+func (c *calibration) commitShape(d *results.DesignResult, serverPPVs *hdrhistogram.Histogram) {
+	if d.Server == nil {
+		c.keep(ParamCommitShape)
+		return
+	}
+	if commits := decodeOrNil(d.Server.Commit); commits != nil {
+		if sd, ok := EmpiricalDist(commits, 0, 0, 1); ok && sd.Quantile(0.5) > 0 {
+			c.p.CommitShape = sd
+			c.measured(ParamCommitShape, shapeRatio(sd), "p90/p50", fmt.Sprintf("server histogram of group-commit durations (%d write transactions, without the time bookings waited for the writer), resampled as the shape of commit times (%s)", commits.TotalCount(), sd))
+			return
 		}
 	}
-	if !shapeDone {
-		keep(ParamCommitShape)
+	// Results written before the server recorded commit durations: fall
+	// back on the book service times.
+	if book := decodeOrNil(d.Server.Service[results.OpBook]); book != nil {
+		cut := readCut(serverPPVs)
+		if sd, ok := EmpiricalDist(book, cut, 0, 1); ok && sd.Quantile(0.5) > 0 {
+			c.p.CommitShape = sd
+			c.measured(ParamCommitShape, shapeRatio(sd), "p90/p50", fmt.Sprintf("server service histogram of book above %dµs (bookings that reached the writer: queue waits and commit; this result has no commit histogram), resampled as the shape of commit times (%s)", cut, sd))
+			return
+		}
 	}
-	assumed(ParamMaxBatch, float64(p.MaxBatch), "bookings", "the reference server's default (sqlitestore.WithMaxBatch); results do not record it")
-	return p, nil
+	c.keep(ParamCommitShape)
+}
+
+// readCut returns the service time (µs) above which a server's answer read
+// a store: just above list_ppvs' calibReadCut percentile, or 0 when the
+// server's list_ppvs service times are unknown.
+func readCut(serverPPVs *hdrhistogram.Histogram) int64 {
+	if serverPPVs == nil || serverPPVs.TotalCount() == 0 {
+		return 0
+	}
+	return serverPPVs.ValueAtQuantile(calibReadCut) + 1
 }
 
 // calibrationDesign returns live's design named name, or the first design

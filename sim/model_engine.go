@@ -296,6 +296,25 @@ func newModelRun(sc *scenarios.Scenario, d models.Design, inv *models.Inventory,
 	if errs := inv.Validate(); len(errs) > 0 { // buildViews needs each slot once
 		return nil, fmt.Errorf("model of %s: %w", d.Name, errors.Join(errs...))
 	}
+	m := newModelState(sc, d, crowd, seed, p)
+	slotIdx := m.buildPartitions(d.Partitions(inv))
+	m.buildPPVs(inv, slotIdx)
+	m.buildViews()
+	if d.WaitingRoom {
+		room, err := newModelRoom(sc, d)
+		if err != nil {
+			return nil, err
+		}
+		m.room = room
+	}
+	return m, nil
+}
+
+// newModelState returns the run of design d for scenario sc and crowd with
+// its random source (seeded by seed and d's name), service-time samplers,
+// timeouts, recorder, users and journey policies set up, and no partitions,
+// slots or PPVs yet.
+func newModelState(sc *scenarios.Scenario, d models.Design, crowd []scenarios.Arrival, seed int64, p ModelParams) *modelRun {
 	h := fnv.New64a()
 	h.Write([]byte(d.Name))
 	m := &modelRun{
@@ -329,8 +348,13 @@ func newModelRun(sc *scenarios.Scenario, d models.Design, inv *models.Inventory,
 	for _, b := range []scenarios.Behaviour{scenarios.Patient, scenarios.Refresher, scenarios.Abandoner} {
 		m.policy(b)
 	}
+	return m
+}
 
-	parts := d.Partitions(inv)
+// buildPartitions models the design's partitions parts, with their limits,
+// and the slots each holds, in order. It returns the index in m.slots of
+// each slot by key.
+func (m *modelRun) buildPartitions(parts []models.Partition) map[models.SlotKey]int32 {
 	m.parts = make([]mpart, len(parts))
 	slotIdx := map[models.SlotKey]int32{}
 	for i, pt := range parts {
@@ -347,8 +371,14 @@ func newModelRun(sc *scenarios.Scenario, d models.Design, inv *models.Inventory,
 			mp.stats.Capacity += int64(s.Capacity)
 		}
 	}
-	// Each PPV's slots in date order, and the runs of them each partition
-	// holds (the spans a listing reads, as the reference server groups them).
+	return slotIdx
+}
+
+// buildPPVs models the PPVs of inv: each PPV's slots in date order (found
+// in m.slots through slotIdx), and the runs of them each partition holds
+// (the spans a listing reads, as the reference server groups them). The
+// partitions must be built.
+func (m *modelRun) buildPPVs(inv *models.Inventory, slotIdx map[models.SlotKey]int32) {
 	for _, pv := range inv.PPVs {
 		m.ppvIdx[pv.ID] = int32(len(m.ppvs))
 		m.ppvs = append(m.ppvs, mppv{id: pv.ID, byDate: map[models.Date]int32{}})
@@ -369,22 +399,24 @@ func newModelRun(sc *scenarios.Scenario, d models.Design, inv *models.Inventory,
 			}
 		}
 	}
-	m.buildViews()
-	if d.WaitingRoom {
-		rp := d.Room
-		if rp == (models.RoomPolicy{}) {
-			rp = sc.RoomPolicy()
-		}
-		if errs := rp.Validate(); len(errs) > 0 {
-			return nil, fmt.Errorf("model of %s: %w", d.Name, errors.Join(errs...))
-		}
-		iv := rp.Interval
-		if iv <= 0 {
-			iv = models.RoomDefaultInterval
-		}
-		m.room = &mroom{policy: rp, interval: int64(iv)}
+}
+
+// newModelRoom returns the waiting room in front of design d: d's room
+// policy, or the scenario's when d sets none. It returns an error when that
+// policy is invalid.
+func newModelRoom(sc *scenarios.Scenario, d models.Design) (*mroom, error) {
+	rp := d.Room
+	if rp == (models.RoomPolicy{}) {
+		rp = sc.RoomPolicy()
 	}
-	return m, nil
+	if errs := rp.Validate(); len(errs) > 0 {
+		return nil, fmt.Errorf("model of %s: %w", d.Name, errors.Join(errs...))
+	}
+	iv := rp.Interval
+	if iv <= 0 {
+		iv = models.RoomDefaultInterval
+	}
+	return &mroom{policy: rp, interval: int64(iv)}, nil
 }
 
 // buildViews keeps each PPV's list_slots answer ready, so that a listing
