@@ -87,12 +87,13 @@
 // commit cost from the partitions' busy time, batch count and mean batch
 // size. Each model result lists every parameter with its value, unit,
 // whether it was measured and where it came from
-// (results.DesignResult.Calibration). Calibrated from live runs on one
-// 2-core machine with nothing else running (README, "Simulator"): on demo
-// the model's booked share was within 0.3 percentage points of the live one
-// for every design and its book p50 0.95 to 1.15 times live; on ci-smoke,
-// in sixteen runs, within 2.5 points and up to 1.72 times (CompareAgreement
-// checks 10 points and 2 times).
+// (results.DesignResult.Calibration). A calibration takes whatever the
+// machine did during the live run as the system's own behaviour, so
+// calibrate from a run on an otherwise idle machine. CompareAgreement
+// says how a model result agrees with the live result it was calibrated
+// from: the difference of booked shares in percentage points and the ratio
+// of book p50 latencies; the agreement check (make agreement) accepts 10
+// points and a factor of 2. Measured agreement: docs/BENCHMARKS.md.
 //
 // # Cost
 //
