@@ -3,6 +3,7 @@ package results
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -19,10 +20,12 @@ const HistogramLogValueUnit = "ns"
 // WriteHistogramLogs writes, for every design of r and every operation with
 // a histogram, outDir/<design>.<operation>.hlog in the HdrHistogram interval
 // log format (version 1.3): the version line, the start time, a comment
-// naming design, operation and units, the legend, and one interval line
-// covering the run, "start,length,max,histogram", start relative to the
-// start time, length in seconds, max in milliseconds, the histogram V2
-// compressed with values in nanoseconds. It creates outDir and returns the
+// naming design, operation and units, the legend, and the interval lines
+// "start,length,max,histogram": start relative to the start time, length
+// in seconds, max in milliseconds, the histogram V2 compressed with values
+// in nanoseconds. A result with per-second histograms (DesignResult.Intervals)
+// gets one line per second in which the operation completed; one without
+// gets one line covering the run. It creates outDir and returns the
 // paths written, sorted. Safe for concurrent use on different outDirs.
 // Errors: an undecodable histogram or a failed write, naming the file.
 func WriteHistogramLogs(outDir string, r *Result) ([]string, error) {
@@ -62,8 +65,43 @@ func WriteHistogramLogs(outDir string, r *Result) ([]string, error) {
 	return paths, nil
 }
 
+// logLine is one interval line of a histogram log: start relative to the
+// log's start time and length, both in seconds, and the values in µs.
+type logLine struct {
+	start, length float64
+	us            *hdrhistogram.Histogram
+}
+
+// logLines returns the interval lines of op in d: one per second of the
+// run when d has per-second histograms, else one covering the run.
+func logLines(r *Result, d *DesignResult, op string, us *hdrhistogram.Histogram) ([]logLine, error) {
+	var offset float64
+	if !r.StartedAt.IsZero() {
+		offset = float64(r.StartedAt.Nanosecond()) / 1e9
+	}
+	secs, err := d.IntervalHistograms(op)
+	if err != nil {
+		return nil, err
+	}
+	if secs != nil {
+		lines := make([]logLine, len(secs))
+		for i, h := range secs {
+			lines[i] = logLine{start: offset + float64(d.Intervals[op][i].TS), length: 1, us: h}
+		}
+		return lines, nil
+	}
+	length := d.DurationS
+	if length <= 0 {
+		length = r.FinishedAt.Sub(r.StartedAt).Seconds()
+	}
+	return []logLine{{start: offset, length: max(length, 0), us: us}}, nil
+}
+
 func writeHistogramLog(path string, r *Result, d *DesignResult, op string, us *hdrhistogram.Histogram) (err error) {
-	ns := microsToNanos(us)
+	lines, err := logLines(r, d, op, us)
+	if err != nil {
+		return fmt.Errorf("write histogram log %s: %w", path, err)
+	}
 	f, err := os.Create(path)
 	if err != nil {
 		return fmt.Errorf("write histogram log: %w", err)
@@ -75,20 +113,11 @@ func writeHistogramLog(path string, r *Result, d *DesignResult, op string, us *h
 	}()
 	w := bufio.NewWriter(f)
 	lw := hdrhistogram.NewHistogramLogWriter(w)
-	// The start time line carries whole seconds; the interval starts at the
-	// run's start relative to it.
+	// The start time line carries whole seconds; each interval starts
+	// relative to it.
 	var startSec int64
-	var offset float64
 	if !r.StartedAt.IsZero() {
 		startSec = r.StartedAt.Unix()
-		offset = float64(r.StartedAt.Nanosecond()) / 1e9
-	}
-	length := d.DurationS
-	if length <= 0 {
-		length = r.FinishedAt.Sub(r.StartedAt).Seconds()
-	}
-	if length < 0 {
-		length = 0
 	}
 	steps := []func() error{
 		lw.OutputLogFormatVersion,
@@ -98,23 +127,31 @@ func writeHistogramLog(path string, r *Result, d *DesignResult, op string, us *h
 				oneLine(r.Scenario), r.Engine, oneLine(d.Design), oneLine(op), HistogramLogValueUnit))
 		},
 		lw.OutputLegend,
-		// hdrhistogram-go's OutputIntervalHistogram takes the histogram's
-		// millisecond timestamps as seconds and writes the end time where
-		// the format has the interval length, so the line is written here,
-		// in the layout of the Java HistogramLogWriter.
-		func() error {
-			enc, err := ns.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
-			if err != nil {
-				return err
-			}
-			_, err = fmt.Fprintf(w, "%.3f,%.3f,%.3f,%s\n", offset, length, float64(ns.Max())/hdrhistogram.MsToNsRatio, enc)
-			return err
-		},
+		func() error { return writeLogLines(w, lines) },
 		w.Flush,
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {
 			return fmt.Errorf("write histogram log %s: %w", path, err)
+		}
+	}
+	return nil
+}
+
+// writeLogLines writes each interval line in the layout of the Java
+// HistogramLogWriter, "start,length,max,histogram", max in milliseconds and
+// the histogram in nanoseconds. hdrhistogram-go's OutputIntervalHistogram
+// takes the histogram's millisecond timestamps as seconds and writes the
+// end time where the format has the interval length, so it is not used.
+func writeLogLines(w io.Writer, lines []logLine) error {
+	for _, l := range lines {
+		ns := microsToNanos(l.us)
+		enc, err := ns.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+		if err != nil {
+			return err
+		}
+		if _, err := fmt.Fprintf(w, "%.3f,%.3f,%.3f,%s\n", l.start, l.length, float64(ns.Max())/hdrhistogram.MsToNsRatio, enc); err != nil {
+			return err
 		}
 	}
 	return nil

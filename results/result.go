@@ -101,6 +101,12 @@ type DesignResult struct {
 	// Histograms holds, per operation, an HdrHistogram of latency in
 	// microseconds, V2 compressed and base64 encoded.
 	Histograms map[string]string `json:"histograms"`
+	// Intervals holds, per operation, one HdrHistogram per second of the
+	// run in which the operation completed (µs, base64, as Histograms),
+	// whose sum is that operation's histogram: latency over time, written
+	// to the interval logs one line a second. Live results have it; model
+	// results and results written before it existed do not.
+	Intervals map[string][]Interval `json:"intervals,omitempty"`
 	// Calibration lists, for model results, each model parameter and
 	// whether it was measured or assumed.
 	Calibration []CalibratedParameter `json:"calibration,omitempty"`
@@ -235,6 +241,13 @@ type TimelinePoint struct {
 	P99Ms     float64 `json:"p99_ms"`
 }
 
+// Interval is one second of one operation's latencies: the requests that
+// completed in second TS of the run (counted from StartedAt).
+type Interval struct {
+	TS        int    `json:"t_s"`
+	Histogram string `json:"histogram"`
+}
+
 // CalibratedParameter records one model parameter and its provenance.
 type CalibratedParameter struct {
 	Name     string  `json:"name"`
@@ -273,12 +286,13 @@ func DecodeHistogram(s string) (h *hdrhistogram.Histogram, err error) {
 	return h, nil
 }
 
-// Summarize returns the percentiles of h (µs) in milliseconds.
+// Summarize returns the percentiles of h (µs) in milliseconds, by
+// ValueAtQuantile (HdrHistogram's reference definition).
 func Summarize(h *hdrhistogram.Histogram) LatencySummary {
 	ms := func(v int64) float64 { return float64(v) / 1000 }
+	p := ValuesAtQuantiles(h, 50, 90, 99, 99.9)
 	return LatencySummary{
-		P50: ms(h.ValueAtQuantile(50)), P90: ms(h.ValueAtQuantile(90)),
-		P99: ms(h.ValueAtQuantile(99)), P999: ms(h.ValueAtQuantile(99.9)),
+		P50: ms(p[0]), P90: ms(p[1]), P99: ms(p[2]), P999: ms(p[3]),
 		Max: ms(h.Max()), Mean: h.Mean() / 1000, Count: h.TotalCount(),
 	}
 }
@@ -442,6 +456,7 @@ func (r *Result) Check() []error {
 				errs = append(errs, fmt.Errorf("design %s: histogram %s: %w", d.Design, op, err))
 			}
 		}
+		errs = append(errs, d.checkIntervals()...)
 	}
 	return errs
 }

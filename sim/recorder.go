@@ -43,6 +43,15 @@ type shard struct {
 	trans    int64
 	booked   []string
 	seconds  []second
+	// samples keeps every latency of a live run by operation, with the
+	// second it completed in, for the per-second interval histograms.
+	samples map[string][]sample
+}
+
+// sample is one latency (µs, clamped to the histograms' bounds) and the
+// second of the run it completed in.
+type sample struct {
+	sec, us uint32
 }
 
 type second struct {
@@ -95,6 +104,7 @@ func NewRecorder(start time.Time, users int) *Recorder {
 	for i := range r.shards {
 		r.shards[i].hists = map[string]*hdrhistogram.Histogram{}
 		r.shards[i].byStatus = map[int]int64{}
+		r.shards[i].samples = map[string][]sample{}
 	}
 	return r
 }
@@ -130,7 +140,9 @@ func (r *Recorder) Record(key int, op string, resp Response, due, done time.Time
 		s.hists[op] = h
 	}
 	_ = h.RecordValue(lat) // clamped above, cannot fail
-	sec := s.sec(int(done.Sub(r.start) / time.Second))
+	i := max(int(done.Sub(r.start)/time.Second), 0)
+	s.samples[op] = append(s.samples[op], sample{sec: uint32(i), us: uint32(lat)})
+	sec := s.sec(i)
 	if sec.add(op == results.OpBook, &resp, lat) {
 		s.booked = append(s.booked, resp.BookingID)
 	}
@@ -164,11 +176,48 @@ func (r *Recorder) Finished(i int, o Outcome, j *Journey, sentLast bool, took ti
 // the bookings answered 201. Users never finished count as still waiting.
 // Call after every recording goroutine has ended.
 func (r *Recorder) Fill(d *results.DesignResult) ([]string, error) {
-	hists := map[string]*hdrhistogram.Histogram{}
-	byStatus := map[int]int64{}
-	var trans int64
-	var booked []string
-	var secs []second
+	m, err := r.merge()
+	if err != nil {
+		return nil, err
+	}
+	d.Requests = results.Requests{ByStatus: map[string]int64{}, TransportErrors: m.trans}
+	d.Requests.Total = m.trans
+	for st, n := range m.byStatus {
+		d.Requests.ByStatus[strconv.Itoa(st)] = n
+		d.Requests.Total += n
+	}
+	if err := fillLatency(d, m.hists); err != nil {
+		return nil, err
+	}
+	if err := r.fillIntervals(d); err != nil {
+		return nil, err
+	}
+	d.Timeline = r.timeline(m.secs)
+	// A replayed booking (same Idempotency-Key after a timeout) answers 201
+	// again with the same id: count each booking once.
+	booked := m.booked
+	sort.Strings(booked)
+	booked = slices.Compact(booked)
+	var polls int64
+	if h := m.hists[results.OpQueue]; h != nil {
+		polls = h.TotalCount()
+	}
+	return booked, r.fillUsers(&d.Users, d.Requests.Total, polls)
+}
+
+// merged is every shard of a Recorder added together.
+type merged struct {
+	hists    map[string]*hdrhistogram.Histogram
+	byStatus map[int]int64
+	trans    int64
+	booked   []string
+	secs     []second
+}
+
+// merge adds the shards together. Errors: a histogram merge that dropped
+// values.
+func (r *Recorder) merge() (*merged, error) {
+	m := &merged{hists: map[string]*hdrhistogram.Histogram{}, byStatus: map[int]int64{}}
 	// borrowed[j] is set while secs[j].hist is a shard's own histogram,
 	// read but never written: a second recorded by one shard alone (every
 	// second of a model run) needs no copy. A second shard's values go to a
@@ -177,46 +226,50 @@ func (r *Recorder) Fill(d *results.DesignResult) ([]string, error) {
 	for i := range r.shards {
 		s := &r.shards[i]
 		for op, h := range s.hists {
-			if hists[op] == nil {
-				hists[op] = results.NewLatencyHistogram()
+			if m.hists[op] == nil {
+				m.hists[op] = results.NewLatencyHistogram()
 			}
-			if dropped := hists[op].Merge(h); dropped != 0 {
+			if dropped := m.hists[op].Merge(h); dropped != 0 {
 				return nil, fmt.Errorf("merge %s histograms: %d values dropped", op, dropped)
 			}
 		}
 		for st, n := range s.byStatus {
-			byStatus[st] += n
+			m.byStatus[st] += n
 		}
-		trans += s.trans
-		booked = append(booked, s.booked...)
+		m.trans += s.trans
+		m.booked = append(m.booked, s.booked...)
 		for j := range s.seconds {
-			for len(secs) <= j {
-				secs = append(secs, second{})
+			for len(m.secs) <= j {
+				m.secs = append(m.secs, second{})
 				borrowed = append(borrowed, false)
 			}
-			a, b := &secs[j], &s.seconds[j]
-			a.addCounts(b)
-			if b.hist != nil {
-				switch {
-				case a.hist == nil:
-					a.hist, borrowed[j] = b.hist, true
-				case borrowed[j]:
-					own := hdrhistogram.New(results.HistMinMicros, results.HistMaxMicros, 2)
-					own.Merge(a.hist)
-					a.hist, borrowed[j] = own, false
-					fallthrough
-				default:
-					a.hist.Merge(b.hist)
-				}
-			}
+			borrowed[j] = mergeSecond(&m.secs[j], &s.seconds[j], borrowed[j])
 		}
 	}
-	d.Requests = results.Requests{ByStatus: map[string]int64{}, TransportErrors: trans}
-	d.Requests.Total = trans
-	for st, n := range byStatus {
-		d.Requests.ByStatus[strconv.Itoa(st)] = n
-		d.Requests.Total += n
+	return m, nil
+}
+
+// mergeSecond adds b to a and returns whether a's histogram is now
+// borrowed (b's own, not to be written). borrowed says whether it was.
+func mergeSecond(a, b *second, borrowed bool) bool {
+	a.addCounts(b)
+	switch {
+	case b.hist == nil:
+		return borrowed
+	case a.hist == nil:
+		a.hist = b.hist
+		return true
+	case borrowed:
+		own := hdrhistogram.New(results.HistMinMicros, results.HistMaxMicros, 2)
+		own.Merge(a.hist)
+		a.hist = own
 	}
+	a.hist.Merge(b.hist)
+	return false
+}
+
+// fillLatency writes each operation's percentiles and encoded histogram.
+func fillLatency(d *results.DesignResult, hists map[string]*hdrhistogram.Histogram) error {
 	d.LatencyMs = map[string]results.LatencySummary{}
 	d.Histograms = map[string]string{}
 	ops := make([]string, 0, len(hists))
@@ -228,11 +281,53 @@ func (r *Recorder) Fill(d *results.DesignResult) ([]string, error) {
 		d.LatencyMs[op] = results.Summarize(hists[op])
 		enc, err := results.EncodeHistogram(hists[op])
 		if err != nil {
-			return nil, err
+			return err
 		}
 		d.Histograms[op] = enc
 	}
-	d.Timeline = make([]results.TimelinePoint, len(secs))
+	return nil
+}
+
+// fillIntervals writes, per operation, one histogram per second of the run
+// in which requests of it completed, from the samples Record kept. A
+// recorder filled by the model keeps none and writes none.
+func (r *Recorder) fillIntervals(d *results.DesignResult) error {
+	all := map[string][]sample{}
+	for i := range r.shards {
+		for op, ss := range r.shards[i].samples {
+			all[op] = append(all[op], ss...)
+		}
+	}
+	if len(all) == 0 {
+		return nil
+	}
+	d.Intervals = map[string][]results.Interval{}
+	h := results.NewLatencyHistogram()
+	for op, ss := range all {
+		slices.SortFunc(ss, func(a, b sample) int { return int(a.sec) - int(b.sec) })
+		var ivs []results.Interval
+		for lo := 0; lo < len(ss); {
+			hi := lo
+			for hi < len(ss) && ss[hi].sec == ss[lo].sec {
+				_ = h.RecordValue(int64(ss[hi].us)) // clamped by Record
+				hi++
+			}
+			enc, err := results.EncodeHistogram(h)
+			if err != nil {
+				return err
+			}
+			ivs = append(ivs, results.Interval{TS: int(ss[lo].sec), Histogram: enc})
+			h.Reset()
+			lo = hi
+		}
+		d.Intervals[op] = ivs
+	}
+	return nil
+}
+
+// timeline turns the merged seconds into the result's timeline.
+func (r *Recorder) timeline(secs []second) []results.TimelinePoint {
+	tl := make([]results.TimelinePoint, len(secs))
 	for i, s := range secs {
 		p := results.TimelinePoint{
 			TS: i, TUnix: r.start.Unix() + int64(i),
@@ -242,20 +337,12 @@ func (r *Recorder) Fill(d *results.DesignResult) ([]string, error) {
 		p.Errors = s.throttled + s.serverErr + s.transport
 		p.RPS = float64(s.ok + s.conflict + s.throttled + s.serverErr + s.transport)
 		if s.hist != nil {
-			p.P50Ms = float64(s.hist.ValueAtQuantile(50)) / 1000
-			p.P99Ms = float64(s.hist.ValueAtQuantile(99)) / 1000
+			q := results.ValuesAtQuantiles(s.hist, 50, 99)
+			p.P50Ms, p.P99Ms = float64(q[0])/1000, float64(q[1])/1000
 		}
-		d.Timeline[i] = p
+		tl[i] = p
 	}
-	// A replayed booking (same Idempotency-Key after a timeout) answers 201
-	// again with the same id: count each booking once.
-	sort.Strings(booked)
-	booked = slices.Compact(booked)
-	var polls int64
-	if h := hists[results.OpQueue]; h != nil {
-		polls = h.TotalCount()
-	}
-	return booked, r.fillUsers(&d.Users, d.Requests.Total, polls)
+	return tl
 }
 
 func (r *Recorder) fillUsers(u *results.Users, total, polls int64) error {
