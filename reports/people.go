@@ -83,26 +83,58 @@ func stormOf(d *results.DesignResult, rps, booked []float64) (storm, bool) {
 // per second sent, places booked per second and people arriving per second.
 // A retry storm shows as a dashed line climbing while the solid one sinks.
 func goodputOverTime(ss []series) *figure {
-	type panel struct {
-		s                        series
-		t, rps, booked, arrivals []float64
-		hasArrivals              bool
-		requestsPerBooking       float64
-		pollsPerBooking          float64 // the waiting room's requests
+	g := goodputOf(ss)
+	if len(g.panels) == 0 {
+		return nil
 	}
-	var panels []panel
-	var tmax, ymax float64
-	anyArrivals := false
+	f := newFigure("goodput", "Requests sent vs places booked, per second (log scale)", "", "")
+	f.Caption = goodputCaption(g)
+	yTop := log1pTop(g.ymax)
+	for i, pn := range g.panels {
+		f.panels = append(f.panels, pn.plot(i == len(g.panels)-1, len(g.panels) > manyDesigns, g.tmax, yTop))
+	}
+	legendLine(f, "requests sent per second, retries included (dashed, in the design's colour)", colBlack, 1.5, goodputOffered)
+	legendLine(f, "places booked per second (solid, in the design's colour)", colBlack, 2.5, nil)
+	if g.anyArrivals {
+		legendLine(f, "people arriving per second (dotted grey)", colGrey, 1.5, goodputArrivals)
+	}
+	return f
+}
+
+// goodput is what the goodput figure shows: a panel per design with a
+// timeline, and the extent of the axes they share.
+type goodput struct {
+	panels      []goodputPanel
+	tmax, ymax  float64 // the end of the last second; the highest count
+	anyArrivals bool    // some panel counted people arriving
+	anyRoom     bool    // some design had a waiting room
+}
+
+// goodputPanel is one design's per-second counts and their ratios.
+type goodputPanel struct {
+	s                        series
+	t, rps, booked, arrivals []float64
+	hasArrivals              bool
+	requestsPerBooking       float64 // booking API requests per place booked
+	pollsPerBooking          float64 // the waiting room's requests per place booked
+	stormy                   bool    // a retry storm (stormOf)
+}
+
+// goodputOf gathers the per-second counts of each design of ss that has a
+// timeline, with requests per place booked, whether a retry storm shows,
+// and the extent of the shared axes.
+func goodputOf(ss []series) goodput {
+	var g goodput
 	for _, s := range ss {
 		t, rps, booked, arr := perSecond(s.Design)
 		if len(t) == 0 {
 			continue
 		}
-		pn := panel{s: s, t: t, rps: rps, booked: booked, arrivals: arr}
+		pn := goodputPanel{s: s, t: t, rps: rps, booked: booked, arrivals: arr}
 		var req, bk float64
 		for i := range t {
-			tmax = math.Max(tmax, t[i]+1)
-			ymax = math.Max(ymax, math.Max(rps[i], math.Max(booked[i], arr[i])))
+			g.tmax = math.Max(g.tmax, t[i]+1)
+			g.ymax = math.Max(g.ymax, math.Max(rps[i], math.Max(booked[i], arr[i])))
 			pn.hasArrivals = pn.hasArrivals || arr[i] > 0
 			req += rps[i]
 			bk += booked[i]
@@ -112,97 +144,106 @@ func goodputOverTime(ss []series) *figure {
 			pn.requestsPerBooking = (req - polls) / bk
 			pn.pollsPerBooking = polls / bk
 		}
-		anyArrivals = anyArrivals || pn.hasArrivals
-		panels = append(panels, pn)
+		_, pn.stormy = stormOf(s.Design, rps, booked)
+		g.anyArrivals = g.anyArrivals || pn.hasArrivals
+		g.anyRoom = g.anyRoom || s.Design.HasWaitingRoom()
+		g.panels = append(g.panels, pn)
 	}
-	if len(panels) == 0 {
-		return nil
-	}
-	f := newFigure("goodput", "Requests sent vs places booked, per second (log scale)", "", "")
-	f.Caption = "One panel per design, all on the same scale. The dashed line is the load people put on the server (requests per second, retries included), the solid line the places it actually booked each second" +
-		map[bool]string{true: ", the dotted grey line the people arriving.", false: "."}[anyArrivals] +
+	return g
+}
+
+// goodputCaption explains how to read the goodput figure, naming the
+// arrivals line and waiting rooms' polls only when g shows them.
+func goodputCaption(g goodput) string {
+	c := "One panel per design, all on the same scale. The dashed line is the load people put on the server (requests per second, retries included), the solid line the places it actually booked each second" +
+		map[bool]string{true: ", the dotted grey line the people arriving.", false: "."}[g.anyArrivals] +
 		" Where the dashed line climbs while the solid one sinks, people are clicking again and again and their retries crowd out the bookings: a retry storm. Each step up the scale is ten times more."
-	for _, pn := range panels {
-		if pn.s.Design.HasWaitingRoom() {
-			f.Caption += " Behind a waiting room, people's polls of the queue count as requests: they are cheap to answer."
-			break
-		}
+	if g.anyRoom {
+		c += " Behind a waiting room, people's polls of the queue count as requests: they are cheap to answer."
 	}
-	yTop := log1pTop(ymax)
-	for i, pn := range panels {
-		title := pn.s.Label
-		switch {
-		case pn.pollsPerBooking > 0:
-			title += fmt.Sprintf(": %s booking requests per place booked, + %s to the room", roundSig(pn.requestsPerBooking), roundSig(pn.pollsPerBooking))
-		case pn.requestsPerBooking > 0:
-			title += fmt.Sprintf(": %s requests per place booked", roundSig(pn.requestsPerBooking))
-		default:
-			title += ": no place booked"
-		}
-		if _, ok := stormOf(pn.s.Design, pn.rps, pn.booked); ok {
-			title += " (retry storm)"
-		}
-		yLabel := "per second"
-		if len(panels) > manyDesigns {
-			yLabel = "" // too short a panel; the title says it
-		}
-		p := newPlot(title, 11, "", yLabel)
-		p.Title.Padding = 4
-		// A long label (several results) shrinks its title to fit.
-		for p.Title.TextStyle.Font.Size > 7 && p.Title.TextStyle.Rectangle(title).Size().X > figWidth-24 {
-			p.Title.TextStyle.Font.Size--
-		}
-		if i == len(panels)-1 {
-			p.X.Label.Text = "seconds since the run started"
-			p.X.Tick.Marker = commaTicks{}
-		} else {
-			// Only the last panel labels the shared time axis; the
-			// others keep its grid.
-			p.HideX()
-			p.Add(xGrid{commaTicks{}})
-		}
-		p.X.Min, p.X.Max = 0, tmax
-		p.Y.Scale = log1pScale{}
-		p.Y.Min, p.Y.Max = 0, yTop
-		p.Y.Tick.Marker = log1pTicks{}
-		add := func(v []float64, width vg.Length, dashes []float64, grey bool) {
-			pts := make(plotter.XYs, 0, 2*len(v))
-			for k := range v {
-				// Steps: each count holds for its whole second.
-				pts = append(pts, plotter.XY{X: pn.t[k], Y: v[k]}, plotter.XY{X: pn.t[k] + 1, Y: v[k]})
-			}
-			l, err := plotter.NewLine(pts)
-			if err != nil {
-				return
-			}
-			c := pn.s.Color
-			if grey {
-				c = colGrey
-			}
-			l.LineStyle = lineStyle(c, width, dashes)
-			p.Add(l)
-		}
-		if pn.hasArrivals {
-			add(pn.arrivals, 1.5, goodputArrivals, true)
-		}
-		add(pn.rps, 1.5, goodputOffered, false)
-		add(pn.booked, 2.5, nil, false)
-		f.panels = append(f.panels, p)
+	return c
+}
+
+// title names the panel's design with its requests per place booked, and
+// says when a retry storm shows.
+func (pn goodputPanel) title() string {
+	title := pn.s.Label
+	switch {
+	case pn.pollsPerBooking > 0:
+		title += fmt.Sprintf(": %s booking requests per place booked, + %s to the room", roundSig(pn.requestsPerBooking), roundSig(pn.pollsPerBooking))
+	case pn.requestsPerBooking > 0:
+		title += fmt.Sprintf(": %s requests per place booked", roundSig(pn.requestsPerBooking))
+	default:
+		title += ": no place booked"
 	}
-	legend := func(name string, c color.Color, width vg.Length, dashes []float64) {
-		l, err := plotter.NewLine(plotter.XYs{{X: 0, Y: 0}, {X: 1, Y: 1}})
-		if err != nil {
-			return
-		}
-		l.LineStyle = lineStyle(c, width, dashes)
-		f.legend.Add(name, l)
+	if pn.stormy {
+		title += " (retry storm)"
 	}
-	legend("requests sent per second, retries included (dashed, in the design's colour)", colBlack, 1.5, goodputOffered)
-	legend("places booked per second (solid, in the design's colour)", colBlack, 2.5, nil)
-	if anyArrivals {
-		legend("people arriving per second (dotted grey)", colGrey, 1.5, goodputArrivals)
+	return title
+}
+
+// plot draws the panel on shared axes, 0 to tmax seconds and 0 to yTop on
+// a log1p scale: arrivals dotted grey, requests dashed and bookings solid in
+// the design's colour, each count held for its whole second. Only the last
+// panel labels the time axis; a short panel (short) has no y label.
+func (pn goodputPanel) plot(last, short bool, tmax, yTop float64) *plot.Plot {
+	title := pn.title()
+	yLabel := "per second"
+	if short {
+		yLabel = "" // too short a panel; the title says it
 	}
-	return f
+	p := newPlot(title, 11, "", yLabel)
+	p.Title.Padding = 4
+	// A long label (several results) shrinks its title to fit.
+	for p.Title.TextStyle.Font.Size > 7 && p.Title.TextStyle.Rectangle(title).Size().X > figWidth-24 {
+		p.Title.TextStyle.Font.Size--
+	}
+	if last {
+		p.X.Label.Text = "seconds since the run started"
+		p.X.Tick.Marker = commaTicks{}
+	} else {
+		// Only the last panel labels the shared time axis; the
+		// others keep its grid.
+		p.HideX()
+		p.Add(xGrid{commaTicks{}})
+	}
+	p.X.Min, p.X.Max = 0, tmax
+	p.Y.Scale = log1pScale{}
+	p.Y.Min, p.Y.Max = 0, yTop
+	p.Y.Tick.Marker = log1pTicks{}
+	if pn.hasArrivals {
+		addSteps(p, pn.t, pn.arrivals, colGrey, 1.5, goodputArrivals)
+	}
+	addSteps(p, pn.t, pn.rps, pn.s.Color, 1.5, goodputOffered)
+	addSteps(p, pn.t, pn.booked, pn.s.Color, 2.5, nil)
+	return p
+}
+
+// addSteps adds to p a line of steps: v[k] held from t[k] for one second,
+// in colour c with the given width and dashes. It adds nothing when the
+// line cannot be made.
+func addSteps(p *plot.Plot, t, v []float64, c color.Color, width vg.Length, dashes []float64) {
+	pts := make(plotter.XYs, 0, 2*len(v))
+	for k := range v {
+		pts = append(pts, plotter.XY{X: t[k], Y: v[k]}, plotter.XY{X: t[k] + 1, Y: v[k]})
+	}
+	l, err := plotter.NewLine(pts)
+	if err != nil {
+		return
+	}
+	l.LineStyle = lineStyle(c, width, dashes)
+	p.Add(l)
+}
+
+// legendLine adds to f's legend an entry name drawn as a line in colour c
+// with the given width and dashes.
+func legendLine(f *figure, name string, c color.Color, width vg.Length, dashes []float64) {
+	l, err := plotter.NewLine(plotter.XYs{{X: 0, Y: 0}, {X: 1, Y: 1}})
+	if err != nil {
+		return
+	}
+	l.LineStyle = lineStyle(c, width, dashes)
+	f.legend.Add(name, l)
 }
 
 // requestsPerPerson compares the booking API's requests each arriving

@@ -314,17 +314,31 @@ func stamp(t time.Time) string {
 
 // comparisonTable is the side-by-side table: one column per design.
 func comparisonTable(stats []designStats) []row {
-	type rowFn struct {
-		name, help string
-		f          func(designStats) cell
-	}
-	share := func(n, of int64) string {
-		if of <= 0 {
-			return commas(n)
+	specs := append(peopleRows(), requestRows()...)
+	specs = append(specs, latencyRows(operationsOf(stats))...)
+	specs = append(specs, integrityRows()...)
+	rows := make([]row, len(specs))
+	for i, sp := range specs {
+		rows[i] = row{Name: sp.name, Help: sp.help}
+		for _, st := range stats {
+			rows[i].Cells = append(rows[i].Cells, sp.cell(st))
 		}
-		return fmt.Sprintf("%s (%s)", commas(n), pct(float64(n)/float64(of)))
 	}
-	fns := []rowFn{
+	return rows
+}
+
+// rowSpec is one row of the comparison table: its name, the help under the
+// name, and the cell it shows for a design.
+type rowSpec struct {
+	name, help string
+	cell       func(designStats) cell
+}
+
+// peopleRows are the rows about places and people: places booked, who got
+// a place, gave up or was still trying, how long they waited, requests per
+// person and fairness.
+func peopleRows() []rowSpec {
+	return []rowSpec{
 		{"Places booked", "of the places on offer", func(st designStats) cell {
 			if st.capacity <= 0 {
 				return cell{Text: commas(st.booked)}
@@ -337,9 +351,9 @@ func comparisonTable(stats []designStats) []row {
 			}
 			return cell{Text: fmt.Sprintf("%s of %s", pct(float64(st.users)/float64(st.arrived)), commas(st.arrived))}
 		}},
-		{"Gave up", "people who stopped trying", func(st designStats) cell { return cell{Text: share(st.gaveUp, st.arrived)} }},
+		{"Gave up", "people who stopped trying", func(st designStats) cell { return cell{Text: countOf(st.gaveUp, st.arrived)} }},
 		{"Still trying at the end", "journeys not finished when the run ended: outcome unknown", func(st designStats) cell {
-			return cell{Text: share(st.waiting, st.arrived), Bad: st.arrived > 0 && float64(st.waiting)/float64(st.arrived) >= warnStillWaiting}
+			return cell{Text: countOf(st.waiting, st.arrived), Bad: st.arrived > 0 && float64(st.waiting)/float64(st.arrived) >= warnStillWaiting}
 		}},
 		{"Time to know, median / p99", "from arriving to booking or giving up, of those who finished", func(st designStats) cell {
 			return cell{Text: secondsPair(st.ttoP50, st.ttoP99)}
@@ -359,23 +373,34 @@ func comparisonTable(stats []designStats) []row {
 			}
 			return cell{Text: fairText(st.fair, st.fairMax)}
 		}},
+	}
+}
+
+// requestRows are the rows about requests: the error rate, the requests
+// throttled, shed, failed and lost, and all requests sent.
+func requestRows() []rowSpec {
+	return []rowSpec{
 		{"Error rate", "429, 5xx and timeouts, of all requests", func(st designStats) cell {
 			if st.total == 0 {
 				return cell{Text: "n/a"}
 			}
 			return cell{Text: pct(st.errRate)}
 		}},
-		{"429 throttled", "", func(st designStats) cell { return cell{Text: share(st.s.Design.Requests.ByStatus["429"], st.total)} }},
-		{"503 shed", "", func(st designStats) cell { return cell{Text: share(st.s.Design.Requests.ByStatus["503"], st.total)} }},
+		{"429 throttled", "", func(st designStats) cell { return cell{Text: countOf(st.s.Design.Requests.ByStatus["429"], st.total)} }},
+		{"503 shed", "", func(st designStats) cell { return cell{Text: countOf(st.s.Design.Requests.ByStatus["503"], st.total)} }},
 		{"Other 5xx", "real server faults", func(st designStats) cell {
 			_, c5xx := statusCounts(st.s.Design.Requests)
 			n := c5xx - st.s.Design.Requests.ByStatus["503"]
-			return cell{Text: share(n, st.total), Bad: n > 0}
+			return cell{Text: countOf(n, st.total), Bad: n > 0}
 		}},
-		{"Timeouts, network errors", "", func(st designStats) cell { return cell{Text: share(st.s.Design.Requests.TransportErrors, st.total)} }},
+		{"Timeouts, network errors", "", func(st designStats) cell { return cell{Text: countOf(st.s.Design.Requests.TransportErrors, st.total)} }},
 		{"Requests", "all requests sent", func(st designStats) cell { return cell{Text: commas(st.total)} }},
 	}
-	// Latency rows: one per operation.
+}
+
+// operationsOf returns every operation with a latency summary in any of
+// stats' designs, in display order (sortOps).
+func operationsOf(stats []designStats) []string {
 	seen := map[string]bool{}
 	var ops []string
 	for _, st := range stats {
@@ -387,8 +412,14 @@ func comparisonTable(stats []designStats) []row {
 		}
 	}
 	sortOps(ops)
+	return ops
+}
+
+// latencyRows are one row per operation of ops: its p50 and p99 latency.
+func latencyRows(ops []string) []rowSpec {
+	var specs []rowSpec
 	for _, op := range ops {
-		fns = append(fns, rowFn{op + " p50 / p99", "half / 99 in 100 answered within, refusals included", func(st designStats) cell {
+		specs = append(specs, rowSpec{op + " p50 / p99", "half / 99 in 100 answered within, refusals included", func(st designStats) cell {
 			l, ok := st.s.Design.LatencyMs[op]
 			if !ok || l.Count == 0 {
 				return cell{Text: "n/a"}
@@ -396,36 +427,42 @@ func comparisonTable(stats []designStats) []row {
 			return cell{Text: ms(l.P50) + " / " + ms(l.P99)}
 		}})
 	}
-	fns = append(fns,
-		rowFn{"Oversold places", "must be 0", func(st designStats) cell {
+	return specs
+}
+
+// integrityRows are the rows that check the run: oversold places, missing
+// 201s, late starts and the duration.
+func integrityRows() []rowSpec {
+	return []rowSpec{
+		{"Oversold places", "must be 0", func(st designStats) cell {
 			n := st.s.Design.Slots.Oversold
 			return cell{Text: commas(n), Bad: n > 0, Good: n == 0}
 		}},
-		rowFn{"Missing 201s", "answered 201 but not in the store; must be 0", func(st designStats) cell {
+		{"Missing 201s", "answered 201 but not in the store; must be 0", func(st designStats) cell {
 			sl := st.s.Design.Slots
 			if sl.Persisted < 0 {
 				return cell{Text: "not audited"}
 			}
 			return cell{Text: commas(sl.Missing), Bad: sl.Missing > 0, Good: sl.Missing == 0}
 		}},
-		rowFn{"Late starts", "arrivals the engine started more than 10 ms late", func(st designStats) cell {
+		{"Late starts", "arrivals the engine started more than 10 ms late", func(st designStats) cell {
 			return cell{Text: commas(st.s.Design.Users.LateStarts)}
 		}},
-		rowFn{"Duration", "", func(st designStats) cell {
+		{"Duration", "", func(st designStats) cell {
 			if st.duration <= 0 {
 				return cell{Text: "n/a"}
 			}
 			return cell{Text: seconds(st.duration)}
 		}},
-	)
-	rows := make([]row, len(fns))
-	for i, fn := range fns {
-		rows[i] = row{Name: fn.name, Help: fn.help}
-		for _, st := range stats {
-			rows[i].Cells = append(rows[i].Cells, fn.f(st))
-		}
 	}
-	return rows
+}
+
+// countOf: "1,204 (20%)" of a total of, or "1,204" without one.
+func countOf(n, of int64) string {
+	if of <= 0 {
+		return commas(n)
+	}
+	return fmt.Sprintf("%s (%s)", commas(n), pct(float64(n)/float64(of)))
 }
 
 // secondsPair: "11 s / 31 s", or "n/a".

@@ -151,34 +151,81 @@ func Judge(rs ...*results.Result) Verdict {
 
 // judge is Judge over the statistics of the results' designs.
 func judge(rs []*results.Result, stats []designStats) Verdict {
-	var v Verdict
-	live, model := 0, 0
-	scenarios := map[string]bool{}
+	mix := mixOf(rs)
+	v := Verdict{Simulated: mix.model > 0, Warnings: mix.interrupted}
+	if len(stats) == 0 {
+		v.Headline = "No design results to judge."
+		return v
+	}
+	order := rankDesigns(stats)
+	best, worst := stats[order[0]], stats[order[len(order)-1]]
+	v.Best, v.Worst = best.s.Label, worst.s.Label
+	v.Headline = mix.prefix() + verdictHeadline(best, worst, len(stats))
+	if sent, ok := outcomeSentence(best, worst, len(stats)); ok {
+		v.People = append(v.People, sent)
+	}
+	v.People = append(v.People, peopleSentences(stats)...)
+	v.Details = detailSentences(stats, order)
+	v.Warnings = append(v.Warnings, invariantWarnings(stats)...)
+	if len(mix.scenarios) > 1 {
+		names := make([]string, 0, len(mix.scenarios))
+		for n := range mix.scenarios {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		v.Warnings = append(v.Warnings, fmt.Sprintf("these results come from different scenarios (%s); compare them with care.", strings.Join(names, ", ")))
+	}
+	return v
+}
+
+// runMix is what a verdict needs to know of the results themselves.
+type runMix struct {
+	live, model int             // results by engine
+	scenarios   map[string]bool // the scenarios run
+	interrupted []string        // a warning per interrupted run
+}
+
+// mixOf counts the live and model results among rs, collects their
+// scenarios and warns about each interrupted run; nil results are skipped.
+func mixOf(rs []*results.Result) runMix {
+	m := runMix{scenarios: map[string]bool{}}
 	for _, r := range rs {
 		if r == nil {
 			continue
 		}
 		if r.Engine == results.EngineModel {
-			model++
+			m.model++
 		} else {
-			live++
+			m.live++
 		}
-		scenarios[r.Scenario] = true
+		m.scenarios[r.Scenario] = true
 		if r.Interrupted {
-			v.Warnings = append(v.Warnings, fmt.Sprintf("the run %q was interrupted; its figures cover only part of the scenario.", resultLabel(r)))
+			m.interrupted = append(m.interrupted, fmt.Sprintf("the run %q was interrupted; its figures cover only part of the scenario.", resultLabel(r)))
 		}
 	}
-	v.Simulated = model > 0
-	if len(stats) == 0 {
-		v.Headline = "No design results to judge."
-		return v
+	return m
+}
+
+// prefix returns what the headline starts with when model results are
+// among the runs: "SIMULATED (model) results: " or "Mixed live and
+// SIMULATED (model) results: "; "" when all are live.
+func (m runMix) prefix() string {
+	switch {
+	case m.model > 0 && m.live == 0:
+		return "SIMULATED (model) results: "
+	case m.model > 0:
+		return "Mixed live and SIMULATED (model) results: "
 	}
+	return ""
+}
+
+// rankDesigns returns the indexes of stats best first: most places booked,
+// then most people served, then fewest errors; report order breaks ties.
+func rankDesigns(stats []designStats) []int {
 	order := make([]int, len(stats))
 	for i := range order {
 		order[i] = i
 	}
-	// Best first: most places booked, then most people served, then fewest
-	// errors; report order breaks ties.
 	sort.SliceStable(order, func(a, b int) bool {
 		x, y := stats[order[a]], stats[order[b]]
 		if x.booked != y.booked {
@@ -189,39 +236,46 @@ func judge(rs []*results.Result, stats []designStats) Verdict {
 		}
 		return x.errRate < y.errRate
 	})
-	best, worst := stats[order[0]], stats[order[len(order)-1]]
-	v.Best, v.Worst = best.s.Label, worst.s.Label
+	return order
+}
 
-	prefix := ""
-	switch {
-	case model > 0 && live == 0:
-		prefix = "SIMULATED (model) results: "
-	case model > 0:
-		prefix = "Mixed live and SIMULATED (model) results: "
+// verdictHeadline says what the best design booked and with how many
+// errors, against the worst when there are n > 1 designs.
+func verdictHeadline(best, worst designStats, n int) string {
+	if n == 1 {
+		return fmt.Sprintf("%s booked %s with %s.", best.s.Label, bookedPhrase(best, true), errorsShort(best))
 	}
-	if len(stats) == 1 {
-		v.Headline = prefix + fmt.Sprintf("%s booked %s with %s.", best.s.Label, bookedPhrase(best, true), errorsShort(best))
-	} else {
-		v.Headline = prefix + fmt.Sprintf("%s booked %s with %s; %s booked %s with %s.",
-			best.s.Label, bookedPhrase(best, true), errorsShort(best),
-			worst.s.Label, bookedPhrase(worst, worst.capacity != best.capacity), errorsLong(worst))
-	}
+	return fmt.Sprintf("%s booked %s with %s; %s booked %s with %s.",
+		best.s.Label, bookedPhrase(best, true), errorsShort(best),
+		worst.s.Label, bookedPhrase(worst, worst.capacity != best.capacity), errorsLong(worst))
+}
 
-	// People.
-	if best.arrived > 0 {
-		sent := fmt.Sprintf("With %s, %s of the %s people who tried got a place%s",
-			best.s.Label, pct(float64(best.users)/float64(best.arrived)), commas(best.arrived), restOfPeople(best))
-		if len(stats) > 1 && worst.arrived > 0 {
-			of := ""
-			if worst.arrived != best.arrived {
-				of = " of " + commas(worst.arrived)
-			}
-			sent += fmt.Sprintf("; with %s, %s%s got a place%s", worst.s.Label,
-				pct(float64(worst.users)/float64(worst.arrived)), of, restOfPeople(worst))
+// outcomeSentence says what share of the people got a place with the best
+// design, and with the worst when there are n > 1 designs; false when the
+// best design counted no arrivals.
+func outcomeSentence(best, worst designStats, n int) (string, bool) {
+	if best.arrived <= 0 {
+		return "", false
+	}
+	sent := fmt.Sprintf("With %s, %s of the %s people who tried got a place%s",
+		best.s.Label, pct(float64(best.users)/float64(best.arrived)), commas(best.arrived), restOfPeople(best))
+	if n > 1 && worst.arrived > 0 {
+		of := ""
+		if worst.arrived != best.arrived {
+			of = " of " + commas(worst.arrived)
 		}
-		v.People = append(v.People, sent+".")
+		sent += fmt.Sprintf("; with %s, %s%s got a place%s", worst.s.Label,
+			pct(float64(worst.users)/float64(worst.arrived)), of, restOfPeople(worst))
 	}
-	v.People = append(v.People, peopleSentences(stats)...)
+	return sent + ".", true
+}
+
+// detailSentences compare the best and the worst design of stats, ranked
+// in order, on speed and booking latency, then say what each design in
+// between booked.
+func detailSentences(stats []designStats, order []int) []string {
+	var out []string
+	best, worst := stats[order[0]], stats[order[len(order)-1]]
 	// Speed.
 	if sp := speedPhrase(best); sp != "" {
 		sent := best.s.Label + " " + sp
@@ -230,7 +284,7 @@ func judge(rs []*results.Result, stats []designStats) Verdict {
 				sent += "; " + worst.s.Label + " " + wp
 			}
 		}
-		v.Details = append(v.Details, sent+".")
+		out = append(out, sent+".")
 	}
 	// Latency of booking.
 	if !math.IsNaN(best.bookP99) {
@@ -238,45 +292,43 @@ func judge(rs []*results.Result, stats []designStats) Verdict {
 		if len(stats) > 1 && !math.IsNaN(worst.bookP99) {
 			sent += fmt.Sprintf(", against %s with %s", ms(worst.bookP99), worst.s.Label)
 		}
-		v.Details = append(v.Details, sent+".")
+		out = append(out, sent+".")
 	}
 	// The designs in between.
 	for k := 1; k < len(order)-1; k++ {
-		i := order[k]
-		st := stats[i]
-		v.Details = append(v.Details, fmt.Sprintf("%s booked %s with %s.", st.s.Label, bookedPhrase(st, st.capacity != best.capacity), errorsShort(st)))
+		st := stats[order[k]]
+		out = append(out, fmt.Sprintf("%s booked %s with %s.", st.s.Label, bookedPhrase(st, st.capacity != best.capacity), errorsShort(st)))
 	}
+	return out
+}
 
-	// Invariants and caveats.
+// invariantWarnings warn, design by design, about broken invariants
+// (oversold places, lost 201s), unaudited stores, retry amplification above
+// warnAmplification and a share of people still trying at the end of at
+// least warnStillWaiting.
+func invariantWarnings(stats []designStats) []string {
+	var out []string
 	for _, st := range stats {
 		d := st.s.Design
 		if d.Slots.Oversold > 0 {
-			v.Warnings = append(v.Warnings, fmt.Sprintf("%s sold %s places beyond capacity (oversold): the design broke the capacity invariant.", st.s.Label, commas(d.Slots.Oversold)))
+			out = append(out, fmt.Sprintf("%s sold %s places beyond capacity (oversold): the design broke the capacity invariant.", st.s.Label, commas(d.Slots.Oversold)))
 		}
 		if d.Slots.Missing > 0 {
-			v.Warnings = append(v.Warnings, fmt.Sprintf("%s answered 201 to %s bookings that are not in the store: confirmed bookings were lost.", st.s.Label, commas(d.Slots.Missing)))
+			out = append(out, fmt.Sprintf("%s answered 201 to %s bookings that are not in the store: confirmed bookings were lost.", st.s.Label, commas(d.Slots.Missing)))
 		}
 		if d.Slots.Persisted < 0 {
-			v.Warnings = append(v.Warnings, fmt.Sprintf("%s: the store was not audited afterwards, so lost bookings cannot be ruled out.", st.s.Label))
+			out = append(out, fmt.Sprintf("%s: the store was not audited afterwards, so lost bookings cannot be ruled out.", st.s.Label))
 		}
 		if st.amp > warnAmplification {
-			v.Warnings = append(v.Warnings, fmt.Sprintf("%s: the booking API received %s× the requests people made (%s per person): most of the load was retries, not people (retry amplification above %d×).",
+			out = append(out, fmt.Sprintf("%s: the booking API received %s× the requests people made (%s per person): most of the load was retries, not people (retry amplification above %d×).",
 				st.s.Label, oneDecimal(st.amp), oneDecimal(st.perUser), warnAmplification))
 		}
 		if st.arrived > 0 && float64(st.waiting)/float64(st.arrived) >= warnStillWaiting {
-			v.Warnings = append(v.Warnings, fmt.Sprintf("%s: %s of the people (%s) were still trying when the run ended; their outcome is unknown, so a longer run could change this design's figures.",
+			out = append(out, fmt.Sprintf("%s: %s of the people (%s) were still trying when the run ended; their outcome is unknown, so a longer run could change this design's figures.",
 				st.s.Label, pct(float64(st.waiting)/float64(st.arrived)), commas(st.waiting)))
 		}
 	}
-	if len(scenarios) > 1 {
-		names := make([]string, 0, len(scenarios))
-		for n := range scenarios {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		v.Warnings = append(v.Warnings, fmt.Sprintf("these results come from different scenarios (%s); compare them with care.", strings.Join(names, ", ")))
-	}
-	return v
+	return out
 }
 
 // bookedPhrase: "5,812 of 6,000 places (97%)" or "1,204 (20%)".

@@ -115,7 +115,39 @@ type synthProfile struct {
 	fairness float64
 }
 
+// build invents the result of one design over duration seconds: arrived
+// people competing for capacity places, shaped by p and drawn from rng.
 func (p synthProfile) build(rng *rand.Rand, start time.Time, duration, arrived, capacity int) results.DesignResult {
+	d := p.newDesign(duration)
+	plan := p.plan(rng, duration, arrived)
+	hists := latencyRecorder{}
+	var sold int64
+	for t := 0; t < duration; t++ {
+		lf := plan.loadFactor(t)
+		b := plan.bookedAt[t]
+		sold += b
+		c := p.countsAt(plan.reqAt[t], b, sold, capacity, lf)
+		pt := c.point(t, start, plan.arrAt[t])
+		lat := p.sampleLatencies(rng, hists, c, lf)
+		pt.P50Ms = round2(quantile(lat, 0.50))
+		pt.P99Ms = round2(quantile(lat, 0.99))
+		d.Timeline = append(d.Timeline, pt)
+		c.addTo(&d.Requests)
+	}
+	for code, n := range d.Requests.ByStatus {
+		if n == 0 {
+			delete(d.Requests.ByStatus, code)
+		}
+	}
+	hists.summarize(&d)
+	d.Users = p.users(rng, plan.bookedAt, arrived, d.Requests.Total)
+	d.Slots = results.Slots{Capacity: int64(capacity), Booked: p.booked, Answered201: p.booked, Persisted: p.booked}
+	return d
+}
+
+// newDesign returns the design result of p before any request: its name,
+// assumptions and duration, with empty request counts and latencies.
+func (p synthProfile) newDesign(duration int) results.DesignResult {
 	d := results.DesignResult{
 		Design: p.name,
 		Assumptions: results.Assumptions{
@@ -130,9 +162,22 @@ func (p synthProfile) build(rng *rand.Rand, start time.Time, duration, arrived, 
 	if p.queued {
 		d.Assumptions.WaitingRoom = true
 	}
-	lognorm := func(median, sigma float64) float64 {
-		return median * math.Exp(sigma*rng.NormFloat64())
-	}
+	return d
+}
+
+// synthPlan is how a synthetic run spreads its totals over its seconds.
+type synthPlan struct {
+	// bookedAt, reqAt and arrAt are the places booked, requests sent and
+	// people arriving in each second.
+	bookedAt, reqAt, arrAt []int64
+	// load is each second's load shape, meanLoad its mean.
+	load     []float64
+	meanLoad float64
+}
+
+// plan spreads p's bookings and requests, and arrived people, over
+// duration seconds along p's shapes, jittered by rng.
+func (p synthProfile) plan(rng *rand.Rand, duration, arrived int) synthPlan {
 	weights := make([]float64, duration)
 	for t := range weights {
 		weights[t] = p.bookings(float64(t)) * (0.85 + 0.3*rng.Float64())
@@ -151,116 +196,113 @@ func (p synthProfile) build(rng *rand.Rand, start time.Time, duration, arrived, 
 		arrivals[t] = math.Exp(-float64(t) / 6)
 	}
 	arrAt := spread(int64(arrived), arrivals)
+	return synthPlan{bookedAt: bookedAt, reqAt: reqAt, arrAt: arrAt, load: load, meanLoad: loadSum / float64(duration)}
+}
 
-	hists := map[string]*hdrhistogram.Histogram{}
-	rec := func(op string, msv float64) {
-		h, ok := hists[op]
-		if !ok {
-			h = results.NewLatencyHistogram()
-			hists[op] = h
-		}
-		us := int64(msv * 1000)
-		if us < results.HistMinMicros {
-			us = results.HistMinMicros
-		}
-		_ = h.RecordValue(us)
+// loadFactor returns second t's load over the mean load: above 1 at the
+// peak.
+func (pl synthPlan) loadFactor(t int) float64 { return pl.load[t] / pl.meanLoad }
+
+// synthCounts are the requests of one second of a synthetic run, by
+// outcome.
+type synthCounts struct {
+	n                    int64 // all requests
+	ok, booked, conflict int64 // 200, 201, 409
+	c429, c503, c500     int64
+	transport            int64 // lost: client timeouts
+}
+
+// countsAt divides the n requests of a second into outcomes: b bookings,
+// conflicts that grow as the places sell out (sold of capacity so far), and
+// throttled, shed, failed and lost requests in p's shares scaled by the load
+// factor lf (at most 45% each); the rest are 200s. When the outcomes exceed
+// n, n grows to hold them.
+func (p synthProfile) countsAt(n, b, sold int64, capacity int, lf float64) synthCounts {
+	share := func(base float64) int64 {
+		return int64(math.Min(base*lf, 0.45) * float64(n))
 	}
-	pickErrOp := func() string {
-		switch x := rng.Float64(); {
-		case x < 0.6:
-			return results.OpBook
-		case x < 0.9:
-			return results.OpListSlots
-		default:
-			return results.OpListPPVs
-		}
+	conflict := int64(float64(b) * (0.05 + 1.5*float64(sold)/float64(capacity)))
+	c429, c503, c500, ctr := share(p.throttle), share(p.shed), share(p.internal), share(p.transport)
+	c200 := n - b - conflict - c429 - c503 - c500 - ctr
+	if c200 < 0 {
+		c200 = 0
+		n = b + conflict + c429 + c503 + c500 + ctr
 	}
-	var sold int64
-	for t := 0; t < duration; t++ {
-		n := reqAt[t]
-		lf := load[t] / (loadSum / float64(duration)) // >1 at the peak
-		share := func(base float64) int64 {
-			return int64(math.Min(base*lf, 0.45) * float64(n))
-		}
-		b := bookedAt[t]
-		sold += b
-		conflict := int64(float64(b) * (0.05 + 1.5*float64(sold)/float64(capacity)))
-		c429, c503, c500, ctr := share(p.throttle), share(p.shed), share(p.internal), share(p.transport)
-		c200 := n - b - conflict - c429 - c503 - c500 - ctr
-		if c200 < 0 {
-			c200 = 0
-			n = b + conflict + c429 + c503 + c500 + ctr
-		}
-		pt := results.TimelinePoint{TS: t, TUnix: start.Unix() + int64(t), RPS: float64(n),
-			OK: c200 + b, Conflict: conflict, Throttled: c429, ServerErr: c503 + c500, Transport: ctr,
-			Errors: c429 + c503 + c500 + ctr, Booked: b, Arrivals: arrAt[t]}
-		lat := make([]float64, 0, n)
-		add := func(op string, v float64) {
-			rec(op, v)
-			lat = append(lat, v)
-		}
-		for i := int64(0); i < c200; i++ {
-			if p.queued && rng.Float64() < 0.55 {
-				add(results.OpQueue, lognorm(1.2, 0.4)) // a poll of the waiting room
-				continue
-			}
-			op := results.OpListSlots
-			if rng.Float64() < 0.35 {
-				op = results.OpListPPVs
-			}
-			add(op, lognorm(p.readMs*math.Sqrt(lf), p.sigma))
-		}
-		for i := int64(0); i < b+conflict; i++ {
-			add(results.OpBook, lognorm(p.bookMs*math.Sqrt(lf), p.sigma))
-		}
-		for i := int64(0); i < c429; i++ {
-			add(pickErrOp(), lognorm(1.5, 0.4)) // refused at the door
-		}
-		for i := int64(0); i < c503; i++ {
-			add(pickErrOp(), math.Min(2000, lognorm(1200, 0.5))) // waited, then shed
-		}
-		for i := int64(0); i < c500; i++ {
-			add(pickErrOp(), lognorm(p.bookMs, p.sigma))
-		}
-		for i := int64(0); i < ctr; i++ {
-			add(pickErrOp(), 10000+rng.Float64()*50) // client timeout
-		}
-		sort.Float64s(lat)
-		pt.P50Ms = round2(quantile(lat, 0.50))
-		pt.P99Ms = round2(quantile(lat, 0.99))
-		d.Timeline = append(d.Timeline, pt)
-		d.Requests.Total += n
-		d.Requests.ByStatus["200"] += c200
-		d.Requests.ByStatus["201"] += b
-		d.Requests.ByStatus["409"] += conflict
-		d.Requests.ByStatus["429"] += c429
-		d.Requests.ByStatus["503"] += c503
-		d.Requests.ByStatus["500"] += c500
-		d.Requests.TransportErrors += ctr
+	return synthCounts{n: n, ok: c200, booked: b, conflict: conflict, c429: c429, c503: c503, c500: c500, transport: ctr}
+}
+
+// point returns the timeline point of second t of a run started at start,
+// with arrivals people arriving; the latency percentiles are left zero.
+func (c synthCounts) point(t int, start time.Time, arrivals int64) results.TimelinePoint {
+	return results.TimelinePoint{TS: t, TUnix: start.Unix() + int64(t), RPS: float64(c.n),
+		OK: c.ok + c.booked, Conflict: c.conflict, Throttled: c.c429, ServerErr: c.c503 + c.c500, Transport: c.transport,
+		Errors: c.c429 + c.c503 + c.c500 + c.transport, Booked: c.booked, Arrivals: arrivals}
+}
+
+// addTo adds the counts to the totals of r.
+func (c synthCounts) addTo(r *results.Requests) {
+	r.Total += c.n
+	r.ByStatus["200"] += c.ok
+	r.ByStatus["201"] += c.booked
+	r.ByStatus["409"] += c.conflict
+	r.ByStatus["429"] += c.c429
+	r.ByStatus["503"] += c.c503
+	r.ByStatus["500"] += c.c500
+	r.TransportErrors += c.transport
+}
+
+// sampleLatencies draws from rng a latency, in ms, for every request
+// counted in c at load factor lf, records each in rec under its operation,
+// and returns them all sorted.
+func (p synthProfile) sampleLatencies(rng *rand.Rand, rec latencyRecorder, c synthCounts, lf float64) []float64 {
+	lat := make([]float64, 0, c.n)
+	add := func(op string, v float64) {
+		rec.record(op, v)
+		lat = append(lat, v)
 	}
-	for code, n := range d.Requests.ByStatus {
-		if n == 0 {
-			delete(d.Requests.ByStatus, code)
+	for i := int64(0); i < c.ok; i++ {
+		if p.queued && rng.Float64() < 0.55 {
+			add(results.OpQueue, lognorm(rng, 1.2, 0.4)) // a poll of the waiting room
+			continue
 		}
-	}
-	for op, h := range hists {
-		d.LatencyMs[op] = results.Summarize(h)
-		s, err := results.EncodeHistogram(h)
-		if err != nil {
-			panic(err) // cannot happen for a histogram built here
+		op := results.OpListSlots
+		if rng.Float64() < 0.35 {
+			op = results.OpListPPVs
 		}
-		d.Histograms[op] = s
+		add(op, lognorm(rng, p.readMs*math.Sqrt(lf), p.sigma))
 	}
-	// Users: each booking was one person; the rest gave up or were still
-	// trying when the run ended.
+	for i := int64(0); i < c.booked+c.conflict; i++ {
+		add(results.OpBook, lognorm(rng, p.bookMs*math.Sqrt(lf), p.sigma))
+	}
+	for i := int64(0); i < c.c429; i++ {
+		add(pickErrOp(rng), lognorm(rng, 1.5, 0.4)) // refused at the door
+	}
+	for i := int64(0); i < c.c503; i++ {
+		add(pickErrOp(rng), math.Min(2000, lognorm(rng, 1200, 0.5))) // waited, then shed
+	}
+	for i := int64(0); i < c.c500; i++ {
+		add(pickErrOp(rng), lognorm(rng, p.bookMs, p.sigma))
+	}
+	for i := int64(0); i < c.transport; i++ {
+		add(pickErrOp(rng), 10000+rng.Float64()*50) // client timeout
+	}
+	sort.Float64s(lat)
+	return lat
+}
+
+// users says what happened to the arrived people: each booking was one
+// person; the rest gave up or were still trying when the run ended. total
+// is the requests they sent; their times to book and to an outcome are
+// drawn from rng.
+func (p synthProfile) users(rng *rand.Rand, bookedAt []int64, arrived int, total int64) results.Users {
 	ttb, tto := results.NewLatencyHistogram(), results.NewLatencyHistogram()
 	for t, b := range bookedAt {
 		for i := int64(0); i < b; i++ {
-			s := math.Min(lognorm(p.ttbS, 0.7), float64(t)+rng.Float64())
+			s := math.Min(lognorm(rng, p.ttbS, 0.7), float64(t)+rng.Float64())
 			if p.queued {
 				// Booked in arrival order: the wait is the time spent
 				// in the room, which grows with the position in it.
-				s = float64(t)*(0.75+0.2*rng.Float64()) + lognorm(1.5, 0.4)
+				s = float64(t)*(0.75+0.2*rng.Float64()) + lognorm(rng, 1.5, 0.4)
 			}
 			us := int64(math.Max(s, 0.05) * 1e6)
 			_ = ttb.RecordValue(us)
@@ -273,21 +315,69 @@ func (p synthProfile) build(rng *rand.Rand, start time.Time, duration, arrived, 
 		if p.queued {
 			median = 20 // shown a place in the queue, people wait longer
 		}
-		s := math.Min(lognorm(median, 0.45), 30+rng.Float64())
+		s := math.Min(lognorm(rng, median, 0.45), 30+rng.Float64())
 		_ = tto.RecordValue(int64(s * 1e6))
 	}
 	ttbS, _ := results.EncodeHistogram(ttb)
 	ttoS, _ := results.EncodeHistogram(tto)
-	d.Users = results.Users{
+	return results.Users{
 		Arrived: int64(arrived), Booked: p.booked, GaveUp: p.gaveUp,
 		StillWaiting:    int64(arrived) - p.booked - p.gaveUp,
-		RequestsPerUser: round2(float64(d.Requests.Total) / float64(arrived)),
+		RequestsPerUser: round2(float64(total) / float64(arrived)),
 		Fairness:        p.fairness,
 		TimeToBook:      ttbS,
 		TimeToOutcome:   ttoS,
 	}
-	d.Slots = results.Slots{Capacity: int64(capacity), Booked: p.booked, Answered201: p.booked, Persisted: p.booked}
-	return d
+}
+
+// latencyRecorder holds one latency histogram per operation.
+type latencyRecorder map[string]*hdrhistogram.Histogram
+
+// record adds a latency of msv milliseconds to op's histogram, made on
+// first use; latencies under the histogram's floor count as the floor.
+func (h latencyRecorder) record(op string, msv float64) {
+	hist, ok := h[op]
+	if !ok {
+		hist = results.NewLatencyHistogram()
+		h[op] = hist
+	}
+	us := int64(msv * 1000)
+	if us < results.HistMinMicros {
+		us = results.HistMinMicros
+	}
+	_ = hist.RecordValue(us)
+}
+
+// summarize stores each operation's latency summary and encoded histogram
+// in d.
+func (h latencyRecorder) summarize(d *results.DesignResult) {
+	for op, hist := range h {
+		d.LatencyMs[op] = results.Summarize(hist)
+		s, err := results.EncodeHistogram(hist)
+		if err != nil {
+			panic(err) // cannot happen for a histogram built here
+		}
+		d.Histograms[op] = s
+	}
+}
+
+// lognorm draws from rng a log-normal value with the given median and
+// sigma.
+func lognorm(rng *rand.Rand, median, sigma float64) float64 {
+	return median * math.Exp(sigma*rng.NormFloat64())
+}
+
+// pickErrOp draws from rng the operation a refused or failed request was
+// for: book 60%, list_slots 30%, list_ppvs 10%.
+func pickErrOp(rng *rand.Rand) string {
+	switch x := rng.Float64(); {
+	case x < 0.6:
+		return results.OpBook
+	case x < 0.9:
+		return results.OpListSlots
+	default:
+		return results.OpListPPVs
+	}
 }
 
 // spread divides total into len(weights) integer parts proportional to the
