@@ -73,3 +73,54 @@ func (s *Server) Audit(ctx context.Context) (*Audit, error) {
 	a.Bookings = int64(len(a.ids))
 	return a, nil
 }
+
+// Reconciliation is a store audit set against the bookings a load
+// generator was answered 201 for: the figures a run reports about the
+// store, as plain data.
+type Reconciliation struct {
+	// Capacity, Booked and Oversold are the audit's (see Audit): seeded
+	// places, booking rows stored for slots, rows beyond a slot's capacity.
+	Capacity, Booked, Oversold int64
+	// Persisted is the number of bookings found by scanning the partitions
+	// (Audit.Bookings).
+	Persisted int64
+	// CounterMismatches and DuplicatePersons are the audit's (see Audit).
+	CounterMismatches, DuplicatePersons int64
+	// Answered201 is the number of booking ids the client reported as
+	// answered 201.
+	Answered201 int64
+	// Missing counts those ids the store does not hold: 201s that were not
+	// durable. An id listed twice and missing counts twice.
+	Missing int64
+}
+
+// Reconcile checks the booking ids answered201, which a client was
+// answered 201 for, against the audit: how many of them the store does not
+// hold, beside the audit's own figures.
+func (a *Audit) Reconcile(answered201 []string) Reconciliation {
+	r := Reconciliation{
+		Capacity: a.Capacity, Booked: a.Booked, Oversold: a.Oversold, Persisted: a.Bookings,
+		CounterMismatches: a.CounterMismatches, DuplicatePersons: a.DuplicatePersons,
+		Answered201: int64(len(answered201)),
+	}
+	for _, id := range answered201 {
+		if !a.HasBooking(id) {
+			r.Missing++
+		}
+	}
+	return r
+}
+
+// Reconcile audits the store (see Server.Audit) and checks against it the
+// booking ids answered201 that a client was answered 201 for (see
+// Audit.Reconcile). Run after the HTTP server has shut down, it gives the
+// final figures of a run; it may also run while the server serves, like
+// Audit, and is safe for concurrent use. It returns the store's read
+// errors, wrapped, and the context's error.
+func (s *Server) Reconcile(ctx context.Context, answered201 []string) (Reconciliation, error) {
+	a, err := s.Audit(ctx)
+	if err != nil {
+		return Reconciliation{}, err
+	}
+	return a.Reconcile(answered201), nil
+}

@@ -139,6 +139,9 @@ type roomConfig struct {
 }
 
 // newRoom restores the room from its stored state and starts its writer.
+// It returns an error for a key shorter than 32 bytes and for a stored
+// state that is not consistent (a person or ticket twice, an unranked
+// ticket after opening, admissions that are not contiguous).
 func newRoom(st store.Room, state store.RoomState, cfg roomConfig) (*room, error) {
 	p := cfg.policy
 	if len(st.Key()) < 32 {
@@ -158,17 +161,47 @@ func newRoom(st store.Room, state store.RoomState, cfg roomConfig) (*room, error
 			r.interval = models.RoomDefaultInterval
 		}
 	}
-	if o := state.Opening; o != nil {
-		r.opened, r.opensAt = true, o.At.UTC()
-		if o.Order != p.Order {
-			cfg.log.Warn("waiting room already opened with another order; keeping it", "stored", o.Order, "policy", p.Order)
-		}
+	r.restoreOpening(state.Opening)
+	joined, err := r.restoreTickets(state.Tickets)
+	if err != nil {
+		return nil, err
 	}
-	var latest time.Time // the latest join or round
-	for _, row := range state.Tickets {
+	admitted, err := r.restoreAdmissions(state.Admissions)
+	if err != nil {
+		return nil, err
+	}
+	r.restoreActive(cfg.bookedAt)
+	if r.opened {
+		r.resumeRounds(later(joined, admitted))
+	}
+	go r.run()
+	return r, nil
+}
+
+// restoreOpening takes the stored opening, if the room opened in an earlier
+// run: its time replaces the configured one, and its order is kept even if
+// the policy now names another (logged). It runs before the room is shared.
+func (r *room) restoreOpening(o *store.Opening) {
+	if o == nil {
+		return
+	}
+	r.opened, r.opensAt = true, o.At.UTC()
+	if o.Order != r.policy.Order {
+		r.log.Warn("waiting room already opened with another order; keeping it", "stored", o.Order, "policy", r.policy.Order)
+	}
+}
+
+// restoreTickets indexes the stored tickets by id and person, sets the next
+// join sequence and rank, and lines up the unranked tickets of a room not
+// yet open in join order. It returns the latest join time, and an error
+// when a ticket or person appears twice or a ticket has no rank although
+// the room opened. It runs before the room is shared.
+func (r *room) restoreTickets(rows []store.Ticket) (time.Time, error) {
+	var latest time.Time
+	for _, row := range rows {
 		t := &ticket{id: row.ID, person: row.PersonID, seq: row.Seq, rank: row.Rank, joinedAt: row.JoinedAt.UTC(), ver: 1, durableVer: 1}
 		if r.byID[t.id] != nil || r.byPerson[t.person] != nil {
-			return nil, fmt.Errorf("waiting room holds ticket %s or person %q twice", t.id, t.person)
+			return time.Time{}, fmt.Errorf("waiting room holds ticket %s or person %q twice", t.id, t.person)
 		}
 		r.byID[t.id], r.byPerson[t.person] = t, t
 		r.nextSeq = max(r.nextSeq, t.seq+1)
@@ -178,7 +211,7 @@ func newRoom(st store.Room, state store.RoomState, cfg roomConfig) (*room, error
 		case r.opened:
 			// Ranks commit in the opening's transaction, and later joins
 			// are ranked as they join.
-			return nil, fmt.Errorf("waiting room ticket %s has no place although the room opened", t.id)
+			return time.Time{}, fmt.Errorf("waiting room ticket %s has no place although the room opened", t.id)
 		default:
 			t.pos = int64(len(r.pre))
 			r.pre = append(r.pre, t)
@@ -187,9 +220,18 @@ func newRoom(st store.Room, state store.RoomState, cfg roomConfig) (*room, error
 			latest = t.joinedAt
 		}
 	}
-	for _, a := range state.Admissions {
+	return latest, nil
+}
+
+// restoreAdmissions rebuilds the admission rounds, which must be contiguous
+// from rank 0, and keeps the next rank beyond the admitted ones. It returns
+// the time of the latest round, and an error when the rounds leave a gap,
+// overlap or are empty. It runs before the room is shared.
+func (r *room) restoreAdmissions(rows []store.Admission) (time.Time, error) {
+	var latest time.Time
+	for _, a := range rows {
 		if a.From != r.admitted || a.To <= a.From {
-			return nil, fmt.Errorf("waiting room admissions are not contiguous: [%d, %d) after %d", a.From, a.To, r.admitted)
+			return time.Time{}, fmt.Errorf("waiting room admissions are not contiguous: [%d, %d) after %d", a.From, a.To, r.admitted)
 		}
 		rd := &round{from: a.From, to: a.To, at: a.At.UTC(), expires: a.Expires.UTC(), durable: true}
 		r.rounds = append(r.rounds, rd)
@@ -199,13 +241,20 @@ func newRoom(st store.Room, state store.RoomState, cfg roomConfig) (*room, error
 		}
 	}
 	r.nextRank = max(r.nextRank, r.admitted)
-	// Who booked during their admission no longer counts as active.
+	return latest, nil
+}
+
+// restoreActive counts the people admitted and still active: an admitted
+// person who booked during their round's admission (by bookedAt) no longer
+// counts. It needs the tickets and rounds restored, and runs before the
+// room is shared.
+func (r *room) restoreActive(bookedAt func(person string) (time.Time, bool)) {
 	for _, t := range r.byID {
 		if t.rank < 0 || t.rank >= r.admitted {
 			continue
 		}
 		rd := r.rounds[r.roundIndex(t.rank)]
-		if at, ok := cfg.bookedAt(t.person); ok && !at.Before(rd.at) && at.Before(rd.expires) {
+		if at, ok := bookedAt(t.person); ok && !at.Before(rd.at) && at.Before(rd.expires) {
 			t.booked = true
 			rd.booked++
 		}
@@ -213,16 +262,17 @@ func newRoom(st store.Room, state store.RoomState, cfg roomConfig) (*room, error
 	for _, rd := range r.rounds {
 		r.active += rd.to - rd.from - rd.booked
 	}
-	if r.opened {
-		// Admission resumes at the start: the rounds missed while the
-		// server was down admitted nobody. Never rerun a round already run.
-		r.nextTick = r.tickAtOrAfter(later(r.resume, r.opensAt))
-		if !latest.Before(r.opensAt) {
-			r.nextTick = later(r.nextTick, r.tickAfter(latest))
-		}
+}
+
+// resumeRounds schedules the next admission round of a room that opened in
+// an earlier run: admission resumes at the server's start, so the rounds
+// missed while it was down admitted nobody, and a round already run (at or
+// before latest, the last join or round stored) is never run again.
+func (r *room) resumeRounds(latest time.Time) {
+	r.nextTick = r.tickAtOrAfter(later(r.resume, r.opensAt))
+	if !latest.Before(r.opensAt) {
+		r.nextTick = later(r.nextTick, r.tickAfter(latest))
 	}
-	go r.run()
-	return r, nil
 }
 
 func later(a, b time.Time) time.Time {

@@ -191,6 +191,21 @@ func New(design models.Design, inv models.Inventory, dataDir string, opts ...Opt
 // build sets up partitions, slots and PPVs, and loads the person index and
 // the sold-out flags from the store.
 func (s *Server) build(ctx context.Context) error {
+	if err := s.buildPartitions(); err != nil {
+		return err
+	}
+	s.buildPPVs()
+	if err := s.encodePPVLists(); err != nil {
+		return err
+	}
+	return s.loadBookings(ctx)
+}
+
+// buildPartitions pairs each partition of the design with the store's
+// partition of the same index, gives it its admission limits, and maps
+// every slot to it. It returns an error when the store's partitions are not
+// the design's.
+func (s *Server) buildPartitions() error {
 	defs := s.design.Partitions(&s.inv)
 	sps := s.st.Partitions()
 	if len(defs) != len(sps) {
@@ -211,6 +226,13 @@ func (s *Server) build(ctx context.Context) error {
 			s.slots[sl.Key()] = &slot{part: p, capacity: sl.Capacity}
 		}
 	}
+	return nil
+}
+
+// buildPPVs records, for each PPV, the runs of consecutive days held by one
+// partition, so a slot listing reads only the partitions it needs. It needs
+// the slots mapped by buildPartitions.
+func (s *Server) buildPPVs() {
 	for _, ppv := range s.inv.PPVs {
 		info := &ppvInfo{ppv: ppv}
 		for _, sl := range s.inv.SlotsOf(ppv.ID) { // sorted by date
@@ -223,6 +245,11 @@ func (s *Server) build(ctx context.Context) error {
 		}
 		s.ppvs[ppv.ID] = info
 	}
+}
+
+// encodePPVLists encodes once the answers of GET /api/v1/ppvs: every PPV
+// (under "") and the PPVs of each state, sorted by id.
+func (s *Server) encodePPVLists() error {
 	s.ppvJSON = map[string][]byte{}
 	byState := map[string][]models.PPV{"": {}}
 	for _, p := range s.inv.PPVs {
@@ -237,9 +264,13 @@ func (s *Server) build(ctx context.Context) error {
 		}
 		s.ppvJSON[state] = b
 	}
+	return nil
+}
 
-	// Rebuild the person index from the partitions, the source of truth,
-	// and the sold-out flags from the slots' counters.
+// loadBookings rebuilds the person index from the partitions, the source of
+// truth, and the sold-out flags from the slots' counters, logging people
+// who hold more than one booking. It returns the store's read errors.
+func (s *Server) loadBookings(ctx context.Context) error {
 	start := time.Now()
 	var n, dup int
 	for _, p := range s.parts {
@@ -255,6 +286,17 @@ func (s *Server) build(ctx context.Context) error {
 			return fmt.Errorf("rebuild person index: %w", err)
 		}
 	}
+	if err := s.loadSoldOut(ctx); err != nil {
+		return err
+	}
+	s.log.Info("reference server ready", "design", s.design.Name, "partitions", len(s.parts),
+		"bookings", n, "duplicate_persons", dup, "recovery", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// loadSoldOut sets the sold-out flag of every slot the store holds with no
+// place left. It returns the store's read errors.
+func (s *Server) loadSoldOut(ctx context.Context) error {
 	for _, ppv := range s.ppvs {
 		for _, sp := range ppv.spans {
 			states, err := sp.part.st.Slots(ctx, ppv.ppv.ID, sp.first, sp.last)
@@ -268,8 +310,6 @@ func (s *Server) build(ctx context.Context) error {
 			}
 		}
 	}
-	s.log.Info("reference server ready", "design", s.design.Name, "partitions", len(s.parts),
-		"bookings", n, "duplicate_persons", dup, "recovery", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 

@@ -153,6 +153,10 @@ func writeOutputs(stdout io.Writer, res *results.Result, out string, noReport bo
 	return nil
 }
 
+// runDesign replays crowd live against design d, on the in-process
+// reference server it starts (or on --target), and returns the design's
+// result; for the in-process server the result carries the store's audit
+// and the server's statistics.
 func (o *runOptions) runDesign(ctx context.Context, sc *scenarios.Scenario, d models.Design, inv *models.Inventory,
 	crowd []scenarios.Arrival, stderr io.Writer, showProgress bool) (*results.DesignResult, error) {
 	dr := &results.DesignResult{
@@ -163,28 +167,15 @@ func (o *runOptions) runDesign(ctx context.Context, sc *scenarios.Scenario, d mo
 		},
 	}
 	base := o.target
-	var srv *refserver.Server
-	var hs *http.Server
+	var ip *inProcess
 	if base == "" {
-		dir := filepath.Join(o.out, "data", d.Name)
-		if err := os.RemoveAll(dir); err != nil {
-			return nil, fmt.Errorf("fresh data dir: %w", err)
-		}
-		logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 		var err error
-		srv, err = refserver.New(d, *inv, dir, refserver.WithOpensAt(time.Now().Add(sc.Crowd.OpeningDelay)), refserver.WithLogger(logger))
-		if err != nil {
+		if ip, err = o.startInProcess(sc, d, inv); err != nil {
 			return nil, err
 		}
-		defer srv.Close()
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("listen: %w", err)
-		}
-		hs = refserver.NewHTTPServer(ln.Addr().String(), srv.Handler())
-		go hs.Serve(ln) //nolint:errcheck // ends with Shutdown below
-		base = "http://" + ln.Addr().String()
-		dr.Assumptions.Store = srv.StoreDescription()
+		defer ip.srv.Close()
+		base = ip.url
+		dr.Assumptions.Store = ip.srv.StoreDescription()
 		dr.Assumptions.Durability = "a 201 survives kill -9 and power loss (fsync before the answer)"
 	}
 	tr := sim.NewTransport()
@@ -195,52 +186,97 @@ func (o *runOptions) runDesign(ctx context.Context, sc *scenarios.Scenario, d mo
 	}
 	opts := []sim.LiveOption{sim.WithWaitingRoom(d.WaitingRoom)}
 	if showProgress {
-		bar := newProgressBar(stderr, d.Name, sc.Duration)
-		total := int64(inv.TotalCapacity())
-		opts = append(opts, sim.WithProgress(250*time.Millisecond, func(p sim.Progress) {
-			errPct := 0.0
-			if p.Requests > 0 {
-				errPct = 100 * float64(p.Errors) / float64(p.Requests)
-			}
-			rate := 0.0
-			if s := p.Elapsed.Seconds(); s > 0 {
-				rate = float64(p.Requests) / s
-			}
-			bar.Describe(fmt.Sprintf("%-26s %6.0f req/s  errors %5.1f%%  booked %d/%d  users %d/%d",
-				d.Name, rate, errPct, p.Booked, total, p.Arrived, len(crowd)))
-			_ = bar.Set64(p.Elapsed.Milliseconds())
-		}))
-		defer func() { _ = bar.Finish(); fmt.Fprintln(stderr) }()
+		opt, finish := progressOption(stderr, sc, d, inv, len(crowd))
+		defer finish()
+		opts = append(opts, opt)
 	}
-	live := sim.NewLive(client, sc.Journey, sc.Duration, opts...)
-	run := live.Run(ctx, crowd)
+	run := sim.NewLive(client, sc.Journey, sc.Duration, opts...).Run(ctx, crowd)
 	ids, err := sim.FillLive(run, dr)
 	if err != nil {
 		return nil, err
 	}
 	dr.Slots = results.Slots{Capacity: int64(inv.TotalCapacity()), Answered201: int64(len(ids)), Booked: int64(len(ids)), Persisted: -1}
-	if srv == nil {
+	if ip == nil {
 		return dr, nil
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := hs.Shutdown(sctx); err != nil {
-		return nil, fmt.Errorf("shut down server: %w", err)
-	}
-	audit, err := srv.Audit(sctx)
-	if err != nil {
-		return nil, fmt.Errorf("audit store: %w", err)
-	}
-	dr.Slots.Capacity, dr.Slots.Booked, dr.Slots.Oversold, dr.Slots.Persisted = audit.Capacity, audit.Booked, audit.Oversold, audit.Bookings
-	for _, id := range ids {
-		if !audit.HasBooking(id) {
-			dr.Slots.Missing++
-		}
-	}
-	if dr.Server, err = serverStats(srv.Stats(), srv.CommitTimes()); err != nil {
+	if err := ip.finish(dr, ids); err != nil {
 		return nil, err
 	}
 	return dr, nil
+}
+
+// inProcess is the reference server run starts for a design when it has
+// no --target, and the HTTP server in front of it.
+type inProcess struct {
+	srv *refserver.Server
+	hs  *http.Server
+	url string // base URL of hs
+}
+
+// startInProcess starts the reference server of d over inv in a fresh data
+// directory OUT/data/DESIGN, opening bookings after the scenario's opening
+// delay, behind an HTTP server on a free port of 127.0.0.1. The caller
+// closes its srv.
+func (o *runOptions) startInProcess(sc *scenarios.Scenario, d models.Design, inv *models.Inventory) (*inProcess, error) {
+	dir := filepath.Join(o.out, "data", d.Name)
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, fmt.Errorf("fresh data dir: %w", err)
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv, err := refserver.New(d, *inv, dir, refserver.WithOpensAt(time.Now().Add(sc.Crowd.OpeningDelay)), refserver.WithLogger(logger))
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		srv.Close()
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	hs := refserver.NewHTTPServer(ln.Addr().String(), srv.Handler())
+	go hs.Serve(ln) //nolint:errcheck // ends with Shutdown in finish
+	return &inProcess{srv: srv, hs: hs, url: "http://" + ln.Addr().String()}, nil
+}
+
+// finish shuts the HTTP server down, has the reference server reconcile
+// ids (the bookings answered 201) with its store, and copies the figures
+// and the server's statistics into dr.
+func (p *inProcess) finish(dr *results.DesignResult, ids []string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := p.hs.Shutdown(ctx); err != nil {
+		return fmt.Errorf("shut down server: %w", err)
+	}
+	rec, err := p.srv.Reconcile(ctx, ids)
+	if err != nil {
+		return fmt.Errorf("audit store: %w", err)
+	}
+	dr.Slots = results.Slots{
+		Capacity: rec.Capacity, Booked: rec.Booked, Oversold: rec.Oversold,
+		Answered201: rec.Answered201, Persisted: rec.Persisted, Missing: rec.Missing,
+	}
+	dr.Server, err = serverStats(p.srv.Stats(), p.srv.CommitTimes())
+	return err
+}
+
+// progressOption returns the live option that draws design d's progress
+// bar on w, and the function that ends the bar.
+func progressOption(w io.Writer, sc *scenarios.Scenario, d models.Design, inv *models.Inventory, users int) (sim.LiveOption, func()) {
+	bar := newProgressBar(w, d.Name, sc.Duration)
+	total := int64(inv.TotalCapacity())
+	opt := sim.WithProgress(250*time.Millisecond, func(p sim.Progress) {
+		errPct := 0.0
+		if p.Requests > 0 {
+			errPct = 100 * float64(p.Errors) / float64(p.Requests)
+		}
+		rate := 0.0
+		if s := p.Elapsed.Seconds(); s > 0 {
+			rate = float64(p.Requests) / s
+		}
+		bar.Describe(fmt.Sprintf("%-26s %6.0f req/s  errors %5.1f%%  booked %d/%d  users %d/%d",
+			d.Name, rate, errPct, p.Booked, total, p.Arrived, users))
+		_ = bar.Set64(p.Elapsed.Milliseconds())
+	})
+	return opt, func() { _ = bar.Finish(); fmt.Fprintln(w) }
 }
 
 // serverStats converts what the in-process server measured on its side

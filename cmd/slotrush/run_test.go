@@ -157,6 +157,39 @@ func TestRunAgainstTarget(t *testing.T) {
 	}
 }
 
+// The in-process server's end of a design copies the server's
+// reconciliation of the client's 201s into the result unchanged: a 201 the
+// store does not hold is counted missing.
+func TestInProcessFinishCopiesReconciliation(t *testing.T) {
+	t.Parallel()
+	sc, err := scenarios.Load("ci-smoke")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := sc.BuildDesigns([]string{"per-ppv"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := sc.BuildInventory()
+	o := &runOptions{out: t.TempDir()}
+	ip, err := o.startInProcess(sc, ds[0], &inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ip.srv.Close()
+	dr := &results.DesignResult{Design: ds[0].Name}
+	if err := ip.finish(dr, []string{"b0-never-stored"}); err != nil {
+		t.Fatalf("finish: %v", err)
+	}
+	want := results.Slots{Capacity: int64(inv.TotalCapacity()), Answered201: 1, Persisted: 0, Missing: 1}
+	if dr.Slots != want {
+		t.Errorf("slots = %+v; want %+v", dr.Slots, want)
+	}
+	if dr.Server == nil {
+		t.Error("no server statistics")
+	}
+}
+
 func TestRunBadInput(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()

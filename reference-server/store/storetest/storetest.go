@@ -239,65 +239,24 @@ func RunRoom(t *testing.T, open store.Opener) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rs, ok := st.(store.RoomStore)
-	if !ok {
-		st.Close()
-		t.Skip("the store cannot keep a waiting room")
-	}
-	room, err := rs.Room(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if again, err := rs.Room(ctx); err != nil || again != room {
-		t.Errorf("second Room() = %v, %v; want the same room", again, err)
-	}
+	room := roomOf(t, st)
 	key := append([]byte(nil), room.Key()...)
-	if len(key) < 32 {
-		t.Errorf("Key() has %d bytes; want at least 32", len(key))
-	}
 	if got, err := room.Load(ctx); err != nil || got.Opening != nil || len(got.Tickets) != 0 || len(got.Admissions) != 0 {
 		t.Errorf("Load of a new room = %+v, %v; want empty", got, err)
 	}
-	at := time.Date(2021, 5, 26, 12, 0, 0, 123456789, time.UTC)
-	tk := func(id, person string, seq, rank int64) store.Ticket {
-		return store.Ticket{ID: id, PersonID: person, Seq: seq, Rank: rank, JoinedAt: at.Add(time.Duration(seq) * time.Millisecond)}
-	}
-	steps := []store.RoomChange{
-		{Tickets: []store.Ticket{tk("ta", "ali", 0, -1), tk("tb", "bob", 1, -1)}},
-		{
-			Opening:    &store.Opening{At: at.Add(time.Second), Order: "random", Seed: 1<<63 + 5, Crowd: 2},
-			Tickets:    []store.Ticket{tk("tb", "bob", 1, 0), tk("ta", "ali", 0, 1), tk("tc", "cy", 2, 5), tk("tc", "cy", 2, 2)},
-			Admissions: []store.Admission{{From: 0, To: 2, At: at.Add(time.Second), Expires: at.Add(time.Minute)}},
-		},
-		{},
-	}
+	steps, want := roomSteps()
 	for i, c := range steps {
 		if err := room.Commit(ctx, c); err != nil {
 			t.Fatalf("Commit %d: %v", i, err)
 		}
 	}
-	want := store.RoomState{
-		Opening:    steps[1].Opening,
-		Tickets:    []store.Ticket{tk("ta", "ali", 0, 1), tk("tb", "bob", 1, 0), tk("tc", "cy", 2, 2)},
-		Admissions: steps[1].Admissions,
-	}
-	check := func(when string, room store.Room) {
-		t.Helper()
-		got, err := room.Load(ctx)
-		if err != nil {
-			t.Fatalf("%s: Load: %v", when, err)
-		}
-		if !equalOpening(got.Opening, want.Opening) || !equalTickets(got.Tickets, want.Tickets) || !equalAdmissions(got.Admissions, want.Admissions) {
-			t.Errorf("%s: Load = %+v (opening %+v); want %+v (opening %+v)", when, got, got.Opening, want, want.Opening)
-		}
-	}
-	check("after commits", room)
+	checkRoom(t, "after commits", room, want)
 	// A commit that fails (a second ticket for ali) writes nothing.
-	bad := store.RoomChange{Tickets: []store.Ticket{tk("td", "dee", 3, 3), tk("te", "ali", 4, 4)}}
+	bad := store.RoomChange{Tickets: []store.Ticket{roomTicket("td", "dee", 3, 3), roomTicket("te", "ali", 4, 4)}}
 	if err := room.Commit(ctx, bad); err == nil {
 		t.Error("Commit of a second ticket for a person succeeded; want an error")
 	}
-	check("after a failed commit", room)
+	checkRoom(t, "after a failed commit", room, want)
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -310,14 +269,80 @@ func RunRoom(t *testing.T, open store.Opener) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	room, err = st.(store.RoomStore).Room(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	room = roomOf(t, st)
 	if string(room.Key()) != string(key) {
 		t.Error("the room's key changed across a reopen; tokens issued before would not verify")
 	}
-	check("after reopen", room)
+	checkRoom(t, "after reopen", room, want)
+}
+
+// roomOf returns the waiting room of st, checking that a second call
+// returns the same room and that its key has at least 32 bytes. It closes
+// st and skips the test when st cannot keep a room.
+func roomOf(t *testing.T, st store.Store) store.Room {
+	t.Helper()
+	rs, ok := st.(store.RoomStore)
+	if !ok {
+		st.Close()
+		t.Skip("the store cannot keep a waiting room")
+	}
+	ctx := context.Background()
+	room, err := rs.Room(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, err := rs.Room(ctx); err != nil || again != room {
+		t.Errorf("second Room() = %v, %v; want the same room", again, err)
+	}
+	if n := len(room.Key()); n < 32 {
+		t.Errorf("Key() has %d bytes; want at least 32", n)
+	}
+	return room
+}
+
+// roomAt is the instant RunRoom's tickets and rounds are dated from; its
+// nanoseconds check that a store keeps them.
+var roomAt = time.Date(2021, 5, 26, 12, 0, 0, 123456789, time.UTC)
+
+// roomTicket returns a ticket of person that joined seq milliseconds after
+// roomAt with place rank (-1 before opening).
+func roomTicket(id, person string, seq, rank int64) store.Ticket {
+	return store.Ticket{ID: id, PersonID: person, Seq: seq, Rank: rank, JoinedAt: roomAt.Add(time.Duration(seq) * time.Millisecond)}
+}
+
+// roomSteps returns RunRoom's commits, in order: two people join before
+// opening; the opening ranks them, a third joins and is re-ranked within
+// the same change (the last row wins), and a first round is admitted; an
+// empty change. It also returns the state they leave.
+func roomSteps() ([]store.RoomChange, store.RoomState) {
+	tk := roomTicket
+	steps := []store.RoomChange{
+		{Tickets: []store.Ticket{tk("ta", "ali", 0, -1), tk("tb", "bob", 1, -1)}},
+		{
+			Opening:    &store.Opening{At: roomAt.Add(time.Second), Order: "random", Seed: 1<<63 + 5, Crowd: 2},
+			Tickets:    []store.Ticket{tk("tb", "bob", 1, 0), tk("ta", "ali", 0, 1), tk("tc", "cy", 2, 5), tk("tc", "cy", 2, 2)},
+			Admissions: []store.Admission{{From: 0, To: 2, At: roomAt.Add(time.Second), Expires: roomAt.Add(time.Minute)}},
+		},
+		{},
+	}
+	want := store.RoomState{
+		Opening:    steps[1].Opening,
+		Tickets:    []store.Ticket{tk("ta", "ali", 0, 1), tk("tb", "bob", 1, 0), tk("tc", "cy", 2, 2)},
+		Admissions: steps[1].Admissions,
+	}
+	return steps, want
+}
+
+// checkRoom fails the test unless room loads want; when says at which step.
+func checkRoom(t *testing.T, when string, room store.Room, want store.RoomState) {
+	t.Helper()
+	got, err := room.Load(context.Background())
+	if err != nil {
+		t.Fatalf("%s: Load: %v", when, err)
+	}
+	if !equalOpening(got.Opening, want.Opening) || !equalTickets(got.Tickets, want.Tickets) || !equalAdmissions(got.Admissions, want.Admissions) {
+		t.Errorf("%s: Load = %+v (opening %+v); want %+v (opening %+v)", when, got, got.Opening, want, want.Opening)
+	}
 }
 
 // equalOpening compares openings by instant, not by time.Time's ==: a
