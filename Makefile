@@ -14,9 +14,10 @@ all: build
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/slotrush
 
-## test: formatting, vet, tidy check, every test with the race detector,
-## then the simulator's agreement with a live run, alone (see agreement).
-test: fmt-check vet tidy-check
+## test: formatting, vet, tidy check, the linter, every test with the race
+## detector, then the simulator's agreement with a live run, alone (see
+## agreement).
+test: fmt-check vet tidy-check lint
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
 	$(MAKE) --no-print-directory agreement
 
@@ -30,7 +31,9 @@ agreement:
 vet:
 	$(GO) vet $(PKGS)
 
-lint: vet fmt-check
+## lint: golangci-lint v2, pinned in go.mod as a Go tool (.golangci.yml).
+lint:
+	$(GO) tool golangci-lint run $(PKGS)
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -137,6 +137,9 @@ func (p RoomPolicy) String() string {
 	return strings.Join(parts, ", ")
 }
 
+// Validate reports every problem of p: nothing to admit, a missing round
+// interval, a negative max_active, an unknown order, a token lifetime that
+// is not positive. It never mutates p.
 func (p RoomPolicy) Validate() []error {
 	var errs []error
 	if p.AdmitPerInterval <= 0 && p.MaxActive <= 0 {

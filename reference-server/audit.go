@@ -61,7 +61,8 @@ func (s *Server) Audit(ctx context.Context) (*Audit, error) {
 		}
 		err = p.st.Scan(ctx, func(rec store.Record) error {
 			a.ids[rec.ID] = struct{}{}
-			if persons[rec.PersonID]++; persons[rec.PersonID] == 2 {
+			persons[rec.PersonID]++
+			if persons[rec.PersonID] == 2 {
 				a.DuplicatePersons++
 			}
 			return nil

@@ -59,8 +59,12 @@ func BenchmarkBookHTTP(b *testing.B) {
 						b.Error(err)
 						return
 					}
-					io.Copy(io.Discard, resp.Body)
+					_, err = io.Copy(io.Discard, resp.Body)
 					resp.Body.Close()
+					if err != nil {
+						b.Errorf("POST: read body: %v", err)
+						return
+					}
 					if resp.StatusCode != http.StatusCreated {
 						b.Errorf("POST = %d", resp.StatusCode)
 						return
@@ -103,7 +107,11 @@ func BenchmarkQueueHTTP(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer s.Close()
+	defer func() {
+		if err := s.Close(); err != nil {
+			b.Error(err)
+		}
+	}()
 	hs := httptest.NewServer(s.Handler())
 	defer hs.Close()
 	tr := &http.Transport{MaxIdleConnsPerHost: 256, DisableCompression: true}
@@ -160,7 +168,7 @@ func BenchmarkQueueHTTP(b *testing.B) {
 				mu.Lock()
 				tk := tickets[int(seq.Add(1))%len(tickets)]
 				mu.Unlock()
-				req, _ := http.NewRequest(http.MethodGet, hs.URL+"/api/v1/queue/"+tk, nil)
+				req, _ := http.NewRequest(http.MethodGet, hs.URL+"/api/v1/queue/"+tk, http.NoBody)
 				do(b, req)
 			}
 		})

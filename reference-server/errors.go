@@ -162,6 +162,6 @@ func writeRawJSON(w http.ResponseWriter, status int, b []byte) {
 	h.Set("Content-Length", strconv.Itoa(len(b)+1))
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	w.Write(b)
-	w.Write(newline)
+	_, _ = w.Write(b)
+	_, _ = w.Write(newline)
 }

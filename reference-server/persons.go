@@ -85,7 +85,8 @@ func (p *persons) lock(ctx context.Context, id string) (unlock func(), err error
 
 	release := func() {
 		sh.mu.Lock()
-		if l.refs--; l.refs == 0 {
+		l.refs--
+		if l.refs == 0 {
 			delete(sh.locks, id)
 		}
 		sh.mu.Unlock()

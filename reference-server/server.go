@@ -174,13 +174,11 @@ func New(design models.Design, inv models.Inventory, dataDir string, opts ...Opt
 		opensAt: cfg.opensAt, now: cfg.now, log: cfg.log,
 	}
 	if err := s.build(ctx); err != nil {
-		st.Close()
-		return nil, fmt.Errorf("reference server: %w", err)
+		return nil, fmt.Errorf("reference server: %w", errors.Join(err, st.Close()))
 	}
 	if design.WaitingRoom {
 		if err := s.openRoom(ctx, cfg); err != nil {
-			st.Close()
-			return nil, fmt.Errorf("reference server: %w", err)
+			return nil, fmt.Errorf("reference server: %w", errors.Join(err, st.Close()))
 		}
 	}
 	s.m = newMetrics(s)

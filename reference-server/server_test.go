@@ -123,7 +123,9 @@ func TestServerIdempotency(t *testing.T) {
 	}
 
 	// After a restart the replay still answers the same body.
-	ts.Close()
+	if err := ts.Close(); err != nil {
+		t.Fatal(err)
+	}
 	d, _ := models.ParseDesign("per-ppv-day", models.Limits{})
 	s2, err := New(d, inv, ts.dir, WithLogger(testLogger(t)))
 	if err != nil {
@@ -141,7 +143,12 @@ func TestServerIdempotency(t *testing.T) {
 // startHTTP serves s on an httptest server closed (with s) at cleanup.
 func startHTTP(t *testing.T, s *Server) string {
 	hs := httptest.NewServer(s.Handler())
-	t.Cleanup(func() { hs.Close(); s.Close() })
+	t.Cleanup(func() {
+		hs.Close()
+		if err := s.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
 	return hs.URL
 }
 
@@ -371,7 +378,9 @@ func TestServerCloseUnderLoad(t *testing.T) {
 			}
 			got.add(ts.do(t, "GET", "/api/v1/ppvs/"+s.PPV+"/slots", nil, nil))
 			if w == 0 && n == 20 {
-				ts.Close()
+				if err := ts.Close(); err != nil {
+					t.Errorf("Close: %v", err)
+				}
 				close(closed)
 			}
 			select {
@@ -393,7 +402,11 @@ func TestServerCloseUnderLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	defer func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	}()
 	a, err := s.Audit(context.Background())
 	if err != nil {
 		t.Fatal(err)

@@ -367,10 +367,10 @@ func judgeMetric(design, metric, kind string, threshold, minMs float64, b, c []f
 }
 
 func relChange(base, cur float64) float64 {
-	switch {
-	case base == cur:
+	if base == cur {
 		return 0
-	case base == 0:
+	}
+	if base == 0 {
 		return math.Inf(1)
 	}
 	return (cur - base) / base

@@ -380,8 +380,8 @@ func (f *figure) barAxes(names []string, top, headroom float64) {
 // commaTicks are gonum's default ticks labelled with thousands separators.
 type commaTicks struct{ suffix string }
 
-func (t commaTicks) Ticks(min, max float64) []plot.Tick {
-	ticks := plot.DefaultTicks{}.Ticks(min, max)
+func (t commaTicks) Ticks(lo, hi float64) []plot.Tick {
+	ticks := plot.DefaultTicks{}.Ticks(lo, hi)
 	for i := range ticks {
 		if ticks[i].Label == "" {
 			continue
@@ -403,18 +403,18 @@ func (t commaTicks) Ticks(min, max float64) []plot.Tick {
 // 10 ms, 1 s. Narrow ranges also get 2 and 5 labelled.
 type logMsTicks struct{}
 
-func (logMsTicks) Ticks(min, max float64) []plot.Tick {
-	if min <= 0 || max <= min {
+func (logMsTicks) Ticks(from, to float64) []plot.Tick {
+	if from <= 0 || to <= from {
 		return nil
 	}
-	lo, hi := int(math.Floor(math.Log10(min))), int(math.Ceil(math.Log10(max)))
+	lo, hi := int(math.Floor(math.Log10(from))), int(math.Ceil(math.Log10(to)))
 	dense := hi-lo <= 2
 	var ticks []plot.Tick
 	for e := lo; e <= hi; e++ {
 		base := math.Pow(10, float64(e))
 		for m := 1; m <= 9; m++ {
 			v := float64(m) * base
-			if v < min*0.999 || v > max*1.001 {
+			if v < from*0.999 || v > to*1.001 {
 				continue
 			}
 			t := plot.Tick{Value: v}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -401,7 +402,7 @@ func cdfFigure(ss []series, get func(results.Users) string, name, title, xLabel 
 	}
 	f := newFigure(name, title, xLabel, "share of people who arrived")
 	for _, c := range curves {
-		pts := append(c.pts, plotter.XY{X: xmax, Y: c.pts[len(c.pts)-1].Y})
+		pts := append(slices.Clip(c.pts), plotter.XY{X: xmax, Y: c.pts[len(c.pts)-1].Y})
 		l, err := plotter.NewLine(pts)
 		if err != nil {
 			continue
@@ -498,12 +499,12 @@ type log1pScale struct{}
 
 var _ plot.Normalizer = log1pScale{}
 
-func (log1pScale) Normalize(min, max, x float64) float64 {
+func (log1pScale) Normalize(lo, hi, x float64) float64 {
 	f := func(v float64) float64 { return math.Log10(1 + math.Max(v, 0)) }
-	if f(max) == f(min) {
+	if f(hi) == f(lo) {
 		return 0
 	}
-	return (f(x) - f(min)) / (f(max) - f(min))
+	return (f(x) - f(lo)) / (f(hi) - f(lo))
 }
 
 // requestsText labels booking-API requests per person with the retry
@@ -532,10 +533,10 @@ func log1pTop(hi float64) float64 {
 // log1pTicks label 0 and each decade from 10 up (1 would crowd 0).
 type log1pTicks struct{}
 
-func (log1pTicks) Ticks(min, max float64) []plot.Tick {
+func (log1pTicks) Ticks(lo, hi float64) []plot.Tick {
 	ticks := []plot.Tick{{Value: 0, Label: "0"}}
-	for v := 10.0; v <= max*1.0001; v *= 10 {
-		if v >= min {
+	for v := 10.0; v <= hi*1.0001; v *= 10 {
+		if v >= lo {
 			ticks = append(ticks, plot.Tick{Value: v, Label: commas(int64(v))})
 		}
 	}

@@ -36,8 +36,8 @@ func TestRender(t *testing.T) {
 	if index != filepath.Join(dir, "index.html") {
 		t.Errorf("Render = %s; want %s", index, filepath.Join(dir, "index.html"))
 	}
-	html := readIndex(t, index)
-	if m := external.FindString(html); m != "" {
+	page := readIndex(t, index)
+	if m := external.FindString(page); m != "" {
 		t.Errorf("index.html refers outside itself: %q", m)
 	}
 	for _, w := range []string{
@@ -74,15 +74,15 @@ func TestRender(t *testing.T) {
 		`src="data:image/png;base64,`, // embedded plots
 		`href="plots/booked-over-time.svg"`,
 	} {
-		if !strings.Contains(html, w) {
+		if !strings.Contains(page, w) {
 			t.Errorf("index.html lacks %q", w)
 		}
 	}
-	if strings.Contains(html, "SIMULATED") {
+	if strings.Contains(page, "SIMULATED") {
 		t.Error("a live result is marked SIMULATED")
 	}
 	figs := figures(collect([]*results.Result{fixture()}))
-	if n := strings.Count(html, `src="data:image/png;base64,`); n != len(figs) {
+	if n := strings.Count(page, `src="data:image/png;base64,`); n != len(figs) {
 		t.Errorf("index.html embeds %d images; want %d", n, len(figs))
 	}
 	for _, f := range figs {
@@ -107,14 +107,14 @@ func TestRenderSimulated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	html := readIndex(t, index)
+	page := readIndex(t, index)
 	for _, w := range []string{
 		"<title>SIMULATED (model) results",
 		"<h1>SIMULATED (model) results: ",
 		`<p class="headline">SIMULATED (model) results: per-ppv-day+waiting-room booked`,
 		"Model parameters", "lock hold time", "assumed",
 	} {
-		if !strings.Contains(html, w) {
+		if !strings.Contains(page, w) {
 			t.Errorf("index.html lacks %q", w)
 		}
 	}
@@ -132,14 +132,14 @@ func TestRenderSeveralResults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	html := readIndex(t, index)
+	page := readIndex(t, index)
 	for _, w := range []string{
 		"per-ppv-day (synthetic-rush, live, 2021-05-23 04:00)",
 		"per-ppv-day (national, model, 2021-05-24 04:00)",
 		"Mixed live and SIMULATED (model) results",
 		"different scenarios (national, synthetic-rush)",
 	} {
-		if !strings.Contains(html, w) {
+		if !strings.Contains(page, w) {
 			t.Errorf("index.html lacks %q", w)
 		}
 	}
@@ -160,11 +160,11 @@ func TestRenderOddData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	html := readIndex(t, index)
-	if !strings.Contains(html, "hashed-8") {
+	page := readIndex(t, index)
+	if !strings.Contains(page, "hashed-8") {
 		t.Error("index.html lacks the design without data")
 	}
-	if !strings.Contains(html, "Left out:") {
+	if !strings.Contains(page, "Left out:") {
 		t.Error("index.html does not say the bad histogram log was left out")
 	}
 }

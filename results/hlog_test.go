@@ -53,7 +53,11 @@ func TestWriteHistogramLogs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	t.Cleanup(func() {
+		if err := f.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	rd := hdrhistogram.NewHistogramLogReader(f)
 	h, err := rd.NextIntervalHistogram()
 	if err != nil || h == nil {

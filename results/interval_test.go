@@ -75,7 +75,11 @@ func TestHistogramLogOneIntervalPerSecond(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	t.Cleanup(func() {
+		if err := f.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	rd := hdrhistogram.NewHistogramLogReader(f)
 	sum := hdrhistogram.New(1, results.HistMaxMicros*1000, results.HistSigFigs)
 	for {

@@ -414,7 +414,7 @@ func (d *DesignResult) ErrorRate() float64 {
 	if d.Requests.Total == 0 {
 		return 0
 	}
-	var bad int64 = d.Requests.TransportErrors
+	bad := d.Requests.TransportErrors
 	for code, n := range d.Requests.ByStatus {
 		if code == "429" || strings.HasPrefix(code, "5") {
 			bad += n
@@ -438,7 +438,7 @@ func (r *Result) Check() []error {
 	}
 	for i := range r.Designs {
 		d := &r.Designs[i]
-		var sum int64 = d.Requests.TransportErrors
+		sum := d.Requests.TransportErrors
 		for _, n := range d.Requests.ByStatus {
 			sum += n
 		}
@@ -486,8 +486,7 @@ func (r *Result) WriteFile(path string) error {
 		return fmt.Errorf("write result: %w", err)
 	}
 	if err := r.Write(f); err != nil {
-		f.Close()
-		return fmt.Errorf("write result %s: %w", path, err)
+		return fmt.Errorf("write result %s: %w", path, errors.Join(err, f.Close()))
 	}
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("write result %s: %w", path, err)

@@ -88,7 +88,24 @@ func DefaultDesigns() []DesignSpec {
 // A listed PPV without daily_capacity takes the inventory's when building;
 // it is not copied. EnsureDefaults is idempotent. Not safe for concurrent use.
 func (s *Scenario) EnsureDefaults() {
-	inv := &s.Inventory
+	s.Inventory.ensureDefaults()
+	s.Crowd.Arrival.ensureDefaults()
+	s.Journey.ensureDefaults()
+	if len(s.Behaviours) == 0 {
+		s.Behaviours = []BehaviourShare{{Behaviour: Patient, Share: 1}}
+	}
+	if len(s.Designs) == 0 {
+		s.Designs = DefaultDesigns()
+	}
+	s.WaitingRoom.ensureDefaults()
+	if s.Duration == 0 {
+		s.Duration = max(s.ArrivalWindow(), s.Crowd.OpeningDelay) + s.Journey.Patience + s.Journey.RequestTimeout
+	}
+}
+
+// ensureDefaults fills the inventory's unset dates, days, PPVs per state
+// and PPV names.
+func (inv *InventorySpec) ensureDefaults() {
 	if inv.FirstDate.IsZero() {
 		inv.FirstDate = DefaultFirstDate
 	}
@@ -103,8 +120,11 @@ func (s *Scenario) EnsureDefaults() {
 			inv.PPVs[i].Name = inv.PPVs[i].ID
 		}
 	}
+}
 
-	a := &s.Crowd.Arrival
+// ensureDefaults picks the arrival shape its other fields imply and fills
+// that shape's unset figures.
+func (a *ArrivalSpec) ensureDefaults() {
 	if a.Shape == "" {
 		switch {
 		case len(a.Pieces) > 0:
@@ -125,8 +145,11 @@ func (s *Scenario) EnsureDefaults() {
 			a.Decay = DefaultSpikeDecay
 		}
 	}
+}
 
-	j := &s.Journey
+// ensureDefaults fills the journey's unset timeout, patience, refresh
+// interval and backoffs.
+func (j *JourneySpec) ensureDefaults() {
 	if j.RequestTimeout == 0 {
 		j.RequestTimeout = DefaultRequestTimeout
 	}
@@ -142,15 +165,11 @@ func (s *Scenario) EnsureDefaults() {
 	if j.Retry.MaxBackoff == 0 {
 		j.Retry.MaxBackoff = max(DefaultMaxBackoff, j.Retry.Backoff)
 	}
+}
 
-	if len(s.Behaviours) == 0 {
-		s.Behaviours = []BehaviourShare{{Behaviour: Patient, Share: 1}}
-	}
-	if len(s.Designs) == 0 {
-		s.Designs = DefaultDesigns()
-	}
-
-	w := &s.WaitingRoom
+// ensureDefaults fills the waiting room's unset interval, order and token
+// lifetime.
+func (w *WaitingRoomSpec) ensureDefaults() {
 	if w.Interval == 0 {
 		w.Interval = DefaultWaitingRoomInterval
 	}
@@ -159,10 +178,6 @@ func (s *Scenario) EnsureDefaults() {
 	}
 	if w.TokenTTL == 0 {
 		w.TokenTTL = DefaultTokenTTL
-	}
-
-	if s.Duration == 0 {
-		s.Duration = max(s.ArrivalWindow(), s.Crowd.OpeningDelay) + j.Patience + j.RequestTimeout
 	}
 }
 

@@ -37,7 +37,6 @@ func ExampleLoad_errors() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "rush.yaml")
 	data := `inventory:
   daily_capacity: 100
@@ -53,6 +52,9 @@ journey:
 	}
 
 	_, err = scenarios.Load(path)
+	if rmErr := os.RemoveAll(dir); rmErr != nil {
+		log.Fatal(rmErr)
+	}
 	var list scenarios.ErrorList
 	if errors.As(err, &list) {
 		for _, e := range list {

@@ -14,7 +14,7 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 // positioned matches one line of an ErrorList: file:line:col: ...
-var positioned = regexp.MustCompile(`^testdata/[a-z_]+\.yaml:[1-9][0-9]*:[1-9][0-9]*: \S`)
+var positioned = regexp.MustCompile(`^testdata/[a-z_]+\.yaml:[1-9]\d*:[1-9]\d*: \S`)
 
 // TestParseGolden parses every file under testdata/ and compares what Parse
 // says with testdata/NAME.golden: the errors, one per line, or "ok" and the
@@ -92,9 +92,8 @@ func TestValidateNeverMutates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := fmt.Sprintf("%#v", *s)
 	s.Crowd.Size = -1 // make it invalid too
-	before = fmt.Sprintf("%#v", *s)
+	before := fmt.Sprintf("%#v", *s)
 	if errs := s.Validate(); len(errs) == 0 {
 		t.Fatal("Validate() = nil for a negative crowd")
 	}

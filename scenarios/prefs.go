@@ -178,7 +178,7 @@ func (p *preferences) list(f, v int) []string {
 		if len(l) > p.alt {
 			break
 		}
-		if j != f && !(p.sameState && p.ppvs[j].State == own) {
+		if j != f && (!p.sameState || p.ppvs[j].State != own) {
 			l = append(l, p.ppvs[j].ID)
 		}
 	}

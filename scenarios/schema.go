@@ -491,13 +491,15 @@ func nodePos(n ast.Node) pos {
 // else at the key.
 func valuePos(mv *ast.MappingValueNode) pos {
 	v := mv.Value
+unwrap:
 	for !isNil(v) {
-		if t, ok := v.(*ast.TagNode); ok {
-			v = t.Value
-		} else if a, ok := v.(*ast.AnchorNode); ok {
-			v = a.Value
-		} else {
-			break
+		switch n := v.(type) {
+		case *ast.TagNode:
+			v = n.Value
+		case *ast.AnchorNode:
+			v = n.Value
+		default:
+			break unwrap
 		}
 	}
 	if isNil(v) {

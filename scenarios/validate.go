@@ -102,7 +102,8 @@ func (s *Scenario) Validate() []error {
 	return v.errs
 }
 
-func (s *Scenario) validateInventory(v *validator) {
+// validateInventory checks the inventory's dates, PPVs and capacities.
+func (s *Scenario) validateInventory(v *validator) { //nolint:cyclop // one flat check per field, in the order of the file
 	inv := s.Inventory
 	if inv.FirstDate.IsZero() {
 		v.add("inventory.first_date", "required")
@@ -178,7 +179,8 @@ func (s *Scenario) validateInventory(v *validator) {
 	}
 }
 
-func (s *Scenario) validateCrowd(v *validator) {
+// validateCrowd checks the crowd's size, arrival shape and opening.
+func (s *Scenario) validateCrowd(v *validator) { //nolint:cyclop // one flat check per field, in the order of the file
 	c := s.Crowd
 	if c.Size <= 0 || c.Size > MaxCrowd {
 		v.add("crowd.size", "must be between 1 and %s, got %d", commas(MaxCrowd), c.Size)

@@ -98,7 +98,7 @@ func (o AttackOptions) prepare() (*http.Client, *http.Request, error) {
 	if rt == nil {
 		rt = NewTransport()
 	}
-	req, err := http.NewRequest(http.MethodGet, o.URL, nil)
+	req, err := http.NewRequest(http.MethodGet, o.URL, http.NoBody)
 	if err != nil {
 		return nil, nil, fmt.Errorf("bad url %q: %w", o.URL, err)
 	}

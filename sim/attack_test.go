@@ -68,7 +68,7 @@ func attackFake(t *testing.T, f *fakeServer, o AttackOptions) *AttackResult {
 	if err != nil {
 		t.Fatalf("Attack(%+v): %v", o, err)
 	}
-	var sum int64 = res.Transport
+	sum := res.Transport
 	for _, n := range res.ByStatus {
 		sum += n
 	}

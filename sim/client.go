@@ -86,9 +86,9 @@ func (c *Client) newRequest(ctx context.Context, r Request) (*http.Request, erro
 		if r.State != "" {
 			u += "?state=" + url.QueryEscape(r.State)
 		}
-		req, err = http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+		req, err = http.NewRequestWithContext(ctx, http.MethodGet, u, http.NoBody)
 	case results.OpListSlots:
-		req, err = http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/api/v1/ppvs/"+url.PathEscape(r.PPV)+"/slots", nil)
+		req, err = http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/api/v1/ppvs/"+url.PathEscape(r.PPV)+"/slots", http.NoBody)
 	case results.OpBook:
 		body, _ := json.Marshal(api.BookingRequest{PersonID: r.PersonID, PPV: r.PPV, Date: r.Date})
 		req, err = http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/api/v1/bookings", bytes.NewReader(body))
@@ -106,7 +106,7 @@ func (c *Client) newRequest(ctx context.Context, r Request) (*http.Request, erro
 				req.Header.Set("Content-Type", "application/json")
 			}
 		} else {
-			req, err = http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/api/v1/queue/"+url.PathEscape(r.Ticket), nil)
+			req, err = http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/api/v1/queue/"+url.PathEscape(r.Ticket), http.NoBody)
 		}
 	default:
 		return nil, fmt.Errorf("unknown operation %q", r.Op)

@@ -278,12 +278,6 @@ func (q *desQueue) scheduleFIFO(r int, at int64, kind uint8, id int32, aux uint3
 	ring.push(desEvent{at: at, seq: q.seq, id: id, aux: aux, kind: kind})
 }
 
-// peek returns the earliest pending event, or nil when none is left.
-func (q *desQueue) peek() *desEvent {
-	e, _ := q.peekSrc()
-	return e
-}
-
 // peekSrc returns the earliest pending event (nil when none is left) and
 // where it is, for popFrom: a ring's index, or -1 for the heap.
 func (q *desQueue) peekSrc() (*desEvent, int) {

@@ -169,8 +169,7 @@ func newSampler(d Dist) sampler {
 
 // sample draws one value in nanoseconds.
 func (s *sampler) sample(r *rand.Rand) int64 {
-	switch s.kind {
-	case DistEmpirical:
+	if s.kind == DistEmpirical {
 		x := r.Float64() * float64(len(s.tab)-1)
 		i := int(x)
 		if i >= len(s.tab)-1 {

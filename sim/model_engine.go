@@ -103,6 +103,12 @@ type muser struct {
 	tokenExp int64
 }
 
+// admitted reports whether the current request carries an admission token
+// that is valid at now.
+func (us *muser) admitted(now int64) bool {
+	return us.hasToken && us.room == roomAdmitted && now < us.tokenExp
+}
+
 // sreq is the server's side of one request that does not get its answer at
 // once: a listing reading its partitions, or a booking on its way to the
 // writer.
@@ -673,7 +679,7 @@ func (m *modelRun) serverArrive(u int32, seq uint32) {
 		return
 	}
 	now := m.q.now
-	if m.room != nil && us.op != opQueue && !(us.hasToken && us.room == roomAdmitted && now < us.tokenExp) {
+	if m.room != nil && us.op != opQueue && !us.admitted(now) {
 		// The booking API wants a valid admission token.
 		m.reply(u, seq, Response{Status: 403, Code: "not_admitted"}, now+m.front.sample(m.rng))
 		return
@@ -1136,7 +1142,7 @@ func (m *modelRun) queueOp(u int32) {
 	w := m.room
 	now := m.q.now
 	id := m.crowd[u].PersonID
-	if us.join && us.room != roomWaiting && !(us.room == roomAdmitted && now < us.tokenExp) {
+	if us.join && us.room != roomWaiting && (us.room != roomAdmitted || now >= us.tokenExp) {
 		us.room = roomWaiting
 		us.qpos = int32(len(w.queue))
 		w.queue = append(w.queue, u)

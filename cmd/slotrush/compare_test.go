@@ -93,11 +93,18 @@ func TestCompareCmd(t *testing.T) {
 	d.Requests.ByStatus["503"] += n
 	moreErrors := writeResult(t, dir, "errors.json", errs)
 
-	full, _ := os.ReadFile(base)
+	full, err := os.ReadFile(base)
+	if err != nil {
+		t.Fatal(err)
+	}
 	truncated := filepath.Join(dir, "truncated.json")
-	os.WriteFile(truncated, full[:len(full)/3], 0o644)
+	if err := os.WriteFile(truncated, full[:len(full)/3], 0o644); err != nil {
+		t.Fatal(err)
+	}
 	foreign := filepath.Join(dir, "package.json")
-	os.WriteFile(foreign, []byte(`{"name": "left-pad", "version": "1.3.0"}`), 0o644)
+	if err := os.WriteFile(foreign, []byte(`{"name": "left-pad", "version": "1.3.0"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	other := fixture(t)
 	for i := range other.Designs {
 		other.Designs[i].Design = "hashed-" + other.Designs[i].Design

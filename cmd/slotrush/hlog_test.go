@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -58,14 +57,13 @@ func TestRunIntervalLogs(t *testing.T) {
 
 func countIntervalLines(t *testing.T, path string) int {
 	t.Helper()
-	f, err := os.Open(path)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
 	n := 0
-	for sc := bufio.NewScanner(f); sc.Scan(); {
-		if l := sc.Text(); l != "" && !strings.HasPrefix(l, "#") && !strings.HasPrefix(l, `"`) {
+	for l := range strings.Lines(string(b)) {
+		if l = strings.TrimRight(l, "\r\n"); l != "" && !strings.HasPrefix(l, "#") && !strings.HasPrefix(l, `"`) {
 			n++
 		}
 	}

@@ -51,11 +51,11 @@ naming the file and, for JSON errors, the line and column.`,
 }
 
 func (o *reportOpts) run(stdout io.Writer, paths []string) error {
-	results, err := loadResults(paths)
+	loaded, err := loadResults(paths)
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
-	index, err := reports.Render(o.out, results...)
+	index, err := reports.Render(o.out, loaded...)
 	if err != nil {
 		return err
 	}

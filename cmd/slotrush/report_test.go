@@ -45,7 +45,9 @@ func TestReportCmdBadInput(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.json")
-	os.WriteFile(bad, []byte("{\n  \"format\": 1,\n  \"engine\": live\n}\n"), 0o644)
+	if err := os.WriteFile(bad, []byte("{\n  \"format\": 1,\n  \"engine\": live\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	missing := filepath.Join(dir, "missing.json")
 	_, err := runCmd(t, "report", bad, missing, "--out", filepath.Join(dir, "out"))
 	if code := exitCode(err); code != 2 {

@@ -134,7 +134,9 @@ func writeOutputs(stdout io.Writer, res *results.Result, out string, noReport bo
 	if err := res.WriteFile(path); err != nil {
 		return err
 	}
-	printSummary(stdout, res)
+	if err := printSummary(stdout, res); err != nil {
+		return err
+	}
 	if extra != nil {
 		extra(stdout)
 	}
@@ -156,9 +158,10 @@ func writeOutputs(stdout io.Writer, res *results.Result, out string, noReport bo
 // runDesign replays crowd live against design d, on the in-process
 // reference server it starts (or on --target), and returns the design's
 // result; for the in-process server the result carries the store's audit
-// and the server's statistics.
+// and the server's statistics, and an error closing its store fails the
+// design.
 func (o *runOptions) runDesign(ctx context.Context, sc *scenarios.Scenario, d models.Design, inv *models.Inventory,
-	crowd []scenarios.Arrival, stderr io.Writer, showProgress bool) (*results.DesignResult, error) {
+	crowd []scenarios.Arrival, stderr io.Writer, showProgress bool) (_ *results.DesignResult, err error) {
 	dr := &results.DesignResult{
 		Design: d.Name,
 		Assumptions: results.Assumptions{
@@ -169,11 +172,14 @@ func (o *runOptions) runDesign(ctx context.Context, sc *scenarios.Scenario, d mo
 	base := o.target
 	var ip *inProcess
 	if base == "" {
-		var err error
 		if ip, err = o.startInProcess(sc, d, inv); err != nil {
 			return nil, err
 		}
-		defer ip.srv.Close()
+		defer func() {
+			if cerr := ip.srv.Close(); cerr != nil {
+				err = errors.Join(err, cerr)
+			}
+		}()
 		base = ip.url
 		dr.Assumptions.Store = ip.srv.StoreDescription()
 		dr.Assumptions.Durability = "a 201 survives kill -9 and power loss (fsync before the answer)"
@@ -229,8 +235,7 @@ func (o *runOptions) startInProcess(sc *scenarios.Scenario, d models.Design, inv
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		srv.Close()
-		return nil, fmt.Errorf("listen: %w", err)
+		return nil, errors.Join(fmt.Errorf("listen: %w", err), srv.Close())
 	}
 	hs := refserver.NewHTTPServer(ln.Addr().String(), srv.Handler())
 	go hs.Serve(ln) //nolint:errcheck // ends with Shutdown in finish
@@ -327,7 +332,7 @@ func isTerminal(w io.Writer) bool {
 }
 
 // printSummary writes the console table of a result.
-func printSummary(w io.Writer, r *results.Result) {
+func printSummary(w io.Writer, r *results.Result) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "design\tbooked\tshare\tgave up\twaiting\trequests\treq/user\tretry amp\t2xx\t409\t429\t503\tother 5xx\ttransport\tbook p50 ms\tbook p99 ms\toversold\tmissing 201s\t")
 	for i := range r.Designs {
@@ -354,5 +359,5 @@ func printSummary(w io.Writer, r *results.Result) {
 			d.Requests.Total, d.Users.RequestsPerUser, d.Amplification(), ok2xx, d.Requests.ByStatus["409"], d.Requests.ByStatus["429"],
 			d.Requests.ByStatus["503"], other5xx, d.Requests.TransportErrors, book.P50, book.P99, d.Slots.Oversold, missing)
 	}
-	tw.Flush()
+	return tw.Flush()
 }

@@ -129,7 +129,7 @@ func TestRunAgainstTarget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer srv.Close()
+	closeAtCleanup(t, srv) // after ts.Close, as a Cleanup runs after the defers
 	ts := httptest.NewServer(srv.Handler())
 	defer ts.Close()
 	dir := t.TempDir()
@@ -176,7 +176,7 @@ func TestInProcessFinishCopiesReconciliation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ip.srv.Close()
+	closeAtCleanup(t, ip.srv)
 	dr := &results.DesignResult{Design: ds[0].Name}
 	if err := ip.finish(dr, []string{"b0-never-stored"}); err != nil {
 		t.Fatalf("finish: %v", err)
@@ -286,4 +286,15 @@ func TestSimulateAgreesWithLive(t *testing.T) {
 			t.Errorf("%s: model/live book p50 = %.2f; want within [0.5, 2]", r.Design, r.BookP50Ratio)
 		}
 	}
+}
+
+// closeAtCleanup closes srv when the test ends and fails the test if its
+// store does not close cleanly.
+func closeAtCleanup(t *testing.T, srv *refserver.Server) {
+	t.Helper()
+	t.Cleanup(func() {
+		if err := srv.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 }

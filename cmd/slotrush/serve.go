@@ -145,27 +145,25 @@ func (o *serveOptions) run(ctx context.Context, stdout, stderr io.Writer) error 
 	if err != nil {
 		return fmt.Errorf("serve: listen on %s: %w", o.addr, err)
 	}
-	defer ln.Close()
 	opts := []refserver.Option{refserver.WithLogger(logger)}
 	if o.opensIn > 0 {
 		opts = append(opts, refserver.WithOpensAt(time.Now().Add(o.opensIn)))
 	}
 	srv, err := refserver.New(design, inv, o.data, opts...)
 	if err != nil {
-		return fmt.Errorf("serve: %w", err)
+		return fmt.Errorf("serve: %w", errors.Join(err, ln.Close()))
 	}
-	defer srv.Close()
 	hs := refserver.NewHTTPServer(ln.Addr().String(), srv.Handler())
 	hs.ErrorLog = slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
 
 	served := make(chan error, 1)
-	go func() { served <- hs.Serve(ln) }()
+	go func() { served <- hs.Serve(ln) }() // Serve closes ln when it returns
 	fmt.Fprintf(stdout, "slotrush serve: design %s, %d partitions, %slistening on http://%s\n",
 		design.Name, len(srv.Partitions()), describeRoom(design), ln.Addr())
 
 	select {
 	case err := <-served: // Serve failed; it never returns nil
-		return fmt.Errorf("serve: %w", err)
+		return fmt.Errorf("serve: %w", errors.Join(err, srv.Close()))
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down", "timeout", o.shutdown)

@@ -126,8 +126,7 @@ func openPartition(ctx context.Context, path string, scheme models.Scheme, p mod
 	}
 	defer func() {
 		if err != nil {
-			pt.closeDBs()
-			err = fmt.Errorf("partition %s: %w", p.Key, err)
+			err = fmt.Errorf("partition %s: %w", p.Key, errors.Join(err, pt.closeDBs()))
 		}
 	}()
 	if pt.wdb, err = openWriter(ctx, path); err != nil {
@@ -172,7 +171,7 @@ func openWriter(ctx context.Context, path string) (_ *sql.DB, err error) {
 	}
 	defer func() {
 		if err != nil {
-			db.Close()
+			err = errors.Join(err, db.Close())
 		}
 	}()
 	db.SetMaxOpenConns(1)
@@ -180,15 +179,15 @@ func openWriter(ctx context.Context, path string) (_ *sql.DB, err error) {
 	db.SetConnMaxLifetime(0)
 	db.SetConnMaxIdleTime(0)
 	var mode string
-	var sync int
+	var syncMode int
 	if err := db.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil {
 		return nil, fmt.Errorf("read journal_mode: %w", err)
 	}
-	if err := db.QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&sync); err != nil {
+	if err := db.QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&syncMode); err != nil {
 		return nil, fmt.Errorf("read synchronous: %w", err)
 	}
-	if !strings.EqualFold(mode, "wal") || sync != 2 {
-		return nil, fmt.Errorf("writer runs journal_mode=%s synchronous=%d; want wal and 2 (FULL)", mode, sync)
+	if !strings.EqualFold(mode, "wal") || syncMode != 2 {
+		return nil, fmt.Errorf("writer runs journal_mode=%s synchronous=%d; want wal and 2 (FULL)", mode, syncMode)
 	}
 	return db, nil
 }

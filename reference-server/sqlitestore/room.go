@@ -99,8 +99,7 @@ func openRoom(ctx context.Context, dir string) (_ *Room, err error) {
 		return nil, fmt.Errorf("%s: %w", r.path, err)
 	}
 	if _, err := r.db.ExecContext(ctx, roomSchema); err != nil {
-		r.db.Close()
-		return nil, fmt.Errorf("%s: create schema: %w", r.path, err)
+		return nil, errors.Join(fmt.Errorf("%s: create schema: %w", r.path, err), r.db.Close())
 	}
 	return r, nil
 }

@@ -120,8 +120,7 @@ func Open(ctx context.Context, dir string, d models.Design, inv models.Inventory
 		Partitions: len(parts), CreatedAt: time.Now().UTC().Truncate(time.Second),
 	}
 	if err := checkOrWriteManifest(dir, want); err != nil {
-		lock.Close()
-		return nil, fmt.Errorf("open sqlite store: %w", err)
+		return nil, fmt.Errorf("open sqlite store: %w", errors.Join(err, lock.Close()))
 	}
 
 	// Open the partitions a few at a time: seeding is fsync-bound.
@@ -141,8 +140,7 @@ func Open(ctx context.Context, dir string, d models.Design, inv models.Inventory
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("open sqlite store %s: %w", dir, err)
+		return nil, fmt.Errorf("open sqlite store %s: %w", dir, errors.Join(err, s.Close()))
 	}
 	s.iface = make([]store.Partition, len(s.parts))
 	for i, p := range s.parts {

@@ -49,7 +49,9 @@ func TestRoomKeyMode(t *testing.T) {
 	if _, err := st.Room(ctx); err != nil {
 		t.Fatal(err)
 	}
-	st.Close()
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
 	path := filepath.Join(dir, "room.key")
 	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("room.key: %v; want mode 0600", err)
@@ -61,7 +63,11 @@ func TestRoomKeyMode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	defer func() {
+		if err := st.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	}()
 	if _, err := st.Room(ctx); err == nil || !strings.Contains(err.Error(), "chmod 600") {
 		t.Errorf("Room with a 0644 key: err = %v; want a refusal saying chmod 600", err)
 	}
@@ -107,7 +113,11 @@ func TestCommitTimes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	defer func() {
+		if err := st.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	}()
 	slot := inv.Slots[0]
 	part := st.Partitions()[0]
 	for i := range 5 {

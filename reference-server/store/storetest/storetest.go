@@ -70,33 +70,9 @@ func testBookUntilSoldOut(t *testing.T, open store.Opener) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer st.Close()
+			defer closeStore(t, st)
 			part := partitionOf(t, st, d, &inv, slot)
-			var mu sync.Mutex // guards counts and lows
-			counts := map[string]int{}
-			lows := map[int]bool{}
-			var wg sync.WaitGroup
-			for i := range crowd {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					left, err := part.Book(context.Background(), record(fmt.Sprint("b", i), fmt.Sprint("p", i), slot))
-					k := "ok"
-					switch {
-					case errors.Is(err, store.ErrSoldOut):
-						k = "sold_out"
-					case err != nil:
-						k = err.Error()
-					}
-					mu.Lock()
-					counts[k]++
-					if err == nil {
-						lows[left] = true
-					}
-					mu.Unlock()
-				}()
-			}
-			wg.Wait()
+			counts, lows := bookCrowd(part, slot, crowd)
 			if counts["ok"] != capacity || counts["sold_out"] != crowd-capacity || len(counts) != 2 {
 				t.Errorf("outcomes = %v; want %d ok, %d sold_out", counts, capacity, crowd-capacity)
 			}
@@ -125,11 +101,52 @@ func testBookUntilSoldOut(t *testing.T, open store.Opener) {
 				t.Errorf("Stats = %+v; want %d committed, %d rejected", st, capacity, crowd-capacity)
 			} else if ct, ok := part.(store.CommitTimer); ok {
 				h := hdrhistogram.New(1, time.Hour.Microseconds(), 3)
-				if ct.MergeCommitTimes(h); h.TotalCount() != st.Batches {
+				ct.MergeCommitTimes(h)
+				if h.TotalCount() != st.Batches {
 					t.Errorf("MergeCommitTimes: %d recorded for %d batches; want one per batch", h.TotalCount(), st.Batches)
 				}
 			}
 		})
+	}
+}
+
+// bookCrowd books slot for crowd distinct people at once. It returns how
+// many bookings ended in each outcome ("ok", "sold_out" or the error's
+// text) and the remaining counts the successful ones saw.
+func bookCrowd(part store.Partition, slot models.Slot, crowd int) (counts map[string]int, lows map[int]bool) {
+	var mu sync.Mutex // guards counts and lows
+	counts = map[string]int{}
+	lows = map[int]bool{}
+	var wg sync.WaitGroup
+	for i := range crowd {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			left, err := part.Book(context.Background(), record(fmt.Sprint("b", i), fmt.Sprint("p", i), slot))
+			k := "ok"
+			switch {
+			case errors.Is(err, store.ErrSoldOut):
+				k = "sold_out"
+			case err != nil:
+				k = err.Error()
+			}
+			mu.Lock()
+			counts[k]++
+			if err == nil {
+				lows[left] = true
+			}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return counts, lows
+}
+
+// closeStore closes st and fails the test if Close fails.
+func closeStore(t *testing.T, st store.Store) {
+	t.Helper()
+	if err := st.Close(); err != nil {
+		t.Errorf("Close: %v", err)
 	}
 }
 
@@ -140,7 +157,7 @@ func testDuplicates(t *testing.T, open store.Opener) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	defer closeStore(t, st)
 	p := st.Partitions()[0]
 	ctx := context.Background()
 	first := record("a", "ali", inv.Slots[0])
@@ -209,7 +226,7 @@ func testReopen(t *testing.T, open store.Opener) {
 	if len(states) != 1 || states[0].Remaining != s.Capacity-1 {
 		t.Errorf("after reopen slots = %+v; want one with %d remaining (not reseeded)", states, s.Capacity-1)
 	}
-	st.Close()
+	closeStore(t, st)
 
 	if _, err := open(ctx, dir, design(t, "monolithic"), inv); !errors.Is(err, store.ErrMismatch) {
 		t.Errorf("Open with another design: err = %v; want ErrMismatch", err)
@@ -224,7 +241,7 @@ func testReopen(t *testing.T, open store.Opener) {
 	if err != nil {
 		t.Fatalf("Open with other limits and a waiting room: %v", err)
 	}
-	st.Close()
+	closeStore(t, st)
 }
 
 // RunRoom checks the waiting-room side of a store (store.RoomStore): key,
@@ -268,7 +285,7 @@ func RunRoom(t *testing.T, open store.Opener) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	defer closeStore(t, st)
 	room = roomOf(t, st)
 	if string(room.Key()) != string(key) {
 		t.Error("the room's key changed across a reopen; tokens issued before would not verify")
@@ -283,7 +300,7 @@ func roomOf(t *testing.T, st store.Store) store.Room {
 	t.Helper()
 	rs, ok := st.(store.RoomStore)
 	if !ok {
-		st.Close()
+		closeStore(t, st)
 		t.Skip("the store cannot keep a waiting room")
 	}
 	ctx := context.Background()
