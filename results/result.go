@@ -38,6 +38,12 @@ const (
 	OpListSlots = "list_slots"
 	OpBook      = "book"
 	OpQueue     = "queue"
+	// OpGetBooking reads one booking back by its id: the audit of an
+	// external target, after its run. Not part of a journey.
+	OpGetBooking = "get_booking"
+	// OpFindBooking looks a person's booking up, for profiles whose API
+	// has such a call: it resolves bookings whose answer was lost.
+	OpFindBooking = "find_booking"
 )
 
 // Latency histograms record microseconds from 1 µs to one hour with three
@@ -110,11 +116,34 @@ type DesignResult struct {
 	// Calibration lists, for model results, each model parameter and
 	// whether it was measured or assumed.
 	Calibration []CalibratedParameter `json:"calibration,omitempty"`
+	// Target is the system this column ran against when slotrush did not
+	// start it (run --target NAME=URL); Design is then the target's name.
+	Target *Target `json:"target,omitempty"`
 	// Server holds what the in-process reference server measured on its
 	// side during a live run (absent with --target and for model results);
 	// the simulator calibrates its model from it.
 	Server *ServerStats `json:"server,omitempty"`
 }
+
+// Target is an external system a run drove: its name (the column's
+// label), its base URL and the API profile it was driven through.
+type Target struct {
+	Name    string `json:"name"`
+	URL     string `json:"url"`
+	Profile string `json:"profile,omitempty"`
+}
+
+// Sources of Assumptions.
+const (
+	// SourceKnown: slotrush built the design itself (in-process server,
+	// model), so every field is known.
+	SourceKnown = ""
+	// SourceStated: the target stated the fields in GET /api/v1/about.
+	SourceStated = "stated by the target"
+	// SourceUnstated: the target stated nothing; the fields are empty and
+	// mean nothing.
+	SourceUnstated = "not stated"
+)
 
 // ServerStats is the server side of a live run: time spent serving each
 // operation, the partitions' group commits and their counters.
@@ -151,6 +180,10 @@ type Assumptions struct {
 	WaitingRoom bool          `json:"waiting_room,omitempty"`
 	Store       string        `json:"store"`
 	Durability  string        `json:"durability"`
+	// Source says where these facts come from: SourceKnown (empty),
+	// SourceStated or SourceUnstated. Readers show nothing for a field
+	// that was not stated.
+	Source string `json:"source,omitempty"`
 }
 
 // Requests counts requests by outcome. Total = sum(ByStatus) + TransportErrors.
@@ -158,6 +191,11 @@ type Requests struct {
 	Total           int64            `json:"total"`
 	ByStatus        map[string]int64 `json:"by_status"`
 	TransportErrors int64            `json:"transport_errors"`
+	// Dropped counts requests that were due before the run ended but never
+	// sent (not in Total); DroppedLate summarises how late each was when
+	// the run ended (ms from its due time).
+	Dropped     int64           `json:"dropped,omitempty"`
+	DroppedLate *LatencySummary `json:"dropped_late_ms,omitempty"`
 }
 
 // LatencySummary is the percentiles of one operation's histogram.
@@ -217,7 +255,37 @@ type Slots struct {
 	Persisted int64 `json:"persisted"`
 	// Missing counts 201 answers whose booking is not in the store.
 	Missing int64 `json:"missing"`
+	// UnknownOutcome counts booking requests whose answer was lost (a
+	// timeout or a reset) and whose outcome the audit could not resolve.
+	UnknownOutcome int64 `json:"unknown_outcome,omitempty"`
+	// Inventory says where Capacity comes from: InventoryScenario or
+	// InventoryAPI. Empty in results written before it existed.
+	Inventory string `json:"inventory,omitempty"`
+	// Audit says which checks were possible: AuditStore, AuditAPI or
+	// AuditNone. Empty in results written before it existed.
+	Audit string `json:"audit,omitempty"`
 }
+
+// Where Slots.Capacity comes from.
+const (
+	// InventoryScenario: the scenario's inventory, given to a server
+	// slotrush started (or to the model).
+	InventoryScenario = "scenario"
+	// InventoryAPI: the target's centres and slots, read through its API
+	// before the run; Capacity is the places remaining at the start.
+	InventoryAPI = "read through the API before the run"
+)
+
+// Which checks an audit could make (Slots.Audit).
+const (
+	// AuditStore: the store itself was read (oversold slots, counters,
+	// one booking per person, every 201 persisted).
+	AuditStore = "store"
+	// AuditAPI: every booking answered 201 was read back through the API.
+	AuditAPI = "api"
+	// AuditNone: nothing could be checked after the run.
+	AuditNone = "none"
+)
 
 // TimelinePoint is one second of a run. TUnix is absolute so timelines of
 // shards of one run merge; TS is seconds since the run started. Every count

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/slotrush/slotrush/models"
 	"github.com/slotrush/slotrush/results"
 
 	"github.com/slotrush/slotrush/reference-server/api"
@@ -71,7 +72,7 @@ func (c *Client) Do(ctx context.Context, r Request) Response {
 	if err != nil {
 		return Response{Err: err}
 	}
-	return decodeResponse(r.Op, res, data)
+	return decodeResponse(r, res, data)
 }
 
 // newRequest returns the HTTP request of the API call r, bound to ctx, with
@@ -98,6 +99,8 @@ func (c *Client) newRequest(ctx context.Context, r Request) (*http.Request, erro
 				req.Header.Set("Idempotency-Key", r.IdempotencyKey)
 			}
 		}
+	case results.OpGetBooking:
+		req, err = http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/api/v1/bookings/"+url.PathEscape(r.BookingID), http.NoBody)
 	case results.OpQueue:
 		if r.Ticket == "" {
 			body, _ := json.Marshal(api.QueueRequest{PersonID: r.PersonID})
@@ -124,9 +127,21 @@ func (c *Client) newRequest(ctx context.Context, r Request) (*http.Request, erro
 // is data, says: its status and retry advice, and the slots, booking,
 // ticket or error code its body carries. A body that does not hold what a
 // success of op should sets Err.
-func decodeResponse(op string, res *http.Response, data []byte) Response {
+func decodeResponse(r Request, res *http.Response, data []byte) Response {
 	out := Response{Status: res.StatusCode, RetryAfter: retryAfter(res.Header)}
+	op := r.Op
 	switch {
+	case res.StatusCode >= 200 && res.StatusCode < 300 && op == results.OpListPPVs && r.ReadList:
+		if err := json.Unmarshal(data, &out.PPVs); err != nil {
+			out.Err = fmt.Errorf("bad centres body: %w", err)
+		}
+	case res.StatusCode >= 200 && res.StatusCode < 300 && op == results.OpGetBooking:
+		var b models.Booking
+		if err := json.Unmarshal(data, &b); err != nil || b.ID == "" {
+			out.Err = errors.New("bad booking body")
+		} else {
+			out.Booking = &b
+		}
 	case res.StatusCode >= 200 && res.StatusCode < 300 && op == results.OpListSlots:
 		if err := json.Unmarshal(data, &out.Slots); err != nil {
 			out.Err = fmt.Errorf("bad slots body: %w", err)

@@ -31,6 +31,12 @@ type Request struct {
 	Ticket string
 	// Token is the waiting room's admission token, sent as a bearer token.
 	Token string
+	// BookingID is the booking to read back (get_booking).
+	BookingID string
+	// ReadList asks for the centres of a list_ppvs answer in
+	// Response.PPVs (inventory reads); journeys leave it unset, so their
+	// answers are not decoded.
+	ReadList bool
 }
 
 // SlotView is one entry of a list_slots answer.
@@ -54,6 +60,10 @@ type Response struct {
 	Ticket   string
 	Admitted bool
 	Token    string
+	// PPVs is the answer of a list_ppvs with Request.ReadList.
+	PPVs []models.PPV
+	// Booking is the answer of a successful get_booking or find_booking.
+	Booking *models.Booking
 }
 
 // Outcome is how a journey ended.
