@@ -129,37 +129,9 @@ func (c *Client) newRequest(ctx context.Context, r Request) (*http.Request, erro
 // success of op should sets Err.
 func decodeResponse(r Request, res *http.Response, data []byte) Response {
 	out := Response{Status: res.StatusCode, RetryAfter: retryAfter(res.Header)}
-	op := r.Op
 	switch {
-	case res.StatusCode >= 200 && res.StatusCode < 300 && op == results.OpListPPVs && r.ReadList:
-		if err := json.Unmarshal(data, &out.PPVs); err != nil {
-			out.Err = fmt.Errorf("bad centres body: %w", err)
-		}
-	case res.StatusCode >= 200 && res.StatusCode < 300 && op == results.OpGetBooking:
-		var b models.Booking
-		if err := json.Unmarshal(data, &b); err != nil || b.ID == "" {
-			out.Err = errors.New("bad booking body")
-		} else {
-			out.Booking = &b
-		}
-	case res.StatusCode >= 200 && res.StatusCode < 300 && op == results.OpListSlots:
-		if err := json.Unmarshal(data, &out.Slots); err != nil {
-			out.Err = fmt.Errorf("bad slots body: %w", err)
-		}
-	case res.StatusCode >= 200 && res.StatusCode < 300 && op == results.OpBook:
-		var b struct {
-			ID string `json:"id"`
-		}
-		if err := json.Unmarshal(data, &b); err != nil || b.ID == "" {
-			out.Err = errors.New("bad booking body")
-		}
-		out.BookingID = b.ID
-	case res.StatusCode >= 200 && res.StatusCode < 300 && op == results.OpQueue:
-		var q QueueStatus
-		if err := json.Unmarshal(data, &q); err != nil || q.Ticket == "" {
-			out.Err = errors.New("bad queue body")
-		}
-		out.Ticket, out.Token, out.Admitted = q.Ticket, q.Token, q.State == api.StateAdmitted
+	case res.StatusCode >= 200 && res.StatusCode < 300:
+		out.Err = decodeSuccess(r, data, &out)
 	case res.StatusCode >= 400:
 		var e struct {
 			Error string `json:"error"`
@@ -168,6 +140,47 @@ func decodeResponse(r Request, res *http.Response, data []byte) Response {
 		out.Code = e.Error
 	}
 	return out
+}
+
+// decodeSuccess reads the body of a 2xx answer to r into out: the centres
+// (when asked), slots, booking or ticket it must hold. It returns an error
+// when the body does not hold them.
+func decodeSuccess(r Request, data []byte, out *Response) error {
+	switch r.Op {
+	case results.OpListPPVs:
+		if r.ReadList {
+			if err := json.Unmarshal(data, &out.PPVs); err != nil {
+				return fmt.Errorf("bad centres body: %w", err)
+			}
+		}
+	case results.OpGetBooking:
+		var b models.Booking
+		if err := json.Unmarshal(data, &b); err != nil || b.ID == "" {
+			return errors.New("bad booking body")
+		}
+		out.Booking = &b
+	case results.OpListSlots:
+		if err := json.Unmarshal(data, &out.Slots); err != nil {
+			return fmt.Errorf("bad slots body: %w", err)
+		}
+	case results.OpBook:
+		var b struct {
+			ID string `json:"id"`
+		}
+		err := json.Unmarshal(data, &b)
+		out.BookingID = b.ID
+		if err != nil || b.ID == "" {
+			return errors.New("bad booking body")
+		}
+	case results.OpQueue:
+		var q QueueStatus
+		err := json.Unmarshal(data, &q)
+		out.Ticket, out.Token, out.Admitted = q.Ticket, q.Token, q.State == api.StateAdmitted
+		if err != nil || q.Ticket == "" {
+			return errors.New("bad queue body")
+		}
+	}
+	return nil
 }
 
 // QueueStatus is the waiting room's answer to POST /api/v1/queue and
