@@ -34,6 +34,9 @@ type userRecord struct {
 	requests int32
 	retries  int32
 	took     time.Duration
+	// lostBook is set while the user's last booking request got no
+	// answer (a timeout or a reset) and nothing since resolved it.
+	lostBook bool
 }
 
 type shard struct {
@@ -146,6 +149,11 @@ func (r *Recorder) Record(key int, op string, resp Response, due, done time.Time
 	if sec.add(op == results.OpBook, &resp, lat) {
 		s.booked = append(s.booked, resp.BookingID)
 	}
+	if op == results.OpBook && key < len(r.users) {
+		// Only the user's own goroutine records its requests.
+		r.users[key].lostBook = resp.Status == 0 ||
+			(r.users[key].lostBook && resp.BookingID == "" && resp.Code != "already_booked")
+	}
 	if resp.Status == 0 {
 		s.trans++
 		return
@@ -169,7 +177,22 @@ func (r *Recorder) Arrived(i int, t time.Time) {
 // one goroutine.
 func (r *Recorder) Finished(i int, o Outcome, j *Journey, sentLast bool, took time.Duration) {
 	requests, retries := j.Sent(sentLast)
-	r.users[i] = userRecord{arrived: true, outcome: o, requests: int32(requests), retries: int32(retries), took: took}
+	lost := r.users[i].lostBook
+	r.users[i] = userRecord{arrived: true, outcome: o, requests: int32(requests), retries: int32(retries), took: took, lostBook: lost}
+}
+
+// LostBookings returns, in order, the indexes of the users whose last
+// booking request got no answer (a timeout or a reset) with nothing after
+// it resolving the outcome (a 201 or an already_booked): their booking may
+// or may not exist. Call after every recording goroutine has ended.
+func (r *Recorder) LostBookings() []int {
+	var lost []int
+	for i := range r.users {
+		if r.users[i].lostBook {
+			lost = append(lost, i)
+		}
+	}
+	return lost
 }
 
 // Fill writes the measured figures into d and returns the distinct ids of
