@@ -131,7 +131,9 @@ var ErrNoCommonDesigns = errors.New("no design in both baseline and current")
 
 // Compare compares the designs of the baseline runs with those of the
 // current runs, per design: booked share, error rate, p50 and p99 of every
-// operation (from LatencySummary), oversold places and missing 201s.
+// operation (from LatencySummary), oversold places and missing 201s. A
+// target (an external system) is matched by its name, which is its design
+// name.
 //
 // The noise rule: a metric regresses when the median of the current runs
 // is beyond the range [min, max] of the baseline runs widened by the
@@ -139,7 +141,14 @@ var ErrNoCommonDesigns = errors.New("no design in both baseline and current")
 // error rate: max + pp; booked share: min − pp). With one run per side that
 // is the plain threshold. A change past the threshold from the baseline
 // median but inside the widened range is StatusNoise, not significant.
-// Oversold places and missing 201s fail whenever a current run has any.
+// Oversold places and missing 201s fail whenever a current run has any; a
+// run whose audit could check neither (Slots.Audit none: no store audit,
+// nothing read back through the API) is left out of those checks, which say
+// "not audited" when no current run could. Unknown outcomes
+// (Slots.UnknownOutcome) are not a check: a lost answer is a timeout or a
+// reset, which the error rate already counts, and the audit's failure to
+// resolve it breaks no invariant of the system (the report warns about
+// them).
 //
 // Errors: no results on a side, a design named in Designs missing from a
 // side, or ErrNoCommonDesigns.
@@ -215,7 +224,7 @@ func designNames(rs []*results.Result) map[string]bool {
 	m := map[string]bool{}
 	for _, r := range rs {
 		for _, d := range r.Designs {
-			m[d.Design] = true
+			m[columnName(&d)] = true
 		}
 	}
 	return m
@@ -240,8 +249,11 @@ func scenarioNames(rs []*results.Result) string {
 func runsOf(rs []*results.Result, design string) []*results.DesignResult {
 	var out []*results.DesignResult
 	for _, r := range rs {
-		if d, ok := r.Design(design); ok {
-			out = append(out, d)
+		for i := range r.Designs {
+			if columnName(&r.Designs[i]) == design {
+				out = append(out, &r.Designs[i])
+				break
+			}
 		}
 	}
 	return out
@@ -292,9 +304,11 @@ func compareDesign(name string, base, cur []*results.DesignResult, o CompareOpti
 			return l.P99, ok && l.Count > 0
 		})
 	}
-	add("oversold", kindInvariant, 0, func(d *results.DesignResult) (float64, bool) { return float64(d.Slots.Oversold), true })
+	add("oversold", kindInvariant, 0, func(d *results.DesignResult) (float64, bool) {
+		return float64(d.Slots.Oversold), checkedOversold(d)
+	})
 	add("missing 201s", kindInvariant, 0, func(d *results.DesignResult) (float64, bool) {
-		return float64(d.Slots.Missing), d.Slots.Persisted >= 0
+		return float64(d.Slots.Missing), audited201s(d)
 	})
 	return checks
 }

@@ -117,9 +117,20 @@ type series struct {
 	Color  color.RGBA
 }
 
+// columnRank orders a column as reports show it: a design by designRank,
+// a target after every design (its name may be a design's, but it is not
+// that design).
+func columnRank(d *results.DesignResult) int {
+	if isTarget(d) {
+		return 1 << 21
+	}
+	return designRank(d.Design)
+}
+
 // collect lists the designs of every result in report order, labels them
-// uniquely (adding scenario, engine and start time when a design appears in
-// several results) and gives each its colour.
+// uniquely by name (a target by its name; adding scenario, engine and start
+// time when a name appears in several results) and gives each its colour:
+// a known design its fixed one, a target the next free one.
 func collect(rs []*results.Result) []series {
 	var out []series
 	count := map[string]int{}
@@ -129,27 +140,26 @@ func collect(rs []*results.Result) []series {
 		}
 		for i := range r.Designs {
 			out = append(out, series{Design: &r.Designs[i], Result: r})
-			count[r.Designs[i].Design]++
+			count[columnName(&r.Designs[i])]++
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i].Design.Design, out[j].Design.Design
-		if ra, rb := designRank(a), designRank(b); ra != rb {
+		if ra, rb := columnRank(out[i].Design), columnRank(out[j].Design); ra != rb {
 			return ra < rb
 		}
-		return a < b
+		return columnName(out[i].Design) < columnName(out[j].Design)
 	})
 	usedLabel := map[string]bool{}
 	usedSlug := map[string]bool{}
 	usedColor := map[color.RGBA]bool{}
 	for i := range out {
 		s := &out[i]
-		name := s.Design.Design
+		name := columnName(s.Design)
 		if name == "" {
 			name = "design"
 		}
 		label := name
-		if count[s.Design.Design] > 1 {
+		if count[columnName(s.Design)] > 1 {
 			label = fmt.Sprintf("%s (%s, %s, %s)", name, s.Result.Scenario, s.Result.Engine, s.Result.StartedAt.UTC().Format("2006-01-02 15:04"))
 		}
 		base := label
@@ -170,7 +180,7 @@ func collect(rs []*results.Result) []series {
 	// colour whatever else is in the report.
 	assigned := make([]bool, len(out))
 	for i := range out {
-		if c, ok := designColors[out[i].Design.Design]; ok && !usedColor[c] {
+		if c, ok := designColors[out[i].Design.Design]; ok && !isTarget(out[i].Design) && !usedColor[c] {
 			out[i].Color = c
 			usedColor[c] = true
 			assigned[i] = true

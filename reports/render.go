@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/slotrush/slotrush/models"
 	"github.com/slotrush/slotrush/results"
 )
 
@@ -149,6 +150,8 @@ func writeFigure(dir string, f *figure, dpi int) (figView, error) {
 // page is what the template shows.
 type page struct {
 	Title     string
+	Columns   string // "designs", "targets" or "designs and targets"
+	Question  string // the h1: which of the columns survives the rush
 	Simulated bool
 	Mixed     bool
 	Verdict   Verdict
@@ -170,6 +173,9 @@ type designView struct {
 	Label  string
 	Color  template.CSS
 	Engine string
+	// URL is the target's base URL (and API profile); "" for a design
+	// slotrush started or simulated.
+	URL string
 }
 
 type row struct {
@@ -250,7 +256,12 @@ func buildPage(rs []*results.Result, ss []series) *page {
 	for _, r := range rs {
 		runs = append(runs, fmt.Sprintf("scenario %s, %s engine, started %s", r.Scenario, r.Engine, stamp(r.StartedAt)))
 	}
-	pg.Subtitle = fmt.Sprintf("%s; %d designs compared.", strings.Join(runs, "; "), len(ss))
+	pg.Columns = columnsNoun(ss)
+	pg.Question = map[string]string{
+		"designs": "Which booking design survives the rush?", "targets": "Which target survives the rush?",
+		"designs and targets": "Which design or target survives the rush?",
+	}[pg.Columns]
+	pg.Subtitle = fmt.Sprintf("%s; %d %s compared.", strings.Join(runs, "; "), len(ss), pg.Columns)
 	if len(ss) == 1 {
 		pg.Subtitle = strings.Join(runs, "; ") + "."
 	}
@@ -259,7 +270,7 @@ func buildPage(rs []*results.Result, ss []series) *page {
 		pg.Title = "SIMULATED (model) results — " + pg.Title
 	}
 	for _, s := range ss {
-		dv := designView{Label: s.Label, Color: cssColor(s), Engine: s.Result.Engine}
+		dv := designView{Label: s.Label, Color: cssColor(s), Engine: s.Result.Engine, URL: targetURL(s.Design)}
 		pg.Designs = append(pg.Designs, dv)
 		pg.PerDesign = append(pg.PerDesign, designFigs{Design: dv})
 	}
@@ -314,9 +325,9 @@ func stamp(t time.Time) string {
 
 // comparisonTable is the side-by-side table: one column per design.
 func comparisonTable(stats []designStats) []row {
-	specs := append(peopleRows(), requestRows()...)
+	specs := append(peopleRows(), requestRows(stats)...)
 	specs = append(specs, latencyRows(operationsOf(stats))...)
-	specs = append(specs, integrityRows()...)
+	specs = append(specs, integrityRows(stats)...)
 	rows := make([]row, len(specs))
 	for i, sp := range specs {
 		rows[i] = row{Name: sp.name, Help: sp.help}
@@ -365,7 +376,7 @@ func peopleRows() []rowSpec {
 			if st.perUser <= 0 {
 				return cell{Text: "n/a"}
 			}
-			return cell{Text: requestsText(st.perUser, st.amp, st.polls, " "), Bad: st.amp > warnAmplification}
+			return cell{Text: requestsText(st.perUser, st.amp, st.polls, " "), Bad: bandOf(st.amp) == mostlyRetries}
 		}},
 		{"Fairness", "Spearman ρ of arrival order and getting a place, of the highest possible (strictly first come, first served); 0 = lottery", func(st designStats) cell {
 			if math.IsNaN(st.fairScore) {
@@ -377,9 +388,10 @@ func peopleRows() []rowSpec {
 }
 
 // requestRows are the rows about requests: the error rate, the requests
-// throttled, shed, failed and lost, and all requests sent.
-func requestRows() []rowSpec {
-	return []rowSpec{
+// throttled, shed, failed and lost, all requests sent and, when any column
+// has them, the requests due but never sent.
+func requestRows(stats []designStats) []rowSpec {
+	rows := []rowSpec{
 		{"Error rate", "429, 5xx and timeouts, of all requests", func(st designStats) cell {
 			if st.total == 0 {
 				return cell{Text: "n/a"}
@@ -396,6 +408,17 @@ func requestRows() []rowSpec {
 		{"Timeouts, network errors", "", func(st designStats) cell { return cell{Text: countOf(st.s.Design.Requests.TransportErrors, st.total)} }},
 		{"Requests", "all requests sent", func(st designStats) cell { return cell{Text: commas(st.total)} }},
 	}
+	if anyDesign(seriesOf(stats), func(d *results.DesignResult) bool { return d.Requests.Dropped > 0 }) {
+		rows = append(rows, rowSpec{"Dropped (due, never sent)", "requests due before the run ended but never sent, not among the requests; in brackets how late the latest was", func(st designStats) cell {
+			r := st.s.Design.Requests
+			text := commas(r.Dropped)
+			if r.DroppedLate != nil && r.DroppedLate.Max > 0 {
+				text += " (the latest " + ms(r.DroppedLate.Max) + " late)"
+			}
+			return cell{Text: text, Bad: r.Dropped > 0}
+		}})
+	}
+	return rows
 }
 
 // operationsOf returns every operation with a latency summary in any of
@@ -431,20 +454,35 @@ func latencyRows(ops []string) []rowSpec {
 }
 
 // integrityRows are the rows that check the run: oversold places, missing
-// 201s, late starts and the duration.
-func integrityRows() []rowSpec {
-	return []rowSpec{
-		{"Oversold places", "must be 0", func(st designStats) cell {
+// 201s, unknown outcomes (when any column was audited by a build that
+// records them, or has some), late starts and the duration.
+func integrityRows(stats []designStats) []rowSpec {
+	rows := []rowSpec{
+		{"Oversold places", "must be 0; through an API, bookings read back beyond the places their slot had left at the start", func(st designStats) cell {
+			if !checkedOversold(st.s.Design) {
+				return cell{Text: "not checked"}
+			}
 			n := st.s.Design.Slots.Oversold
 			return cell{Text: commas(n), Bad: n > 0, Good: n == 0}
 		}},
-		{"Missing 201s", "answered 201 but not in the store; must be 0", func(st designStats) cell {
+		{"Missing 201s", "answered 201 but not in the store, or not found when read back through the API; must be 0", func(st designStats) cell {
 			sl := st.s.Design.Slots
-			if sl.Persisted < 0 {
+			if !audited201s(st.s.Design) {
 				return cell{Text: "not audited"}
+			}
+			if n := unread201s(st.s.Design); n > 0 {
+				return cell{Text: fmt.Sprintf("%s (%s could not be read back)", commas(sl.Missing), commas(n)), Bad: true}
 			}
 			return cell{Text: commas(sl.Missing), Bad: sl.Missing > 0, Good: sl.Missing == 0}
 		}},
+	}
+	if anyDesign(seriesOf(stats), func(d *results.DesignResult) bool { return d.Slots.Audit != "" || d.Slots.UnknownOutcome > 0 }) {
+		rows = append(rows, rowSpec{"Unknown outcomes", "bookings whose answer was lost (a timeout or a reset) and that the audit could not resolve; should be 0", func(st designStats) cell {
+			n := st.s.Design.Slots.UnknownOutcome
+			return cell{Text: commas(n), Bad: n > 0, Good: n == 0}
+		}})
+	}
+	return append(rows, []rowSpec{
 		{"Late starts", "arrivals the engine started more than 10 ms late", func(st designStats) cell {
 			return cell{Text: commas(st.s.Design.Users.LateStarts)}
 		}},
@@ -454,7 +492,7 @@ func integrityRows() []rowSpec {
 			}
 			return cell{Text: seconds(st.duration)}
 		}},
-	}
+	}...)
 }
 
 // countOf: "1,204 (20%)" of a total of, or "1,204" without one.
@@ -473,8 +511,61 @@ func secondsPair(a, b float64) string {
 	return seconds(a) + " / " + seconds(b)
 }
 
-// assumptionTable lists what each design's figures rest on.
+// fact is one row of the assumptions table: its name and the text it
+// shows for a column.
+type fact struct {
+	name string
+	f    func(*results.DesignResult, *results.Result) string
+}
+
+// assumptionTable lists what each column's figures rest on. A target shows
+// its URL, and of its design only what it stated, marked "stated by the
+// target"; what it did not state reads "not stated by the target", never a
+// zero value passed off as a fact. Where the places came from and which
+// checks the audit could make show when any column's result records them
+// (results written before those fields existed read as before).
 func assumptionTable(ss []series) []row {
+	var fns []fact
+	if anyDesign(ss, isTarget) {
+		fns = append(fns, fact{"Target", func(d *results.DesignResult, r *results.Result) string {
+			switch {
+			case isTarget(d):
+				return targetURL(d)
+			case r.Engine == results.EngineModel:
+				return "none: a model of the design"
+			case r.Target != "":
+				return r.Target
+			}
+			return "the reference server, started by slotrush"
+		}})
+	}
+	fns = append(fns, fact{"Engine", func(_ *results.DesignResult, r *results.Result) string {
+		if r.Engine == results.EngineModel {
+			return "model (simulated)"
+		}
+		return r.Engine
+	}})
+	fns = append(fns, designFacts()...)
+	if anyDesign(ss, func(d *results.DesignResult) bool { return d.Slots.Inventory != "" }) {
+		fns = append(fns, fact{"Places on offer", func(d *results.DesignResult, _ *results.Result) string { return inventoryText(d) }})
+	}
+	if anyDesign(ss, func(d *results.DesignResult) bool { return d.Slots.Audit != "" }) {
+		fns = append(fns, fact{"Checks after the run", func(d *results.DesignResult, _ *results.Result) string { return auditText(d) }})
+	}
+	rows := make([]row, len(fns))
+	for i, fn := range fns {
+		rows[i] = row{Name: fn.name}
+		for _, s := range ss {
+			rows[i].Cells = append(rows[i].Cells, cell{Text: fn.f(s.Design, s.Result)})
+		}
+	}
+	return rows
+}
+
+// designFacts are the rows of the assumptions table about the design
+// itself: scheme, partitions, waiting room, limits per partition, store
+// and durability, each through stated.
+func designFacts() []fact {
 	rate := func(r float64, burst int) string {
 		if r <= 0 {
 			return "unlimited"
@@ -491,59 +582,57 @@ func assumptionTable(ss []series) []row {
 		}
 		return commas(int64(n))
 	}
-	text := func(s string) string {
+	text := func(d *results.DesignResult, s string) string {
 		if s == "" {
-			return "not stated"
+			return stated(d, "not stated", true)
 		}
-		return s
+		return stated(d, s, false)
 	}
-	fns := []struct {
-		name string
-		f    func(*results.DesignResult, *results.Result) string
-	}{
-		{"Engine", func(_ *results.DesignResult, r *results.Result) string {
-			if r.Engine == results.EngineModel {
-				return "model (simulated)"
-			}
-			return r.Engine
-		}},
-		{"Scheme", func(d *results.DesignResult, _ *results.Result) string { return text(string(d.Assumptions.Scheme)) }},
+	// limit shows one limit; a target that stated no limits at all (zero
+	// Limits) did not state this one either.
+	limit := func(f func(models.Limits) string) func(*results.DesignResult, *results.Result) string {
+		return func(d *results.DesignResult, _ *results.Result) string {
+			l := d.Assumptions.Limits
+			return stated(d, f(l), l == models.Limits{})
+		}
+	}
+	return []fact{
+		{"Scheme", func(d *results.DesignResult, _ *results.Result) string { return text(d, string(d.Assumptions.Scheme)) }},
 		{"Partitions", func(d *results.DesignResult, _ *results.Result) string {
-			return commas(int64(d.Assumptions.Partitions))
+			return stated(d, commas(int64(d.Assumptions.Partitions)), d.Assumptions.Partitions <= 0)
 		}},
-		{"Waiting room", func(d *results.DesignResult, _ *results.Result) string {
-			if d.Assumptions.WaitingRoom {
-				return "yes"
-			}
-			return "no"
-		}},
-		{"Writes per partition", func(d *results.DesignResult, _ *results.Result) string {
-			return rate(d.Assumptions.Limits.WriteRate, d.Assumptions.Limits.WriteBurst)
-		}},
-		{"Reads per partition", func(d *results.DesignResult, _ *results.Result) string {
-			return rate(d.Assumptions.Limits.ReadRate, d.Assumptions.Limits.ReadBurst)
-		}},
-		{"In flight per partition", func(d *results.DesignResult, _ *results.Result) string {
-			return bound(d.Assumptions.Limits.MaxInFlight)
-		}},
-		{"Queue per partition", func(d *results.DesignResult, _ *results.Result) string {
-			s := bound(d.Assumptions.Limits.MaxQueue)
-			if w := d.Assumptions.Limits.MaxWait; w > 0 {
-				s += ", wait ≤ " + w.String()
+		{"Waiting room", waitingRoomText},
+		{"Writes per partition", limit(func(l models.Limits) string { return rate(l.WriteRate, l.WriteBurst) })},
+		{"Reads per partition", limit(func(l models.Limits) string { return rate(l.ReadRate, l.ReadBurst) })},
+		{"In flight per partition", limit(func(l models.Limits) string { return bound(l.MaxInFlight) })},
+		{"Queue per partition", limit(func(l models.Limits) string {
+			s := bound(l.MaxQueue)
+			if l.MaxWait > 0 {
+				s += ", wait ≤ " + l.MaxWait.String()
 			}
 			return s
-		}},
-		{"Store", func(d *results.DesignResult, _ *results.Result) string { return text(d.Assumptions.Store) }},
-		{"Durability of a 201", func(d *results.DesignResult, _ *results.Result) string { return text(d.Assumptions.Durability) }},
+		})},
+		{"Store", func(d *results.DesignResult, _ *results.Result) string { return text(d, d.Assumptions.Store) }},
+		{"Durability of a 201", func(d *results.DesignResult, _ *results.Result) string { return text(d, d.Assumptions.Durability) }},
 	}
-	rows := make([]row, len(fns))
-	for i, fn := range fns {
-		rows[i] = row{Name: fn.name}
-		for _, s := range ss {
-			rows[i].Cells = append(rows[i].Cells, cell{Text: fn.f(s.Design, s.Result)})
-		}
+}
+
+// waitingRoomText says whether a waiting room fronted d: as its
+// assumptions say for a design slotrush built; for a target, yes when it
+// stated one or its requests went through one, else not stated (the
+// result cannot tell a target that stated "no" from one that said nothing).
+func waitingRoomText(d *results.DesignResult, _ *results.Result) string {
+	switch {
+	case d.Assumptions.Source == results.SourceKnown && d.Assumptions.WaitingRoom:
+		return "yes"
+	case d.Assumptions.Source == results.SourceKnown:
+		return "no"
+	case d.Assumptions.WaitingRoom:
+		return stated(d, "yes", false)
+	case d.HasWaitingRoom():
+		return "yes (seen in its requests)"
 	}
-	return rows
+	return notStated
 }
 
 func allEqual(cs []cell) bool {

@@ -11,8 +11,9 @@ import (
 
 // Verdict is the conclusion of a report in plain words, computed from the
 // data: which design booked the most places, for what share of the people,
-// how fast, with how many errors, against the worst design. It is plain
-// data.
+// how fast, with how many errors, against the worst design. Its columns
+// may be designs slotrush built or targets (systems it drove but did not
+// start), or both; its sentences call them so. It is plain data.
 type Verdict struct {
 	// Simulated reports whether any result comes from the model engine.
 	Simulated bool
@@ -26,7 +27,8 @@ type Verdict struct {
 	// retry storms, fairness and how long they waited to know.
 	People []string
 	// Warnings are broken invariants (oversold, lost 201s) and caveats
-	// (interrupted runs, unaudited stores, mixed scenarios).
+	// (unknown outcomes, requests due but never sent, interrupted runs,
+	// unaudited stores, mixed scenarios).
 	Warnings []string
 	// Best and Worst are the labels of the designs compared ("" when there
 	// are no designs; equal when there is one).
@@ -69,14 +71,51 @@ type designStats struct {
 
 // Thresholds of the warnings about people.
 const (
+	// fewRetriesMax: a booking API that received at most this many times
+	// the requests people made (retry amplification) saw few retries.
+	fewRetriesMax = 1.5
 	// warnAmplification: a booking API that received more than this many
-	// times the requests people made (retry amplification) served mostly
-	// retries.
+	// times the requests people made served mostly retries. Between
+	// fewRetriesMax and it, retries were a large share of its load.
 	warnAmplification = 3
 	// warnStillWaiting: a larger share of people still trying when the
 	// run ended leaves the design's outcome unknown for too many.
 	warnStillWaiting = 0.10
 )
+
+// retryBand is the size of a retry amplification, judged on its own and
+// never against another column's.
+type retryBand int
+
+// The retry bands, from the best.
+const (
+	fewRetries    retryBand = iota // at most fewRetriesMax
+	largeRetries                   // above fewRetriesMax, at most warnAmplification
+	mostlyRetries                  // above warnAmplification
+)
+
+// bandOf returns the band of the retry amplification amp, as the report
+// prints it (to one decimal), so "1.5×" is never called more than few.
+func bandOf(amp float64) retryBand {
+	switch a := math.Round(amp*10) / 10; {
+	case a <= fewRetriesMax:
+		return fewRetries
+	case a <= warnAmplification:
+		return largeRetries
+	}
+	return mostlyRetries
+}
+
+// phrase ends a sentence about how much a booking API received.
+func (b retryBand) phrase() string {
+	switch b {
+	case fewRetries:
+		return "few retries"
+	case largeRetries:
+		return "retries were a large share of its load"
+	}
+	return "most of its load was retries"
+}
 
 // percentilesS returns the median and 99th percentile, in seconds, of the
 // histogram enc (µs); NaN when it is absent, empty or undecodable.
@@ -140,11 +179,14 @@ func statsOf(s series) designStats {
 
 // Judge computes the verdict over the designs of all results, ranking them
 // by places booked, then people served, then fewest errors, and says what
-// the people lived through (retry amplification, retry storms, fairness,
-// time to an outcome), warning when a design's booking API received more
-// than three times the requests people made (retry amplification) or when a
-// tenth or more of the people were still trying at the end. It never fails: with no designs the
-// headline says so. Safe for concurrent use.
+// the people lived through (retry amplification by its size: at most 1.5×
+// few retries, up to 3× a large share of the load, beyond that most of
+// it; retry storms, fairness, time to an outcome). It warns about broken
+// invariants, what the audit could not settle (unknown outcomes, checks
+// that were not possible), requests due but never sent, a booking API that
+// received more than three times the requests people made, and a tenth or
+// more of the people still trying at the end. It never fails: with no
+// designs the headline says so. Safe for concurrent use.
 func Judge(rs ...*results.Result) Verdict {
 	return judge(rs, statsOfAll(collect(rs)))
 }
@@ -302,31 +344,67 @@ func detailSentences(stats []designStats, order []int) []string {
 	return out
 }
 
-// invariantWarnings warn, design by design, about broken invariants
-// (oversold places, lost 201s), unaudited stores, retry amplification above
-// warnAmplification and a share of people still trying at the end of at
-// least warnStillWaiting.
+// invariantWarnings warn, column by column, about broken invariants
+// (oversold places, lost 201s), what the audit could not settle (unknown
+// outcomes, unaudited runs), requests never sent, retry amplification
+// above warnAmplification and a share of people still trying at the end
+// of at least warnStillWaiting.
 func invariantWarnings(stats []designStats) []string {
 	var out []string
 	for _, st := range stats {
+		out = append(out, auditWarnings(st)...)
 		d := st.s.Design
-		if d.Slots.Oversold > 0 {
-			out = append(out, fmt.Sprintf("%s sold %s places beyond capacity (oversold): the design broke the capacity invariant.", st.s.Label, commas(d.Slots.Oversold)))
+		if n := d.Requests.Dropped; n > 0 {
+			late := ""
+			if l := d.Requests.DroppedLate; l != nil && l.Max > 0 {
+				late = " (the latest " + ms(l.Max) + " late when the run ended)"
+			}
+			out = append(out, fmt.Sprintf("%s: %s requests were due before the run ended but never sent%s: the %s received less load than the scenario asked for, so its figures may flatter it.",
+				st.s.Label, commas(n), late, columnNoun(d)))
 		}
-		if d.Slots.Missing > 0 {
-			out = append(out, fmt.Sprintf("%s answered 201 to %s bookings that are not in the store: confirmed bookings were lost.", st.s.Label, commas(d.Slots.Missing)))
-		}
-		if d.Slots.Persisted < 0 {
-			out = append(out, fmt.Sprintf("%s: the store was not audited afterwards, so lost bookings cannot be ruled out.", st.s.Label))
-		}
-		if st.amp > warnAmplification {
+		if bandOf(st.amp) == mostlyRetries {
 			out = append(out, fmt.Sprintf("%s: the booking API received %s× the requests people made (%s per person): most of the load was retries, not people (retry amplification above %d×).",
 				st.s.Label, oneDecimal(st.amp), oneDecimal(st.perUser), warnAmplification))
 		}
 		if st.arrived > 0 && float64(st.waiting)/float64(st.arrived) >= warnStillWaiting {
-			out = append(out, fmt.Sprintf("%s: %s of the people (%s) were still trying when the run ended; their outcome is unknown, so a longer run could change this design's figures.",
-				st.s.Label, pct(float64(st.waiting)/float64(st.arrived)), commas(st.waiting)))
+			out = append(out, fmt.Sprintf("%s: %s of the people (%s) were still trying when the run ended; their outcome is unknown, so a longer run could change this %s's figures.",
+				st.s.Label, pct(float64(st.waiting)/float64(st.arrived)), commas(st.waiting), columnNoun(d)))
 		}
+	}
+	return out
+}
+
+// auditWarnings warn about what the audit after st's run found or could
+// not settle: oversold places, 201s it could not find, bookings whose
+// answer was lost, and checks that were not possible.
+func auditWarnings(st designStats) []string {
+	var out []string
+	d := st.s.Design
+	sl := d.Slots
+	if sl.Oversold > 0 && checkedOversold(d) {
+		out = append(out, fmt.Sprintf("%s sold %s places beyond capacity (oversold): the %s broke the capacity invariant.", st.s.Label, commas(sl.Oversold), columnNoun(d)))
+	}
+	if sl.Missing > 0 && audited201s(d) {
+		where := "that are not in the store"
+		if sl.Audit == results.AuditAPI {
+			where = "that could not be read back through the API afterwards"
+		}
+		out = append(out, fmt.Sprintf("%s answered 201 to %s bookings %s: confirmed bookings were lost.", st.s.Label, commas(sl.Missing), where))
+	}
+	if n := unread201s(d); n > 0 {
+		out = append(out, fmt.Sprintf("%s: %s bookings answered 201 could not be read back through the API afterwards, so lost bookings among them cannot be ruled out.", st.s.Label, commas(n)))
+	}
+	if sl.UnknownOutcome > 0 {
+		out = append(out, fmt.Sprintf("%s: the answers to %s booking requests were lost (a timeout or a reset) and the audit could not resolve them: those people may or may not hold a place, so its places booked and people served are uncertain by up to %s.",
+			st.s.Label, commas(sl.UnknownOutcome), commas(sl.UnknownOutcome)))
+	}
+	switch {
+	case sl.Audit == results.AuditNone:
+		out = append(out, fmt.Sprintf("%s: nothing could be checked after the run, so oversold places and lost bookings cannot be ruled out.", st.s.Label))
+	case sl.Audit == results.AuditAPI:
+		out = append(out, fmt.Sprintf("%s: its bookings were read back through the API, but its store could not be audited, so a person holding two bookings cannot be ruled out.", st.s.Label))
+	case sl.Audit == "" && sl.Persisted < 0:
+		out = append(out, fmt.Sprintf("%s: the store was not audited afterwards, so lost bookings cannot be ruled out.", st.s.Label))
 	}
 	return out
 }
@@ -419,28 +497,7 @@ func extremes(stats []designStats, keep func(designStats) bool, key func(designS
 // peopleSentences say what the people lived through: retry amplification,
 // retry storms, fairness and the time to know where they stood.
 func peopleSentences(stats []designStats) []string {
-	var out []string
-	// Retry amplification.
-	lo, hi, n := extremes(stats, func(st designStats) bool { return st.perUser > 0 }, func(st designStats) float64 { return st.amp })
-	switch {
-	case n == 1:
-		out = append(out, fmt.Sprintf("Each person sent the booking API %s requests on average; counting the retries after errors, it received %s× the requests people made (retry amplification).",
-			oneDecimal(hi.perUser), oneDecimal(hi.amp)))
-	case n > 1 && hi.amp > lo.amp*1.2:
-		how := "every extra one a retry after an error"
-		if !hi.ampMeasured {
-			how = "estimated from requests per person over the 3 a booking needs"
-		}
-		out = append(out, fmt.Sprintf("With %s the booking API received %s× the requests people made, %s (retry amplification; %s requests per person), against %s× with %s (%s per person).",
-			hi.s.Label, oneDecimal(hi.amp), how, oneDecimal(hi.perUser), oneDecimal(lo.amp), lo.s.Label, oneDecimal(lo.perUser)))
-	case n > 1:
-		between := "between " + oneDecimal(lo.amp) + "× and " + oneDecimal(hi.amp) + "×"
-		if oneDecimal(lo.amp) == oneDecimal(hi.amp) {
-			between = "about " + oneDecimal(lo.amp) + "×"
-		}
-		out = append(out, fmt.Sprintf("With every design the booking API received %s the requests people made (%s to %s per person): few retries.",
-			between, oneDecimal(lo.perUser), oneDecimal(hi.perUser)))
-	}
+	out := retrySentences(stats)
 	for _, st := range stats {
 		if st.polls > 0 {
 			out = append(out, fmt.Sprintf("Behind %s's waiting room each person also sent the room %s requests on average (joining its queue, then polling it until admitted): load the room answers from memory, in front of the booking API.",
@@ -456,7 +513,7 @@ func peopleSentences(stats []designStats) []string {
 			st.s.Label, roundSig(st.storm.rpsFrom), roundSig(st.storm.rpsTo), roundSig(st.storm.bookedFrom), roundSig(st.storm.bookedTo)))
 	}
 	// Fairness.
-	lo, hi, n = extremes(stats, func(st designStats) bool { return !math.IsNaN(st.fairScore) }, func(st designStats) float64 { return st.fairScore })
+	lo, hi, n := extremes(stats, func(st designStats) bool { return !math.IsNaN(st.fairScore) }, func(st designStats) float64 { return st.fairScore })
 	switch {
 	case n == 1:
 		out = append(out, fmt.Sprintf("%s %s (fairness ρ %.2f, where strictly first come, first served would score %.2f and a lottery 0).",
@@ -474,6 +531,101 @@ func peopleSentences(stats []designStats) []string {
 	case n > 1:
 		out = append(out, fmt.Sprintf("Half of those who finished knew where they stood (booked or gave up) within %s of arriving with %s (99 in 100 within %s), against %s with %s (%s).",
 			seconds(lo.ttoP50), lo.s.Label, seconds(lo.ttoP99), seconds(hi.ttoP50), hi.s.Label, seconds(hi.ttoP99)))
+	}
+	return out
+}
+
+// retrySentences say how much of the booking API's load was retries, by
+// the size of each column's retry amplification (bandOf), never against
+// another column: one sentence per band present, the worst first, naming
+// its columns, or "every design" (target) when all fall in one band.
+func retrySentences(stats []designStats) []string {
+	var cols []designStats
+	for _, st := range stats {
+		if st.perUser > 0 {
+			cols = append(cols, st)
+		}
+	}
+	if len(cols) == 1 {
+		st := cols[0]
+		return []string{fmt.Sprintf("Each person sent the booking API %s requests on average; counting the retries after errors, it received %s× the requests people made (retry amplification%s): %s.",
+			oneDecimal(st.perUser), oneDecimal(st.amp), estimatedNote(cols), bandOf(st.amp).phrase())}
+	}
+	var out []string
+	for b := mostlyRetries; b >= fewRetries; b-- {
+		var in []designStats
+		for _, st := range cols {
+			if bandOf(st.amp) == b {
+				in = append(in, st)
+			}
+		}
+		if len(in) == 0 {
+			continue
+		}
+		who := everyColumn(seriesOf(cols))
+		if len(in) < len(cols) {
+			who = joinLabels(labelsOf(in))
+		}
+		out = append(out, fmt.Sprintf("With %s the booking API received %s the requests people made (retry amplification%s; %s): %s.",
+			who, ampRange(in), estimatedNote(in), perPersonRange(in), b.phrase()))
+	}
+	return out
+}
+
+// ampRange: "3.8×" for one column, "about 1.1×" or "between 6.3× and
+// 6.8×" for several.
+func ampRange(in []designStats) string {
+	lo, hi, _ := extremes(in, func(designStats) bool { return true }, func(st designStats) float64 { return st.amp })
+	switch {
+	case len(in) == 1:
+		return oneDecimal(lo.amp) + "×"
+	case oneDecimal(lo.amp) == oneDecimal(hi.amp):
+		return "about " + oneDecimal(lo.amp) + "×"
+	}
+	return "between " + oneDecimal(lo.amp) + "× and " + oneDecimal(hi.amp) + "×"
+}
+
+// perPersonRange: "11.5 requests per person" or "3.3 to 3.4 requests per
+// person".
+func perPersonRange(in []designStats) string {
+	lo, hi, _ := extremes(in, func(designStats) bool { return true }, func(st designStats) float64 { return st.perUser })
+	if oneDecimal(lo.perUser) == oneDecimal(hi.perUser) {
+		return oneDecimal(lo.perUser) + " requests per person"
+	}
+	return oneDecimal(lo.perUser) + " to " + oneDecimal(hi.perUser) + " requests per person"
+}
+
+// estimatedNote says which of in had their retry amplification estimated
+// from requests per person rather than measured: "" when none.
+func estimatedNote(in []designStats) string {
+	var est []string
+	for _, st := range in {
+		if !st.ampMeasured {
+			est = append(est, st.s.Label)
+		}
+	}
+	switch {
+	case len(est) == 0:
+		return ""
+	case len(est) == len(in):
+		return ", estimated from requests per person over the 3 a booking needs"
+	}
+	return ", estimated for " + joinLabels(est) + " from requests per person over the 3 a booking needs"
+}
+
+// seriesOf returns the series of stats; labelsOf their labels.
+func seriesOf(stats []designStats) []series {
+	out := make([]series, len(stats))
+	for i, st := range stats {
+		out[i] = st.s
+	}
+	return out
+}
+
+func labelsOf(stats []designStats) []string {
+	out := make([]string, len(stats))
+	for i, st := range stats {
+		out[i] = st.s.Label
 	}
 	return out
 }
