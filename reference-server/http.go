@@ -23,6 +23,7 @@ import (
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /api/v1/about", s.about)
 	mux.Handle("GET /api/v1/ppvs", s.op(OpListPPVs, s.guarded(s.listPPVs)))
 	mux.Handle("GET /api/v1/ppvs/{ppv}/slots", s.op(OpListSlots, s.guarded(s.listSlots)))
 	mux.Handle("POST /api/v1/bookings", s.op(OpBook, s.guarded(s.createBooking)))
@@ -32,6 +33,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.m.reg, promhttp.HandlerOpts{}))
 	for path, allow := range map[string]string{
 		"/healthz":                 "GET, HEAD",
+		"/api/v1/about":            "GET, HEAD",
 		"/api/v1/ppvs":             "GET, HEAD",
 		"/api/v1/ppvs/{ppv}/slots": "GET, HEAD",
 		"/api/v1/bookings":         "POST",

@@ -33,39 +33,67 @@ import (
 func init() { addCommand(newRunCmd) }
 
 type runOptions struct {
-	scenario string
-	designs  []string
-	target   string
-	out      string
-	seed     int64
-	quiet    bool
-	noReport bool
+	scenario  string
+	designs   []string
+	targets   []string
+	reset     string
+	auditRate float64
+	out       string
+	seed      int64
+	quiet     bool
+	noReport  bool
 }
 
 func newRunCmd() *cobra.Command {
 	o := &runOptions{}
 	cmd := &cobra.Command{
-		Use:   "run --scenario NAME|FILE [--design a,b,c] [--target URL] [--out DIR] [--seed N]",
-		Short: "Replay a scenario's crowd live against each design (or a target server)",
+		Use:   "run --scenario NAME|FILE [--design a,b,c | --target NAME=URL...] [--out DIR] [--seed N]",
+		Short: "Replay a scenario's crowd live against each design (or against target servers)",
 		Long: `run replays the scenario's registration-day crowd over real HTTP.
 
 Without --target it starts the reference server in-process on 127.0.0.1, with a
 fresh data directory per design under OUT/data, runs the designs one after another
 with the identical seeded crowd, and audits each store afterwards (oversold slots,
-bookings answered 201 but not persisted). With --target it drives any server that
-speaks the booking API v1 (no audit is possible then).
+bookings answered 201 but not persisted).
+
+With --target NAME=URL (repeatable; a bare URL is named after its host:port) it
+drives systems it did not start, which speak the booking API v1; nothing runs
+in-process and --design is refused. Each target is a column named NAME. Before
+anything runs, every target must answer and list every centre the crowd asks
+for. Then, target after target: --reset CMD runs (sh -c, with SLOTRUSH_TARGET_NAME
+and SLOTRUSH_TARGET_URL set), its centres and slots are read through the API (the
+places remaining then are the column's capacity, so a target already partly
+booked is reported as it is), GET /api/v1/about tells what the target states about
+itself (its assumptions; nothing is assumed that it did not state), the crowd
+runs, and every booking answered 201 is read back through the API at --audit-rate
+reads a second: persisted (found), missing (404); bookings the audit could not
+read are counted in neither and named on the console; answers lost to a timeout
+are unknown outcomes. An interrupted run is not audited.
 
 It writes OUT/result.json, OUT/index.html with its plots, and prints a summary.
-Ctrl-C ends the run cleanly and still writes what was measured.`,
-		Args: cobra.NoArgs,
+Ctrl-C ends the run cleanly and still writes what was measured. Exit codes: 0
+fine, 1 a failed check, 2 bad input (a bad scenario, design or --target, a target
+that is down or lacks the crowd's centres, a --reset that failed).`,
+		Example: `  slotrush run --scenario ci-smoke
+  slotrush run --scenario demo --target staging=https://staging.example --target http://127.0.0.1:8080
+  slotrush run --scenario demo --target a=http://10.0.0.5:8080 --reset './reset-db.sh "$SLOTRUSH_TARGET_NAME"'`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if err := cobra.NoArgs(cmd, args); err != nil {
+				return badRunInput(err)
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return o.run(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), cmd.Flags().Changed("seed"))
 		},
 	}
+	cmd.SetFlagErrorFunc(usageError)
 	f := cmd.Flags()
 	f.StringVar(&o.scenario, "scenario", "demo", "preset name or scenario file")
-	f.StringSliceVar(&o.designs, "design", nil, "designs to run, comma separated (default: the scenario's)")
-	f.StringVar(&o.target, "target", "", "base URL of a server with the booking API (default: in-process reference server)")
+	f.StringSliceVar(&o.designs, "design", nil, "designs of the in-process server to run, comma separated (default: the scenario's)")
+	f.StringArrayVar(&o.targets, "target", nil, "NAME=URL of a server with the booking API v1, repeatable (default: the in-process reference server)")
+	f.StringVar(&o.reset, "reset", "", "shell command run (sh -c) before each target's run, e.g. to empty a staging system")
+	f.Float64Var(&o.auditRate, "audit-rate", 200, "reads a second of the audit of a target's 201s")
 	f.StringVar(&o.out, "out", "out/run", "output directory")
 	f.Int64Var(&o.seed, "seed", 0, "crowd seed (default: the scenario's)")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress line")
@@ -73,18 +101,36 @@ Ctrl-C ends the run cleanly and still writes what was measured.`,
 	return cmd
 }
 
+// runEnv is what every column of a run shares.
+type runEnv struct {
+	sc       *scenarios.Scenario
+	crowd    []scenarios.Arrival
+	res      *results.Result
+	stdout   io.Writer
+	stderr   io.Writer
+	progress bool
+}
+
 func (o *runOptions) run(ctx context.Context, stdout, stderr io.Writer, seedSet bool) error {
 	sc, err := scenarios.Load(o.scenario)
 	if err != nil {
-		return err
+		return badRunInput(err)
 	}
-	designs, err := sc.BuildDesigns(o.designs)
+	targets, err := parseTargets(o.targets)
 	if err != nil {
-		return err
+		return badRunInput(err)
 	}
-	if o.target != "" {
-		if _, err := sim.NewClient(o.target, nil, 0); err != nil {
-			return fmt.Errorf("--target: %w", err)
+	var designs []models.Design
+	switch {
+	case len(targets) > 0 && len(o.designs) > 0:
+		return badRunInput(errors.New("--design picks designs of the in-process reference server and cannot be combined with --target: each target is a column of its own (name it with --target NAME=URL)"))
+	case len(targets) > 0 && o.auditRate <= 0:
+		return badRunInput(fmt.Errorf("--audit-rate %v: want a positive number of reads a second", o.auditRate))
+	case len(targets) == 0 && o.reset != "":
+		return badRunInput(errors.New("--reset runs before each target's run: give --target"))
+	case len(targets) == 0:
+		if designs, err = sc.BuildDesigns(o.designs); err != nil {
+			return badRunInput(err)
 		}
 	}
 	seed := sc.Seed
@@ -94,36 +140,47 @@ func (o *runOptions) run(ctx context.Context, stdout, stderr io.Writer, seedSet 
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return fmt.Errorf("create output directory: %w", err)
 	}
-	inv := sc.BuildInventory()
-	crowd := sc.Arrivals(seed)
-
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-
-	res := &results.Result{
+	e := &runEnv{sc: sc, crowd: sc.Arrivals(seed), stdout: stdout, stderr: stderr, progress: !o.quiet && isTerminal(stderr)}
+	e.res = &results.Result{
 		Format: results.FormatVersion, Scenario: sc.Name, Engine: results.EngineLive, Seed: seed,
-		StartedAt: time.Now().UTC(), Target: o.target, Environment: environment(),
+		StartedAt: time.Now().UTC(), Environment: environment(),
 	}
 	for _, kv := range sc.Parameters() {
-		res.Parameters = append(res.Parameters, results.Parameter{Name: kv[0], Value: kv[1]})
+		e.res.Parameters = append(e.res.Parameters, results.Parameter{Name: kv[0], Value: kv[1]})
 	}
-	showProgress := !o.quiet && isTerminal(stderr)
-	fmt.Fprintf(stdout, "slotrush run: scenario %s, %d users, %d places, seed %d, %d design(s)\n",
-		sc.Name, len(crowd), inv.TotalCapacity(), seed, len(designs))
+	if len(targets) > 0 {
+		err = o.runTargets(ctx, e, targets)
+	} else {
+		err = o.runDesigns(ctx, e, designs)
+	}
+	if err != nil {
+		return err
+	}
+	e.res.FinishedAt = time.Now().UTC()
+	return writeOutputs(stdout, e.res, o.out, o.noReport, nil)
+}
+
+// runDesigns runs the crowd against the in-process reference server of
+// each design in turn, appending a column to e.res per design.
+func (o *runOptions) runDesigns(ctx context.Context, e *runEnv, designs []models.Design) error {
+	inv := e.sc.BuildInventory()
+	fmt.Fprintf(e.stdout, "slotrush run: scenario %s, %d users, %d places, seed %d, %d design(s)\n",
+		e.sc.Name, len(e.crowd), inv.TotalCapacity(), e.res.Seed, len(designs))
 	for _, d := range designs {
-		dr, err := o.runDesign(ctx, sc, d, &inv, crowd, stderr, showProgress)
+		dr, err := o.runDesign(ctx, e, d, &inv)
 		if err != nil {
 			return fmt.Errorf("design %s: %w", d.Name, err)
 		}
-		res.Designs = append(res.Designs, *dr)
+		e.res.Designs = append(e.res.Designs, *dr)
 		if ctx.Err() != nil {
-			res.Interrupted = true
-			fmt.Fprintln(stderr, "slotrush run: interrupted; writing what was measured")
+			e.res.Interrupted = true
+			fmt.Fprintln(e.stderr, "slotrush run: interrupted; writing what was measured")
 			break
 		}
 	}
-	res.FinishedAt = time.Now().UTC()
-	return writeOutputs(stdout, res, o.out, o.noReport, nil)
+	return nil
 }
 
 // writeOutputs writes OUT/result.json, prints the summary table (then
@@ -155,55 +212,43 @@ func writeOutputs(stdout io.Writer, res *results.Result, out string, noReport bo
 	return nil
 }
 
-// runDesign replays crowd live against design d, on the in-process
-// reference server it starts (or on --target), and returns the design's
-// result; for the in-process server the result carries the store's audit
-// and the server's statistics, and an error closing its store fails the
-// design.
-func (o *runOptions) runDesign(ctx context.Context, sc *scenarios.Scenario, d models.Design, inv *models.Inventory,
-	crowd []scenarios.Arrival, stderr io.Writer, showProgress bool) (_ *results.DesignResult, err error) {
+// runDesign replays the crowd live against design d on the in-process
+// reference server it starts, and returns the design's result with the
+// store's audit and the server's statistics; an error closing its store
+// fails the design.
+func (o *runOptions) runDesign(ctx context.Context, e *runEnv, d models.Design, inv *models.Inventory) (_ *results.DesignResult, err error) {
+	ip, err := o.startInProcess(e.sc, d, inv)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if cerr := ip.srv.Close(); cerr != nil {
+			err = errors.Join(err, cerr)
+		}
+	}()
 	dr := &results.DesignResult{
 		Design: d.Name,
 		Assumptions: results.Assumptions{
 			Scheme: d.Scheme, Partitions: len(d.Partitions(inv)), Limits: d.Limits, WaitingRoom: d.WaitingRoom,
-			Store: "external target", Durability: "unknown (external target)",
+			Store: ip.srv.StoreDescription(), Durability: refserver.Durability, Source: results.SourceKnown,
 		},
-	}
-	base := o.target
-	var ip *inProcess
-	if base == "" {
-		if ip, err = o.startInProcess(sc, d, inv); err != nil {
-			return nil, err
-		}
-		defer func() {
-			if cerr := ip.srv.Close(); cerr != nil {
-				err = errors.Join(err, cerr)
-			}
-		}()
-		base = ip.url
-		dr.Assumptions.Store = ip.srv.StoreDescription()
-		dr.Assumptions.Durability = "a 201 survives kill -9 and power loss (fsync before the answer)"
 	}
 	tr := sim.NewTransport()
 	defer tr.CloseIdleConnections()
-	client, err := sim.NewClient(base, tr, sc.Journey.RequestTimeout)
+	client, err := sim.NewClient(ip.url, tr, e.sc.Journey.RequestTimeout)
 	if err != nil {
 		return nil, err
 	}
 	opts := []sim.LiveOption{sim.WithWaitingRoom(d.WaitingRoom)}
-	if showProgress {
-		opt, finish := progressOption(stderr, sc, d, inv, len(crowd))
+	if e.progress {
+		opt, finish := progressOption(e.stderr, d.Name, e.sc.Duration, int64(inv.TotalCapacity()), len(e.crowd))
 		defer finish()
 		opts = append(opts, opt)
 	}
-	run := sim.NewLive(client, sc.Journey, sc.Duration, opts...).Run(ctx, crowd)
+	run := sim.NewLive(client, e.sc.Journey, e.sc.Duration, opts...).Run(ctx, e.crowd)
 	ids, err := sim.FillLive(run, dr)
 	if err != nil {
 		return nil, err
-	}
-	dr.Slots = results.Slots{Capacity: int64(inv.TotalCapacity()), Answered201: int64(len(ids)), Booked: int64(len(ids)), Persisted: -1}
-	if ip == nil {
-		return dr, nil
 	}
 	if err := ip.finish(dr, ids); err != nil {
 		return nil, err
@@ -258,16 +303,16 @@ func (p *inProcess) finish(dr *results.DesignResult, ids []string) error {
 	dr.Slots = results.Slots{
 		Capacity: rec.Capacity, Booked: rec.Booked, Oversold: rec.Oversold,
 		Answered201: rec.Answered201, Persisted: rec.Persisted, Missing: rec.Missing,
+		Inventory: results.InventoryScenario, Audit: results.AuditStore,
 	}
 	dr.Server, err = serverStats(p.srv.Stats(), p.srv.CommitTimes())
 	return err
 }
 
-// progressOption returns the live option that draws design d's progress
-// bar on w, and the function that ends the bar.
-func progressOption(w io.Writer, sc *scenarios.Scenario, d models.Design, inv *models.Inventory, users int) (sim.LiveOption, func()) {
-	bar := newProgressBar(w, d.Name, sc.Duration)
-	total := int64(inv.TotalCapacity())
+// progressOption returns the live option that draws the progress bar of
+// column name on w, and the function that ends the bar.
+func progressOption(w io.Writer, name string, duration time.Duration, places int64, users int) (sim.LiveOption, func()) {
+	bar := newProgressBar(w, name, duration)
 	opt := sim.WithProgress(250*time.Millisecond, func(p sim.Progress) {
 		errPct := 0.0
 		if p.Requests > 0 {
@@ -278,7 +323,7 @@ func progressOption(w io.Writer, sc *scenarios.Scenario, d models.Design, inv *m
 			rate = float64(p.Requests) / s
 		}
 		bar.Describe(fmt.Sprintf("%-26s %6.0f req/s  errors %5.1f%%  booked %d/%d  users %d/%d",
-			d.Name, rate, errPct, p.Booked, total, p.Arrived, users))
+			name, rate, errPct, p.Booked, places, p.Arrived, users))
 		_ = bar.Set64(p.Elapsed.Milliseconds())
 	})
 	return opt, func() { _ = bar.Finish(); fmt.Fprintln(w) }

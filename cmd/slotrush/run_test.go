@@ -3,10 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"io"
-	"log/slog"
 	"math"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +12,7 @@ import (
 
 	"github.com/slotrush/slotrush/results"
 
+	"github.com/slotrush/slotrush/models"
 	refserver "github.com/slotrush/slotrush/reference-server"
 	"github.com/slotrush/slotrush/scenarios"
 	"github.com/slotrush/slotrush/sim"
@@ -114,35 +112,35 @@ func TestRunInterruptedWritesResult(t *testing.T) {
 	}
 }
 
-// --target drives any server with the API; no store audit is possible.
+// --target with a bare URL drives any server with the API: one column
+// named after the host, audited through the API, its places read through
+// the API, its assumptions the ones it states.
 func TestRunAgainstTarget(t *testing.T) {
 	t.Parallel()
 	sc, err := scenarios.Load("ci-smoke")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ds, err := sc.BuildDesigns([]string{"per-ppv-day"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := refserver.New(ds[0], sc.BuildInventory(), t.TempDir(), refserver.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
-	if err != nil {
-		t.Fatal(err)
-	}
-	closeAtCleanup(t, srv) // after ts.Close, as a Cleanup runs after the defers
-	ts := httptest.NewServer(srv.Handler())
-	defer ts.Close()
+	srv, url := startTarget(t, sc, "per-ppv-day", sc.BuildInventory(), nil)
 	dir := t.TempDir()
-	if out, err := runCmd(t, "run", "--scenario", "ci-smoke", "--design", "per-ppv-day", "--target", ts.URL, "--out", dir, "--quiet", "--no-report"); err != nil {
+	if out, err := runCmd(t, "run", "--scenario", "ci-smoke", "--target", url, "--out", dir, "--quiet", "--no-report"); err != nil {
 		t.Fatalf("run --target: %v\n%s", err, out)
 	}
 	r, err := results.LoadResult(filepath.Join(dir, "result.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkLiveResult(t, r, false)
-	if d := r.Designs[0]; d.Slots.Persisted != -1 || r.Target != ts.URL {
-		t.Errorf("persisted %d, target %q; want -1 (not audited) and %q", d.Slots.Persisted, r.Target, ts.URL)
+	checkLiveResult(t, r, true)
+	host := strings.TrimPrefix(url, "http://")
+	d := r.Designs[0]
+	if len(r.Designs) != 1 || d.Design != host || d.Target == nil || *d.Target != (results.Target{Name: host, URL: url}) || r.Target != url {
+		t.Fatalf("columns %d, design %q, target %+v, result target %q; want one column named %q for %s", len(r.Designs), d.Design, d.Target, r.Target, host, url)
+	}
+	if d.Slots.Audit != results.AuditAPI || d.Slots.Inventory != results.InventoryAPI || d.Slots.Capacity != 300 {
+		t.Errorf("slots = %+v; want audited through the API, 300 places read through the API", d.Slots)
+	}
+	if a := d.Assumptions; a.Source != results.SourceStated || a.Scheme != models.PerPPVDay || a.Partitions != 6 || a.Limits != sc.Designs[2].Limits {
+		t.Errorf("assumptions = %+v; want per-ppv-day's, 6 partitions, stated by the target", a)
 	}
 	a, err := srv.Audit(context.Background())
 	if err != nil {
@@ -151,9 +149,11 @@ func TestRunAgainstTarget(t *testing.T) {
 	// Every 201 the client saw is stored; a booking stored without the
 	// client seeing its 201 had its answer lost to a client timeout (on a
 	// loaded machine), each counted as a transport error.
-	d := r.Designs[0]
 	if got := d.Slots.Answered201; got > a.Bookings || a.Bookings-got > d.Requests.TransportErrors {
 		t.Errorf("client saw %d bookings answered 201 and %d transport errors; server stored %d", got, d.Requests.TransportErrors, a.Bookings)
+	}
+	if d.Slots.UnknownOutcome > d.Requests.TransportErrors {
+		t.Errorf("%d unknown outcomes > %d transport errors", d.Slots.UnknownOutcome, d.Requests.TransportErrors)
 	}
 }
 
@@ -181,7 +181,8 @@ func TestInProcessFinishCopiesReconciliation(t *testing.T) {
 	if err := ip.finish(dr, []string{"b0-never-stored"}); err != nil {
 		t.Fatalf("finish: %v", err)
 	}
-	want := results.Slots{Capacity: int64(inv.TotalCapacity()), Answered201: 1, Persisted: 0, Missing: 1}
+	want := results.Slots{Capacity: int64(inv.TotalCapacity()), Answered201: 1, Persisted: 0, Missing: 1,
+		Inventory: results.InventoryScenario, Audit: results.AuditStore}
 	if dr.Slots != want {
 		t.Errorf("slots = %+v; want %+v", dr.Slots, want)
 	}
@@ -210,8 +211,8 @@ func TestRunBadInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		_, err := runCmd(t, append(tt.args, "--out", dir)...)
-		if err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("slotrush %v: err = %v; want it to mention %q", tt.args, err, tt.want)
+		if err == nil || !strings.Contains(err.Error(), tt.want) || exitCode(err) != 2 {
+			t.Errorf("slotrush %v: err = %v (exit %d); want exit 2 mentioning %q", tt.args, err, exitCode(err), tt.want)
 		}
 	}
 }
