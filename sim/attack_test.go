@@ -75,6 +75,9 @@ func attackFake(t *testing.T, f *fakeServer, o AttackOptions) *AttackResult {
 	if sum != res.Sent || res.Latency.TotalCount() != res.Sent {
 		t.Errorf("counts disagree: sent %d, by status+transport %d, histogram %d", res.Sent, sum, res.Latency.TotalCount())
 	}
+	if res.DroppedLate.TotalCount() != res.Dropped {
+		t.Errorf("dropped %d, histogram of their lateness %d; want equal", res.Dropped, res.DroppedLate.TotalCount())
+	}
 	return res
 }
 
@@ -171,23 +174,165 @@ func TestAttackCountsStatusesAndTransportErrors(t *testing.T) {
 }
 
 // With Rate 0, MaxWorkers workers each send as soon as their previous
-// answer came. Answers take 3ms: in 100ms each of 4 workers is answered 33
-// times; its 34th request, cut short by the end, is not counted.
+// answer came. Answers take 3ms: in 100ms each of 4 workers sends 34
+// requests (the last at 99ms), and the last, in flight at the end, is
+// waited for (answered at 102ms, within the grace) and counted.
 func TestAttackClosedLoop(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		f := &fakeServer{took: func(int64) time.Duration { return 3 * time.Millisecond }}
-		res := attackFake(t, f, AttackOptions{Rate: 0, Duration: 100 * time.Millisecond, MaxWorkers: 4})
-		if res.Sent != 132 || f.peak != 4 || res.Late != 0 {
-			t.Errorf("sent %d, peak in flight %d, late %d; want 132, 4, 0", res.Sent, f.peak, res.Late)
+		res := attackFake(t, f, AttackOptions{Rate: 0, Duration: 100 * time.Millisecond, MaxWorkers: 4, Timeout: time.Second})
+		if res.Sent != 136 || f.served != 136 || f.peak != 4 || res.Late != 0 || res.Dropped != 0 {
+			t.Errorf("sent %d, served %d, peak in flight %d, late %d, dropped %d; want 136, 136, 4, 0, 0", res.Sent, f.served, f.peak, res.Late, res.Dropped)
+		}
+		if res.Elapsed != 102*time.Millisecond {
+			t.Errorf("elapsed = %v; want 102ms (the last answers waited for)", res.Elapsed)
+		}
+	})
+}
+
+// frozenFrom returns a took function for a fakeServer: answers are instant,
+// except that a request arriving from start+from until start+thaw is
+// answered at start+thaw (a target stopped with SIGSTOP, then continued).
+func frozenFrom(start time.Time, from, thaw time.Duration) func(int64) time.Duration {
+	return func(int64) time.Duration {
+		if now := time.Since(start); now >= from && now < thaw {
+			return thaw - now
+		}
+		return 0
+	}
+}
+
+// Issue 9: a target frozen for the last part of an attack. At 50/s for
+// 3s, a target frozen from 2s to 3.5s answers the requests it got meanwhile
+// at 3.5s: they are waited for (the grace is 1s) and show the full stall
+// (1.5s for the one due at 2s). With enough workers all 150 are sent; with
+// 10, the 10 due from 2s hold every worker until after the end, and the 40
+// due from 2.2s are dropped, each late by the end (3s) less its due time.
+// Either way sent + dropped = rate×duration: nothing is lost.
+func TestAttackFrozenTargetAtTheEnd(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		max                    int
+		sent, dropped          int64
+		droppedMin, droppedMax time.Duration
+	}{
+		{100, 150, 0, 0, 0},
+		{10, 110, 40, 20 * time.Millisecond, 800 * time.Millisecond},
+	} {
+		synctest.Test(t, func(t *testing.T) {
+			f := &fakeServer{took: frozenFrom(time.Now(), 2*time.Second, 3500*time.Millisecond)}
+			res := attackFake(t, f, AttackOptions{Rate: 50, Duration: 3 * time.Second, MaxWorkers: c.max, Grace: time.Second})
+			if res.Sent != c.sent || f.served != c.sent || res.ByStatus[204] != c.sent || res.Dropped != c.dropped {
+				t.Errorf("max workers %d: sent %d, served %d, 204s %d, dropped %d; want %d sent, served and 204, %d dropped",
+					c.max, res.Sent, f.served, res.ByStatus[204], res.Dropped, c.sent, c.dropped)
+			}
+			if res.Sent+res.Dropped != 150 {
+				t.Errorf("max workers %d: sent %d + dropped %d; want 150 (rate×duration)", c.max, res.Sent, res.Dropped)
+			}
+			if got := micros(res.Latency.Max()); !near(got, 1500*time.Millisecond) {
+				t.Errorf("max workers %d: max latency = %v; want 1.5s (the whole freeze)", c.max, got)
+			}
+			// At least the top 1% waited 1.31s or more.
+			if p99 := micros(results.ValueAtQuantile(res.Latency, 99)); p99 < 1300*time.Millisecond {
+				t.Errorf("max workers %d: p99 = %v; want >= 1.3s (the freeze must show)", c.max, p99)
+			}
+			if lo, hi := micros(res.DroppedLate.Min()), micros(res.DroppedLate.Max()); !near(lo, c.droppedMin) || !near(hi, c.droppedMax) {
+				t.Errorf("max workers %d: dropped late %v to %v; want %v to %v", c.max, lo, hi, c.droppedMin, c.droppedMax)
+			}
+			if res.Elapsed != 3500*time.Millisecond {
+				t.Errorf("max workers %d: elapsed = %v; want 3.5s (the answers at the thaw waited for)", c.max, res.Elapsed)
+			}
+		})
+	}
+}
+
+// micros converts a histogram value (µs) to a duration.
+func micros(v int64) time.Duration { return time.Duration(v) * time.Microsecond }
+
+// near reports whether got, read from a latency histogram, is want within
+// the histogram's resolution (3 significant digits).
+func near(got, want time.Duration) bool {
+	d := got - want
+	return max(d, -d) <= want/1000+time.Microsecond
+}
+
+// The grace bounds the wait for the requests in flight at the end. At 10/s
+// for 1s, a target that stops answering at 0.9s holds the last request:
+// when the grace (or, with Grace 0, the timeout) runs out it is a transport
+// error with its latency up to then, never dropped nor lost. Only when the
+// caller cancels the attack is the request cut short left out.
+func TestAttackGrace(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name           string
+		grace, timeout time.Duration
+		cancelAt       time.Duration // 0: never
+		sent, trans    int64
+		maxLatency     time.Duration
+		elapsed        time.Duration
+	}{
+		{"grace", 200 * time.Millisecond, 0, 0, 10, 1, 300 * time.Millisecond, 1200 * time.Millisecond},
+		{"grace shorter than timeout", 100 * time.Millisecond, 300 * time.Millisecond, 0, 10, 1, 200 * time.Millisecond, 1100 * time.Millisecond},
+		{"grace 0 is the timeout", 0, 300 * time.Millisecond, 0, 10, 1, 300 * time.Millisecond, 1200 * time.Millisecond},
+		{"no grace, no timeout", 0, 0, 0, 10, 1, 100 * time.Millisecond, time.Second},
+		{"caller cancels", 200 * time.Millisecond, 0, 950 * time.Millisecond, 9, 0, results.HistMinMicros * time.Microsecond, 950 * time.Millisecond},
+	} {
+		synctest.Test(t, func(t *testing.T) {
+			f := &fakeServer{took: frozenFrom(time.Now(), 900*time.Millisecond, time.Hour)}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if c.cancelAt > 0 {
+				time.AfterFunc(c.cancelAt, cancel)
+			}
+			res, err := Attack(ctx, AttackOptions{URL: "http://fake.test/", Transport: f, Rate: 10, Duration: time.Second,
+				MaxWorkers: 4, Grace: c.grace, Timeout: c.timeout})
+			if err != nil {
+				t.Fatalf("%s: %v", c.name, err)
+			}
+			if res.Sent != c.sent || res.Transport != c.trans || res.ByStatus[204] != 9 || res.Dropped != 0 {
+				t.Errorf("%s: sent %d, transport %d, 204s %d, dropped %d; want %d, %d, 9, 0", c.name, res.Sent, res.Transport, res.ByStatus[204], res.Dropped, c.sent, c.trans)
+			}
+			if got := micros(res.Latency.Max()); !near(got, c.maxLatency) || res.Latency.TotalCount() != res.Sent {
+				t.Errorf("%s: max latency %v over %d values; want %v over %d", c.name, got, res.Latency.TotalCount(), c.maxLatency, res.Sent)
+			}
+			if res.Elapsed != c.elapsed {
+				t.Errorf("%s: elapsed = %v; want %v", c.name, res.Elapsed, c.elapsed)
+			}
+		})
+	}
+}
+
+// With one worker and answers taking 350ms, 10/s for 1s sends the requests
+// due at 0, 0.1s (at 0.35s) and 0.2s (at 0.7s); the one due at 0.3s waits
+// for the worker, busy until 1.05s, past the end: it and the six after it
+// are dropped, late by 700ms down to 100ms when the attack ends. The
+// request in flight at the end is waited for and counted.
+func TestAttackCountsDropped(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		f := &fakeServer{took: func(int64) time.Duration { return 350 * time.Millisecond }}
+		res := attackFake(t, f, AttackOptions{Rate: 10, Duration: time.Second, MaxWorkers: 1, Grace: time.Second})
+		if res.Sent != 3 || res.ByStatus[204] != 3 || res.Late != 2 || res.Dropped != 7 {
+			t.Errorf("sent %d, 204s %d, late %d, dropped %d; want 3, 3, 2, 7", res.Sent, res.ByStatus[204], res.Late, res.Dropped)
+		}
+		if lo, hi := micros(res.DroppedLate.Min()), micros(res.DroppedLate.Max()); !near(lo, 100*time.Millisecond) || !near(hi, 700*time.Millisecond) {
+			t.Errorf("dropped late %v to %v; want 100ms to 700ms", lo, hi)
+		}
+		if mean := time.Duration(res.DroppedLate.Mean()) * time.Microsecond; !near(mean, 400*time.Millisecond) {
+			t.Errorf("dropped late on average %v; want 400ms", mean)
+		}
+		// Latencies from the due times: 350ms, 600ms, 850ms.
+		if got := micros(res.Latency.Max()); !near(got, 850*time.Millisecond) || res.Elapsed != 1050*time.Millisecond {
+			t.Errorf("max latency %v, elapsed %v; want 850ms, 1.05s", got, res.Elapsed)
 		}
 	})
 }
 
 // Over real HTTP, on a shared machine: no timing assertions beyond the
 // server seeing the first request within 300ms, only that every request
-// counted was answered 204, recorded once, and seen by the server (a
-// request cut short by the end may be seen and not counted).
+// sent was answered 204 (the ones in flight at the end are waited for),
+// recorded once, and seen by the server.
 func TestAttackOverHTTP(t *testing.T) {
 	t.Parallel()
 	var hits atomic.Int64
@@ -197,8 +342,8 @@ func TestAttackOverHTTP(t *testing.T) {
 	}))
 	defer srv.Close()
 	for _, o := range []AttackOptions{
-		{URL: srv.URL, Rate: 20, Duration: 300 * time.Millisecond, MaxWorkers: 8},
-		{URL: srv.URL, Rate: 0, Duration: 300 * time.Millisecond, MaxWorkers: 4},
+		{URL: srv.URL, Rate: 20, Duration: 300 * time.Millisecond, MaxWorkers: 8, Timeout: 10 * time.Second},
+		{URL: srv.URL, Rate: 0, Duration: 300 * time.Millisecond, MaxWorkers: 4, Timeout: 10 * time.Second},
 	} {
 		before := hits.Load()
 		res, err := Attack(context.Background(), o)
@@ -210,8 +355,8 @@ func TestAttackOverHTTP(t *testing.T) {
 			t.Errorf("Attack(rate %v): sent %d, by status %v, transport %d, histogram %d, server saw %d; want some seen, all sent answered 204 and seen",
 				o.Rate, res.Sent, res.ByStatus, res.Transport, res.Latency.TotalCount(), seen)
 		}
-		if o.Rate > 0 && res.Sent > 6 {
-			t.Errorf("Attack(rate 20 for 300ms): sent %d; want at most 6", res.Sent)
+		if o.Rate > 0 && res.Sent+res.Dropped != 6 {
+			t.Errorf("Attack(rate 20 for 300ms): sent %d + dropped %d; want 6", res.Sent, res.Dropped)
 		}
 	}
 }
@@ -224,6 +369,8 @@ func TestAttackRejectsBadOptions(t *testing.T) {
 		{URL: "http://127.0.0.1:1", Rate: 1, MaxWorkers: 1},
 		{URL: "http://127.0.0.1:1", Rate: 1, Duration: -time.Second, MaxWorkers: 1},
 		{URL: "http://[::1", Rate: 1, Duration: time.Second, MaxWorkers: 1},
+		{URL: "http://127.0.0.1:1", Rate: 1, Duration: time.Second, MaxWorkers: 1, Grace: -time.Second},
+		{URL: "http://127.0.0.1:1", Rate: 1, Duration: time.Second, MaxWorkers: 1, Timeout: -time.Second},
 	} {
 		if res, err := Attack(context.Background(), o); err == nil {
 			t.Errorf("Attack(%+v) = %+v, nil; want an error", o, res)

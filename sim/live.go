@@ -6,8 +6,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/slotrush/slotrush/results"
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
+	"github.com/slotrush/slotrush/results"
 	"github.com/slotrush/slotrush/scenarios"
 )
 
@@ -25,6 +26,7 @@ type Live struct {
 	progress func(Progress)
 	every    time.Duration
 	room     bool
+	grace    time.Duration // 0: the journey's request timeout
 
 	requests, errors, booked, arrived, late atomic.Int64
 }
@@ -53,8 +55,16 @@ func WithProgress(every time.Duration, f func(Progress)) LiveOption {
 // WithWaitingRoom makes every journey go through the target's waiting room.
 func WithWaitingRoom(on bool) LiveOption { return func(l *Live) { l.room = on } }
 
+// WithGrace makes a run wait up to d, once its duration is up, for the
+// requests then in flight. d <= 0 keeps the default: the journey's request
+// timeout (scenarios.JourneySpec.RequestTimeout); when that is 0 too,
+// nothing is waited for and a request in flight at the end is a transport
+// error.
+func WithGrace(d time.Duration) LiveOption { return func(l *Live) { l.grace = max(d, 0) } }
+
 // NewLive returns a live engine that sends through client, following the
-// journey settings, and ends each run after duration at the latest. It
+// journey settings, and sends nothing after each run's duration (it then
+// waits for the requests in flight, up to the grace: see WithGrace). It
 // cannot fail.
 func NewLive(client *Client, journey scenarios.JourneySpec, duration time.Duration, opts ...LiveOption) *Live {
 	l := &Live{client: client, journey: journey, duration: duration}
@@ -69,58 +79,127 @@ func NewLive(client *Client, journey scenarios.JourneySpec, duration time.Durati
 type LiveRun struct {
 	Recorder *Recorder
 	Start    time.Time
-	End      time.Time
+	// End is when the last journey ended: the grace included.
+	End time.Time
 	// LateStarts counts arrivals started more than LateStartThreshold late.
 	LateStarts int64
+	// Dropped counts requests due before the end that were never sent (a
+	// user, or an arrival, the engine could not start before the end);
+	// they are not in the Recorder. DroppedLate holds how late each was
+	// when the run ended (µs from its due time).
+	Dropped     int64
+	DroppedLate *hdrhistogram.Histogram
 	// Interrupted is set when ctx was cancelled before the run ended.
 	Interrupted bool
+}
+
+// liveRun is the state one Run shares with its users.
+type liveRun struct {
+	rec *Recorder
+	// stop is done at the end (the duration) or when the caller cancels:
+	// no request is sent after it. req, its parent, bounds the requests:
+	// done when the grace after the end is over (cause errGraceOver) or
+	// when the caller cancels.
+	stop, req context.Context
+	end       time.Time
+
+	mu       sync.Mutex // guards dropped and ndropped (rare: off the hot path)
+	dropped  *hdrhistogram.Histogram
+	ndropped int64
+}
+
+// ended returns when the run ended: its end, or now when the caller
+// cancelled it before.
+func (r *liveRun) ended() time.Time {
+	if now := time.Now(); now.Before(r.end) {
+		return now
+	}
+	return r.end
+}
+
+// drop counts a request due at due that was never sent, with how late it
+// was when the run ended.
+func (r *liveRun) drop(due time.Time) {
+	late := r.ended().Sub(due)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.ndropped++
+	_ = r.dropped.RecordValue(clampMicros(late))
+}
+
+// sendAt waits until due and reports whether the request due then may be
+// sent: the run has neither reached its end nor been cancelled. A request
+// due before the run ended that may not be sent is counted as dropped.
+func (r *liveRun) sendAt(due time.Time) bool {
+	if waitUntil(r.stop, due) && time.Now().Before(r.end) {
+		return true
+	}
+	if due.Before(r.ended()) {
+		r.drop(due)
+	}
+	return false
 }
 
 // Run replays crowd (sorted by At) against the target. Each user starts at
 // its scheduled time whatever the server does (open model): the calling
 // goroutine paces the crowd, releasing user n at start+crowd[n].At, each
 // user's journey runs in its own goroutine, and latency is measured from
-// each request's scheduled start. Run returns when every journey has ended,
-// the duration has passed, or ctx is cancelled; requests cut short by the
-// end are not counted and their users count as still waiting. Run returns
-// no error: a failed request is data. Call it once per Live.
+// each request's scheduled start.
+//
+// When the duration is up no user starts and no request is sent any more:
+// a user whose next request is due after the end finishes still waiting,
+// and one due before the end that could not be sent is counted as dropped.
+// Requests in flight are waited for up to the grace (WithGrace) and
+// recorded as usual, one unanswered when the grace ends as a transport
+// error; their users then finish still waiting, unless that answer ended
+// their journey (a 201: booked). Run returns when every journey has ended.
+// When ctx is cancelled the run stops at once: the requests it cut short
+// are not counted and their users count as still waiting. Run returns no
+// error: a failed request is data. Call it once per Live.
 func (l *Live) Run(ctx context.Context, crowd []scenarios.Arrival) *LiveRun {
 	start := time.Now()
-	rec := NewRecorder(start, len(crowd))
-	parent := ctx
-	ctx, cancel := context.WithDeadline(ctx, start.Add(l.duration))
-	defer cancel()
+	r := &liveRun{rec: NewRecorder(start, len(crowd)), end: start.Add(l.duration), dropped: results.NewLatencyHistogram()}
+	grace := l.grace
+	if grace == 0 {
+		grace = max(l.journey.RequestTimeout, 0)
+	}
+	var cancelReq, cancelStop context.CancelFunc
+	r.req, cancelReq = context.WithDeadlineCause(ctx, r.end.Add(grace), errGraceOver)
+	defer cancelReq()
+	r.stop, cancelStop = context.WithDeadline(r.req, r.end)
+	defer cancelStop()
 
 	var progressDone chan struct{}
+	finished := make(chan struct{}) // closed once every journey ended
 	if l.progress != nil {
 		progressDone = make(chan struct{})
-		go l.report(ctx, start, progressDone)
+		go l.report(finished, start, progressDone)
 	}
 
 	var wg sync.WaitGroup
-	pace(ctx, start, crowdSchedule(crowd), func(n int, due time.Time) bool {
+	s := crowdSchedule(crowd)
+	n := pace(r.stop, start, s, func(n int, due time.Time) bool {
 		if time.Since(due) > LateStartThreshold {
 			l.late.Add(1)
 		}
-		wg.Add(1)
-		go func(a *scenarios.Arrival) {
-			defer wg.Done()
-			l.user(ctx, rec, a, due)
-		}(&crowd[n])
+		wg.Go(func() { l.user(r, &crowd[n], due) })
 		return true
 	})
+	unreleased(start, s, n, r.ended(), r.drop)
 	wg.Wait()
-	run := &LiveRun{Recorder: rec, Start: start, End: time.Now(), LateStarts: l.late.Load()}
-	run.Interrupted = parent.Err() != nil
-	cancel()
+	run := &LiveRun{Recorder: r.rec, Start: start, End: time.Now(), LateStarts: l.late.Load(),
+		Dropped: r.ndropped, DroppedLate: r.dropped, Interrupted: ctx.Err() != nil}
+	close(finished)
 	if progressDone != nil {
 		<-progressDone
 	}
 	return run
 }
 
-func (l *Live) user(ctx context.Context, rec *Recorder, a *scenarios.Arrival, arrival time.Time) {
-	rec.Arrived(a.Index, arrival)
+// user runs the journey of a, arriving at arrival, until it ends or the
+// run does; see Run for what happens at the end.
+func (l *Live) user(r *liveRun, a *scenarios.Arrival, arrival time.Time) {
+	r.rec.Arrived(a.Index, arrival)
 	l.arrived.Add(1)
 	p := PolicyFor(a.Behaviour, l.journey)
 	p.WaitingRoom = l.room
@@ -129,18 +208,19 @@ func (l *Live) user(ctx context.Context, rec *Recorder, a *scenarios.Arrival, ar
 	due := arrival
 	for !act.Done {
 		due = due.Add(act.Wait)
-		if !waitUntil(ctx, due) {
-			rec.Finished(a.Index, StillWaiting, j, false, 0)
+		if !r.sendAt(due) {
+			r.rec.Finished(a.Index, StillWaiting, j, false, 0)
 			return
 		}
-		resp := l.client.Do(ctx, act.Req)
+		resp := l.client.Do(r.req, act.Req)
 		done := time.Now()
-		if ctx.Err() != nil {
-			// The run ended under this request: it did not complete.
-			rec.Finished(a.Index, StillWaiting, j, false, 0)
+		if resp.Err != nil && cancelledByCaller(r.req) {
+			// The caller cancelled the run under this request: it did not
+			// complete, and is not counted.
+			r.rec.Finished(a.Index, StillWaiting, j, false, 0)
 			return
 		}
-		rec.Record(a.Index, act.Req.Op, resp, due, done)
+		r.rec.Record(a.Index, act.Req.Op, resp, due, done)
 		l.requests.Add(1)
 		if resp.Status == 0 || resp.Status == 429 || resp.Status >= 500 {
 			l.errors.Add(1)
@@ -152,10 +232,12 @@ func (l *Live) user(ctx context.Context, rec *Recorder, a *scenarios.Arrival, ar
 	if act.Outcome == Booked {
 		l.booked.Add(1)
 	}
-	rec.Finished(a.Index, act.Outcome, j, true, time.Since(arrival))
+	r.rec.Finished(a.Index, act.Outcome, j, true, time.Since(arrival))
 }
 
-func (l *Live) report(ctx context.Context, start time.Time, done chan<- struct{}) {
+// report calls the progress function every l.every, and once more when
+// finished is closed; then it closes done.
+func (l *Live) report(finished <-chan struct{}, start time.Time, done chan<- struct{}) {
 	defer close(done)
 	t := time.NewTicker(l.every)
 	defer t.Stop()
@@ -165,7 +247,7 @@ func (l *Live) report(ctx context.Context, start time.Time, done chan<- struct{}
 	}
 	for {
 		select {
-		case <-ctx.Done():
+		case <-finished:
 			l.progress(snap())
 			return
 		case <-t.C:
@@ -186,5 +268,11 @@ func FillLive(run *LiveRun, d *results.DesignResult) ([]string, error) {
 	}
 	d.DurationS = run.End.Sub(run.Start).Seconds()
 	d.Users.LateStarts = run.LateStarts
+	d.Requests.Dropped = run.Dropped
+	d.Requests.DroppedLate = nil
+	if run.Dropped > 0 && run.DroppedLate != nil {
+		s := results.Summarize(run.DroppedLate)
+		d.Requests.DroppedLate = &s
+	}
 	return ids, nil
 }

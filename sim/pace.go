@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"math"
 	"time"
 
 	"github.com/slotrush/slotrush/scenarios"
@@ -25,25 +26,28 @@ var (
 	_ schedule = crowdSchedule(nil)
 )
 
-// constantRate is Attack's schedule: request n is due n intervals after the
-// start, for as long as that is before duration. The interval is one second
-// over the rate, truncated to the nanosecond, so the run sends
-// ceil(duration/interval) requests: exactly rate×duration when the interval
-// divides duration (8/s for 500 ms: 4), one more when truncation leaves a due
-// time just short of the end (3/s for 1 s: 4).
+// constantRate is Attack's schedule: request n is due n/rate seconds after
+// the start, rounded to the nanosecond and computed from n (never by adding
+// up a rounded interval), for as long as that is before duration. The run
+// sends exactly rate×duration requests when that is a whole number (8/s for
+// 500 ms: 4; 3/s for 1 s: 3, the last due at 666.666667 ms), else
+// ceil(rate×duration).
 type constantRate struct {
-	interval time.Duration
+	rate     float64
 	duration time.Duration
 }
 
 // newConstantRate returns the schedule of rate requests/s for duration;
 // rate must be > 0.
 func newConstantRate(rate float64, duration time.Duration) constantRate {
-	return constantRate{interval: time.Duration(float64(time.Second) / rate), duration: duration}
+	return constantRate{rate: rate, duration: duration}
 }
 
 func (c constantRate) due(n int) (time.Duration, bool) {
-	at := time.Duration(n) * c.interval
+	// Rounded, not truncated: a due time that is exactly the end in
+	// decimal (n = rate×duration) can come out of the float division a
+	// hair below it, which truncation would turn into one more request.
+	at := time.Duration(math.Round(float64(n) * float64(time.Second) / c.rate))
 	return at, at >= c.duration
 }
 
@@ -61,17 +65,35 @@ func (c crowdSchedule) due(n int) (time.Duration, bool) {
 // pace calls release(n, due) for each event n of s, in order, once the clock
 // reaches its due time start+s.due(n). An event already due is released at
 // once, so a pacer held up by release catches up. pace returns when s stops,
-// ctx is done, or release returns false.
-func pace(ctx context.Context, start time.Time, s schedule, release func(n int, due time.Time) bool) {
+// ctx is done, or release returns false, with the number of events released:
+// the n of the first event not released (release returned false for it, or
+// it was not reached), or the number of events of s when s stopped. The
+// events from there on that were due before the run ended are the ones a
+// caller counts as dropped.
+func pace(ctx context.Context, start time.Time, s schedule, release func(n int, due time.Time) bool) int {
 	for n := 0; ; n++ {
 		at, stop := s.due(n)
 		if stop {
-			return
+			return n
 		}
 		due := start.Add(at)
 		if !waitUntil(ctx, due) || !release(n, due) {
+			return n
+		}
+	}
+}
+
+// unreleased calls f(due) for each event of s from n on due before until
+// (start+s.due(k) < until), in order: given the n pace returned, the events
+// that were due before the run ended and never released.
+func unreleased(start time.Time, s schedule, n int, until time.Time, f func(due time.Time)) {
+	for k := n; ; k++ {
+		at, stop := s.due(k)
+		due := start.Add(at)
+		if stop || !due.Before(until) {
 			return
 		}
+		f(due)
 	}
 }
 

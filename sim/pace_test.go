@@ -25,9 +25,11 @@ func TestConstantRateDue(t *testing.T) {
 		{8, 500 * time.Millisecond, 4, 500 * time.Millisecond, true},
 		{0.5, time.Second, 0, 0, false},
 		{0.5, time.Second, 1, 2 * time.Second, true},
-		// 1s/3 truncates to 333333333ns.
-		{3, time.Second, 3, 999999999, false},
-		{3, time.Second, 4, 1333333332, true},
+		// n/rate from n, not n rounded intervals: 3/s for 1s ends at 1s.
+		{3, time.Second, 2, 666666667, false},
+		{3, time.Second, 3, time.Second, true},
+		{1000, 30 * time.Second, 29999, 29999 * time.Millisecond, false},
+		{1000, 30 * time.Second, 30000, 30 * time.Second, true},
 	} {
 		at, stop := newConstantRate(c.rate, c.duration).due(c.n)
 		if at != c.at || stop != c.stop {
@@ -60,10 +62,19 @@ func TestConstantRateCount(t *testing.T) {
 		{1, 1500 * time.Millisecond, 2},
 		{1000, time.Millisecond, 1},
 		{0.5, time.Second, 1},
-		// The interval is truncated to the nanosecond: a fourth due time
-		// falls 1ns before the end. Kept as it was (issue 14 keeps attack's
-		// output unchanged).
-		{3, time.Second, 4},
+		// Exactly rate×duration when it is whole, whatever the rounding of
+		// one interval (issue 9: 3/s for 1s used to send 4).
+		{3, time.Second, 3},
+		{7, time.Second, 7},
+		{1000, 30 * time.Second, 30000},
+		{333, 3 * time.Second, 999},
+		{0.3, 10 * time.Second, 3},
+		// Whole counts whose float division falls a hair short of the end
+		// (truncated, each sent one request more).
+		{0.07, 100 * time.Second, 7},
+		{0.55, time.Minute, 33},
+		// Else ceil(rate×duration): 2.5 rounds up.
+		{5, 500 * time.Millisecond, 3},
 	} {
 		if got := count(newConstantRate(c.rate, c.duration), 1e6); got != c.want {
 			t.Errorf("count(constantRate(%v/s, %v)) = %d; want %d", c.rate, c.duration, got, c.want)
@@ -206,12 +217,66 @@ func TestPaceStopsWhenReleaseSaysSo(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		var got []int
-		pace(context.Background(), time.Now(), newConstantRate(100, time.Second), func(n int, _ time.Time) bool {
+		n := pace(context.Background(), time.Now(), newConstantRate(100, time.Second), func(n int, _ time.Time) bool {
 			got = append(got, n)
 			return n < 2
 		})
-		if want := []int{0, 1, 2}; !slices.Equal(got, want) {
-			t.Errorf("released %v; want %v", got, want)
+		if want := []int{0, 1, 2}; !slices.Equal(got, want) || n != 2 {
+			t.Errorf("released %v, returned %d; want %v, 2 (event 2 refused)", got, n, want)
 		}
 	})
+}
+
+// pace returns how many events it released, whatever stopped it.
+func TestPaceReturnsReleased(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name     string
+		s        schedule
+		cancelAt time.Duration // 0: never
+		want     int
+	}{
+		{"schedule ends", newConstantRate(4, time.Second), 0, 4},
+		{"empty crowd", crowdSchedule(nil), 0, 0},
+		{"cancelled", newConstantRate(4, time.Second), 600 * time.Millisecond, 3},
+	} {
+		synctest.Test(t, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if c.cancelAt > 0 {
+				time.AfterFunc(c.cancelAt, cancel)
+			}
+			if got := pace(ctx, time.Now(), c.s, func(int, time.Time) bool { return true }); got != c.want {
+				t.Errorf("%s: pace = %d; want %d", c.name, got, c.want)
+			}
+		})
+	}
+}
+
+// unreleased lists the events from n on that were due before until: the
+// ones a pacer that stopped at n never released.
+func TestUnreleased(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2021, time.May, 23, 12, 0, 0, 0, time.UTC)
+	crowd := crowdSchedule{{At: 0}, {At: 30 * time.Millisecond}, {At: 30 * time.Millisecond}, {At: 700 * time.Millisecond}}
+	for _, c := range []struct {
+		name  string
+		s     schedule
+		n     int
+		until time.Duration
+		want  []time.Duration
+	}{
+		{"all released", newConstantRate(4, time.Second), 4, time.Second, nil},
+		{"stopped at 1", newConstantRate(4, time.Second), 1, time.Second, millis(250, 500, 750)},
+		{"until excludes", newConstantRate(4, time.Second), 1, 500 * time.Millisecond, millis(250)},
+		{"3/s", newConstantRate(3, time.Second), 0, time.Second, []time.Duration{0, 333333333, 666666667}},
+		{"crowd", crowd, 1, 700 * time.Millisecond, millis(30, 30)},
+		{"crowd to the end", crowd, 2, time.Hour, millis(30, 700)},
+	} {
+		var got []time.Duration
+		unreleased(start, c.s, c.n, start.Add(c.until), func(due time.Time) { got = append(got, due.Sub(start)) })
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%s: unreleased(from %d, until %v) = %v; want %v", c.name, c.n, c.until, got, c.want)
+		}
+	}
 }
