@@ -38,6 +38,7 @@ type runOptions struct {
 	targets   []string
 	reset     string
 	auditRate float64
+	grace     time.Duration
 	out       string
 	seed      int64
 	quiet     bool
@@ -94,6 +95,7 @@ that is down or lacks the crowd's centres, a --reset that failed).`,
 	f.StringArrayVar(&o.targets, "target", nil, "NAME=URL of a server with the booking API v1, repeatable (default: the in-process reference server)")
 	f.StringVar(&o.reset, "reset", "", "shell command run (sh -c) before each target's run, e.g. to empty a staging system")
 	f.Float64Var(&o.auditRate, "audit-rate", 200, "reads a second of the audit of a target's 201s")
+	f.DurationVar(&o.grace, "grace", 0, "how long requests in flight are waited for when the run's time is up (default: the scenario's request timeout)")
 	f.StringVar(&o.out, "out", "out/run", "output directory")
 	f.Int64Var(&o.seed, "seed", 0, "crowd seed (default: the scenario's)")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress line")
@@ -109,6 +111,7 @@ type runEnv struct {
 	stdout   io.Writer
 	stderr   io.Writer
 	progress bool
+	grace    time.Duration
 }
 
 func (o *runOptions) run(ctx context.Context, stdout, stderr io.Writer, seedSet bool) error {
@@ -126,6 +129,8 @@ func (o *runOptions) run(ctx context.Context, stdout, stderr io.Writer, seedSet 
 		return badRunInput(errors.New("--design picks designs of the in-process reference server and cannot be combined with --target: each target is a column of its own (name it with --target NAME=URL)"))
 	case len(targets) > 0 && o.auditRate <= 0:
 		return badRunInput(fmt.Errorf("--audit-rate %v: want a positive number of reads a second", o.auditRate))
+	case o.grace < 0:
+		return badRunInput(fmt.Errorf("--grace %v: want a duration of 0 (the request timeout) or more", o.grace))
 	case len(targets) == 0 && o.reset != "":
 		return badRunInput(errors.New("--reset runs before each target's run: give --target"))
 	case len(targets) == 0:
@@ -142,7 +147,7 @@ func (o *runOptions) run(ctx context.Context, stdout, stderr io.Writer, seedSet 
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	e := &runEnv{sc: sc, crowd: sc.Arrivals(seed), stdout: stdout, stderr: stderr, progress: !o.quiet && isTerminal(stderr)}
+	e := &runEnv{sc: sc, crowd: sc.Arrivals(seed), stdout: stdout, stderr: stderr, progress: !o.quiet && isTerminal(stderr), grace: o.grace}
 	e.res = &results.Result{
 		Format: results.FormatVersion, Scenario: sc.Name, Engine: results.EngineLive, Seed: seed,
 		StartedAt: time.Now().UTC(), Environment: environment(),
@@ -239,7 +244,7 @@ func (o *runOptions) runDesign(ctx context.Context, e *runEnv, d models.Design, 
 	if err != nil {
 		return nil, err
 	}
-	opts := []sim.LiveOption{sim.WithWaitingRoom(d.WaitingRoom)}
+	opts := []sim.LiveOption{sim.WithWaitingRoom(d.WaitingRoom), sim.WithGrace(e.grace)}
 	if e.progress {
 		opt, finish := progressOption(e.stderr, d.Name, e.sc.Duration, int64(inv.TotalCapacity()), len(e.crowd))
 		defer finish()

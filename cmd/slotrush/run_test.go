@@ -208,6 +208,7 @@ func TestRunBadInput(t *testing.T) {
 		{[]string{"run", "--scenario", "ci-smoke", "--target", "ftp://x"}, "--target"},
 		{[]string{"run", "--scenario", "ci-smoke", "--seed", "abc"}, "invalid argument"},
 		{[]string{"run", "stray"}, "unknown command"},
+		{[]string{"run", "--scenario", "ci-smoke", "--grace", "-1s"}, "--grace -1s"},
 	}
 	for _, tt := range tests {
 		_, err := runCmd(t, append(tt.args, "--out", dir)...)

@@ -146,7 +146,7 @@ func (o *runOptions) runTarget(ctx context.Context, e *runEnv, t target) (*resul
 	if err != nil {
 		return nil, badRunInput(err)
 	}
-	opts := []sim.LiveOption{sim.WithWaitingRoom(dr.Assumptions.WaitingRoom)}
+	opts := []sim.LiveOption{sim.WithWaitingRoom(dr.Assumptions.WaitingRoom), sim.WithGrace(e.grace)}
 	if e.progress {
 		opt, finish := progressOption(e.stderr, t.name, e.sc.Duration, inv.RemainingPlaces(), len(e.crowd))
 		defer finish()
