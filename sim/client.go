@@ -1,31 +1,41 @@
 package sim
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/slotrush/slotrush/models"
-	"github.com/slotrush/slotrush/results"
-
 	"github.com/slotrush/slotrush/reference-server/api"
+	"github.com/slotrush/slotrush/sim/profile"
 )
 
-// Client speaks the booking API v1 to one target. It is safe for concurrent
-// use. A failed request is data (a Response), never an error.
+// Client speaks a target's booking API, as its API profile maps the
+// journey's operations onto it: API v1 of the reference server unless
+// WithProfile says otherwise. It is safe for concurrent use. A failed
+// request is data (a Response), never an error.
 type Client struct {
 	base    string
 	hc      *http.Client
 	timeout time.Duration
+	prof    *profile.Profile
+}
+
+// ClientOption configures a Client.
+type ClientOption func(*Client)
+
+// WithProfile makes the client speak the API profile p instead of the
+// built-in API v1 (profile.V1). A nil p keeps API v1.
+func WithProfile(p *profile.Profile) ClientOption {
+	return func(c *Client) {
+		if p != nil {
+			c.prof = p
+		}
+	}
 }
 
 // NewTransport returns a keep-alive HTTP/1.1 transport sized for a crowd:
@@ -42,163 +52,61 @@ func NewTransport() *http.Transport {
 	}
 }
 
-// NewClient returns a client for the API at base (e.g. "http://127.0.0.1:8080")
-// that bounds each request by timeout.
-func NewClient(base string, rt http.RoundTripper, timeout time.Duration) (*Client, error) {
+// NewClient returns a client for the API at base (e.g. "http://127.0.0.1:8080",
+// or with a path prefix "https://host/prefix") that bounds each request by
+// timeout (none when 0) and speaks API v1 unless an option gives another
+// profile. It returns an error when base is not an http or https URL.
+func NewClient(base string, rt http.RoundTripper, timeout time.Duration, opts ...ClientOption) (*Client, error) {
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("bad target %q: want http://host:port", base)
 	}
-	return &Client{base: strings.TrimRight(base, "/"), hc: &http.Client{Transport: rt}, timeout: timeout}, nil
+	c := &Client{base: strings.TrimRight(base, "/"), hc: &http.Client{Transport: rt}, timeout: timeout, prof: profile.V1()}
+	for _, o := range opts {
+		o(c)
+	}
+	return c, nil
 }
 
-// Do sends r and returns what came back.
+// Profile returns the API profile the client speaks.
+func (c *Client) Profile() *profile.Profile { return c.prof }
+
+// Do sends r and returns what came back: the target's status as it is, and
+// the kind, retry advice and fields the profile reads from the answer. A
+// request that got no answer, or could not be built (an operation the
+// profile does not map), has Status 0, Kind KindTransport and Err set.
 func (c *Client) Do(ctx context.Context, r Request) Response {
 	if c.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.timeout)
 		defer cancel()
 	}
-	req, err := c.newRequest(ctx, r)
+	pr := profile.Request{
+		Op: r.Op, PPV: r.PPV, Date: r.Date, State: r.State, PersonID: r.PersonID,
+		IdempotencyKey: r.IdempotencyKey, Ticket: r.Ticket, BookingID: r.BookingID,
+		Token: r.Token, ReadList: r.ReadList,
+	}
+	req, err := c.prof.NewRequest(ctx, c.base, &pr)
 	if err != nil {
-		return Response{Err: err}
+		return Response{Err: err, Kind: KindTransport}
 	}
 	res, err := c.hc.Do(req)
 	if err != nil {
-		return Response{Err: err}
+		return Response{Err: err, Kind: KindTransport}
 	}
 	defer res.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
 	if err != nil {
-		return Response{Err: err}
+		return Response{Err: err, Kind: KindTransport}
 	}
-	return decodeResponse(r, res, data)
-}
-
-// newRequest returns the HTTP request of the API call r, bound to ctx, with
-// its body, headers and bearer token. It returns an error when r.Op is not
-// an operation of the API or the request cannot be built.
-func (c *Client) newRequest(ctx context.Context, r Request) (*http.Request, error) {
-	var req *http.Request
-	var err error
-	switch r.Op {
-	case results.OpListPPVs:
-		u := c.base + "/api/v1/ppvs"
-		if r.State != "" {
-			u += "?state=" + url.QueryEscape(r.State)
-		}
-		req, err = http.NewRequestWithContext(ctx, http.MethodGet, u, http.NoBody)
-	case results.OpListSlots:
-		req, err = http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/api/v1/ppvs/"+url.PathEscape(r.PPV)+"/slots", http.NoBody)
-	case results.OpBook:
-		body, _ := json.Marshal(api.BookingRequest{PersonID: r.PersonID, PPV: r.PPV, Date: r.Date})
-		req, err = http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/api/v1/bookings", bytes.NewReader(body))
-		if err == nil {
-			req.Header.Set("Content-Type", "application/json")
-			if r.IdempotencyKey != "" {
-				req.Header.Set("Idempotency-Key", r.IdempotencyKey)
-			}
-		}
-	case results.OpGetBooking:
-		req, err = http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/api/v1/bookings/"+url.PathEscape(r.BookingID), http.NoBody)
-	case results.OpQueue:
-		if r.Ticket == "" {
-			body, _ := json.Marshal(api.QueueRequest{PersonID: r.PersonID})
-			req, err = http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/api/v1/queue", bytes.NewReader(body))
-			if err == nil {
-				req.Header.Set("Content-Type", "application/json")
-			}
-		} else {
-			req, err = http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/api/v1/queue/"+url.PathEscape(r.Ticket), http.NoBody)
-		}
-	default:
-		return nil, fmt.Errorf("unknown operation %q", r.Op)
+	a := c.prof.Decode(&pr, res.StatusCode, res.Header, data)
+	return Response{
+		Status: res.StatusCode, Kind: a.Kind, Err: a.Err, Code: a.Code, RetryAfter: a.RetryAfter,
+		Slots: a.Slots, BookingID: a.BookingID, Ticket: a.Ticket, Admitted: a.Admitted, Token: a.Token,
+		PPVs: a.PPVs, Booking: a.Booking,
 	}
-	if err != nil {
-		return nil, err
-	}
-	if r.Token != "" {
-		req.Header.Set("Authorization", "Bearer "+r.Token)
-	}
-	return req, nil
-}
-
-// decodeResponse returns what res, the answer to an op request whose body
-// is data, says: its status and retry advice, and the slots, booking,
-// ticket or error code its body carries. A body that does not hold what a
-// success of op should sets Err.
-func decodeResponse(r Request, res *http.Response, data []byte) Response {
-	out := Response{Status: res.StatusCode, RetryAfter: retryAfter(res.Header)}
-	switch {
-	case res.StatusCode >= 200 && res.StatusCode < 300:
-		out.Err = decodeSuccess(r, data, &out)
-	case res.StatusCode >= 400:
-		var e struct {
-			Error string `json:"error"`
-		}
-		_ = json.Unmarshal(data, &e) // a foreign server may send no JSON
-		out.Code = e.Error
-	}
-	return out
-}
-
-// decodeSuccess reads the body of a 2xx answer to r into out: the centres
-// (when asked), slots, booking or ticket it must hold. It returns an error
-// when the body does not hold them.
-func decodeSuccess(r Request, data []byte, out *Response) error {
-	switch r.Op {
-	case results.OpListPPVs:
-		if r.ReadList {
-			if err := json.Unmarshal(data, &out.PPVs); err != nil {
-				return fmt.Errorf("bad centres body: %w", err)
-			}
-		}
-	case results.OpGetBooking:
-		var b models.Booking
-		if err := json.Unmarshal(data, &b); err != nil || b.ID == "" {
-			return errors.New("bad booking body")
-		}
-		out.Booking = &b
-	case results.OpListSlots:
-		if err := json.Unmarshal(data, &out.Slots); err != nil {
-			return fmt.Errorf("bad slots body: %w", err)
-		}
-	case results.OpBook:
-		var b struct {
-			ID string `json:"id"`
-		}
-		err := json.Unmarshal(data, &b)
-		out.BookingID = b.ID
-		if err != nil || b.ID == "" {
-			return errors.New("bad booking body")
-		}
-	case results.OpQueue:
-		var q QueueStatus
-		err := json.Unmarshal(data, &q)
-		out.Ticket, out.Token, out.Admitted = q.Ticket, q.Token, q.State == api.StateAdmitted
-		if err != nil || q.Ticket == "" {
-			return errors.New("bad queue body")
-		}
-	}
-	return nil
 }
 
 // QueueStatus is the waiting room's answer to POST /api/v1/queue and
 // GET /api/v1/queue/{ticket}.
 type QueueStatus = api.QueueStatus
-
-// retryAfter reads Retry-After-Ms (precise, slotrush's own) or Retry-After
-// in seconds. HTTP dates are not used by booking APIs and read as absent.
-func retryAfter(h http.Header) time.Duration {
-	if v := h.Get("Retry-After-Ms"); v != "" {
-		if ms, err := strconv.Atoi(v); err == nil && ms > 0 {
-			return time.Duration(ms) * time.Millisecond
-		}
-	}
-	if v := h.Get("Retry-After"); v != "" {
-		if s, err := strconv.Atoi(v); err == nil && s > 0 {
-			return time.Duration(s) * time.Second
-		}
-	}
-	return 0
-}

@@ -11,13 +11,14 @@ import (
 	"github.com/slotrush/slotrush/results"
 
 	"github.com/slotrush/slotrush/models"
-	"github.com/slotrush/slotrush/reference-server/api"
 	"github.com/slotrush/slotrush/scenarios"
+	"github.com/slotrush/slotrush/sim/profile"
 )
 
 // Request is one API call a journey wants made.
 type Request struct {
-	// Op is one of results.OpListPPVs, results.OpListSlots, results.OpBook.
+	// Op is one of results.OpListPPVs, OpListSlots, OpBook, OpQueue,
+	// OpGetBooking or OpFindBooking.
 	Op   string
 	PPV  string
 	Date models.Date
@@ -29,7 +30,8 @@ type Request struct {
 	IdempotencyKey string
 	// Ticket is the waiting-room ticket to poll (queue op); empty joins.
 	Ticket string
-	// Token is the waiting room's admission token, sent as a bearer token.
+	// Token is the waiting room's admission token, sent as the API
+	// profile says (API v1: "Authorization: Bearer <token>").
 	Token string
 	// BookingID is the booking to read back (get_booking).
 	BookingID string
@@ -40,14 +42,42 @@ type Request struct {
 }
 
 // SlotView is one entry of a list_slots answer.
-type SlotView = api.Slot
+type SlotView = profile.Slot
+
+// Kind is what an answer means to the journey and to the results, whatever
+// its status (see profile.Kind).
+type Kind = profile.Kind
+
+// Kinds of answers (see profile.Kind). KindUnset leaves the kind to
+// Response.Classify.
+const (
+	KindUnset         = profile.KindUnset
+	KindOK            = profile.KindOK
+	KindSoldOut       = profile.KindSoldOut
+	KindAlreadyBooked = profile.KindAlreadyBooked
+	KindThrottled     = profile.KindThrottled
+	KindOverloaded    = profile.KindOverloaded
+	KindNotAdmitted   = profile.KindNotAdmitted
+	KindNotFound      = profile.KindNotFound
+	KindRejected      = profile.KindRejected
+	KindServerError   = profile.KindServerError
+	KindUnexpected    = profile.KindUnexpected
+	KindTransport     = profile.KindTransport
+)
 
 // Response is what came back for a Request. A transport failure (timeout,
 // refused connection) has Status 0 and Err set.
 type Response struct {
+	// Status is the HTTP status the target answered, as it is (0 for no
+	// answer): results count requests by it.
 	Status int
 	Err    error
-	// Code is the error code of an error body ("sold_out", "already_booked").
+	// Kind is what the answer means, as the target's API profile says
+	// (Client sets it); when unset, Classify derives it from Status and
+	// Code by API v1's rules, as the model engine's answers want.
+	Kind Kind
+	// Code is the error code an answer that is not ok carries, where the
+	// API profile's error_code says (API v1: "sold_out", "already_booked").
 	Code string
 	// RetryAfter is the server's Retry-After advice, 0 when absent.
 	RetryAfter time.Duration
@@ -64,6 +94,40 @@ type Response struct {
 	PPVs []models.PPV
 	// Booking is the answer of a successful get_booking or find_booking.
 	Booking *models.Booking
+}
+
+// Classify returns what r means: r.Kind when set, else the kind its
+// Status and Code have in API v1: 0 transport, 2xx ok, 409 already_booked
+// (with that Code) or sold_out, 429 throttled, 503 overloaded, other
+// statuses from 500 server_error, 403 not_admitted, 404 not_found, 400 and
+// 413 rejected, anything else unexpected.
+func (r *Response) Classify() Kind {
+	if r.Kind != KindUnset {
+		return r.Kind
+	}
+	switch st := r.Status; {
+	case st == 0:
+		return KindTransport
+	case st >= 200 && st < 300:
+		return KindOK
+	case st == 409 && r.Code == "already_booked":
+		return KindAlreadyBooked
+	case st == 409:
+		return KindSoldOut
+	case st == 429:
+		return KindThrottled
+	case st == 503:
+		return KindOverloaded
+	case st >= 500:
+		return KindServerError
+	case st == 403:
+		return KindNotAdmitted
+	case st == 404:
+		return KindNotFound
+	case st == 400 || st == 413:
+		return KindRejected
+	}
+	return KindUnexpected
 }
 
 // Outcome is how a journey ended.
@@ -394,7 +458,8 @@ func (j *Journey) Next(resp Response, elapsed time.Duration) Action {
 }
 
 func (j *Journey) next(resp Response, elapsed time.Duration) move {
-	if resp.Status >= 200 && resp.Status < 300 {
+	switch resp.Classify() {
+	case KindOK:
 		j.attempts = 0
 		switch j.step {
 		case stepQueue:
@@ -407,32 +472,37 @@ func (j *Journey) next(resp Response, elapsed time.Duration) move {
 			j.BookingID = resp.BookingID
 			return move{done: true, outcome: Booked}
 		}
-	}
-	switch {
-	case resp.Status == 409 && resp.Code == "already_booked":
+	case KindAlreadyBooked:
 		// An earlier attempt (say one that timed out) did book.
 		return move{done: true, outcome: Booked}
-	case resp.Status == 409:
-		// Sold out: try another slot.
+	case KindSoldOut:
+		// Try another slot.
 		j.attempts = 0
 		if !j.isTried(j.curPPV, j.curDate) {
 			j.tried = append(j.tried, models.SlotKey{PPV: j.curPPV, Date: j.curDate})
 		}
 		return j.nextAlternative(elapsed, true)
-	case resp.Status == 404 && j.step == stepListSlots:
-		return j.nextPPV(elapsed)
-	case resp.Status == 403 && j.policy.WaitingRoom && j.step != stepQueue && j.attempts == 0:
-		// The admission token expired or was refused: back to the room,
-		// once in a row.
-		j.attempts++
-		j.token, j.ticket = "", ""
-		j.step = stepQueue
-		return j.send(0, reqQueue, "", models.Date{}, "")
-	case resp.Status == 400 || resp.Status == 403 || resp.Status == 404 || resp.Status == 413:
+	case KindNotFound:
+		if j.step == stepListSlots {
+			return j.nextPPV(elapsed)
+		}
+		return j.giveUp(fmt.Sprintf("status %d", resp.Status))
+	case KindNotAdmitted:
+		if j.policy.WaitingRoom && j.step != stepQueue && j.attempts == 0 {
+			// The admission token expired or was refused: back to the
+			// room, once in a row.
+			j.attempts++
+			j.token, j.ticket = "", ""
+			j.step = stepQueue
+			return j.send(0, reqQueue, "", models.Date{}, "")
+		}
+		return j.giveUp(fmt.Sprintf("status %d", resp.Status))
+	case KindRejected:
 		// The client is wrong, not the load: retrying will not help.
 		return j.giveUp(fmt.Sprintf("status %d", resp.Status))
 	}
-	// 429, 5xx, transport errors: retry the same request.
+	// Throttled, overloaded, server errors, transport errors, unexpected
+	// answers: retry the same request.
 	return j.retry(resp, elapsed)
 }
 

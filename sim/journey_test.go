@@ -2,6 +2,7 @@ package sim
 
 import (
 	"errors"
+	"maps"
 	"testing"
 	"time"
 
@@ -303,5 +304,131 @@ func TestJourneyCountsRetries(t *testing.T) {
 	}
 	if w.Requests != 5 || w.Retries != 1 {
 		t.Errorf("behind the room: Requests %d, Retries %d; want 5 (3 to the room) and 1", w.Requests, w.Retries)
+	}
+}
+
+// Without a kind, Classify reads a response as API v1 (the model engine's
+// answers): what the journey and the recorder keyed on before profiles.
+// With one, the kind is what the response means, whatever its status.
+func TestResponseClassify(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		resp Response
+		want Kind
+	}{
+		{Response{Err: errors.New("timeout")}, KindTransport},
+		{Response{Status: 200}, KindOK},
+		{Response{Status: 201, BookingID: "b"}, KindOK},
+		{Response{Status: 204}, KindOK},
+		{Response{Status: 409, Code: "sold_out"}, KindSoldOut},
+		{Response{Status: 409}, KindSoldOut},
+		{Response{Status: 409, Code: "already_booked"}, KindAlreadyBooked},
+		{Response{Status: 429}, KindThrottled},
+		{Response{Status: 503}, KindOverloaded},
+		{Response{Status: 500}, KindServerError},
+		{Response{Status: 504}, KindServerError},
+		{Response{Status: 403, Code: "not_admitted"}, KindNotAdmitted},
+		{Response{Status: 404}, KindNotFound},
+		{Response{Status: 400}, KindRejected},
+		{Response{Status: 413}, KindRejected},
+		{Response{Status: 401}, KindUnexpected},
+		{Response{Status: 302}, KindUnexpected},
+		{Response{Status: 410, Kind: KindSoldOut}, KindSoldOut},
+		{Response{Status: 503, Kind: KindThrottled}, KindThrottled},
+		{Response{Status: 200, Kind: KindSoldOut}, KindSoldOut},
+		{Response{Status: 409, Code: "already_booked", Kind: KindUnexpected}, KindUnexpected},
+	} {
+		if got := c.resp.Classify(); got != c.want {
+			t.Errorf("Classify(%+v) = %v; want %v", c.resp, got, c.want)
+		}
+	}
+}
+
+// The journey acts on what an answer means, not on its status: an answer
+// of another API with a kind leads to the very action the API v1 answer of
+// that kind leads to.
+func TestJourneyFollowsKind(t *testing.T) {
+	t.Parallel()
+	room := testSpec()
+	for _, c := range []struct {
+		name   string
+		prefix []Response
+		resp   Response // with a kind, in another API's statuses
+		v1     Response // the same meaning in API v1
+	}{
+		{"410 sold out", []Response{okPPVs, okSlots}, Response{Status: 410, Kind: KindSoldOut}, Response{Status: 409, Code: "sold_out"}},
+		{"200 sold out", []Response{okPPVs, okSlots}, Response{Status: 200, Kind: KindSoldOut}, Response{Status: 409, Code: "sold_out"}},
+		{"422 already booked", []Response{okPPVs, okSlots}, Response{Status: 422, Kind: KindAlreadyBooked}, Response{Status: 409, Code: "already_booked"}},
+		{"503 throttled with advice", []Response{okPPVs, okSlots}, Response{Status: 503, Kind: KindThrottled, RetryAfter: 700 * time.Millisecond}, Response{Status: 429, RetryAfter: 700 * time.Millisecond}},
+		{"409 unexpected is retried", []Response{okPPVs, okSlots}, Response{Status: 409, Code: "sold_out", Kind: KindUnexpected}, Response{Status: 500}},
+		{"200 ok", []Response{okPPVs}, Response{Status: 200, Kind: KindOK, Slots: okSlots.Slots}, okSlots},
+		{"410 not found on slots", []Response{okPPVs}, Response{Status: 410, Kind: KindNotFound}, Response{Status: 404}},
+		{"transport", []Response{okPPVs}, Response{Err: errors.New("reset"), Kind: KindTransport}, Response{Err: errors.New("timeout")}},
+	} {
+		j1, _ := journeyAt(testUser(scenarios.Patient), room, c.prefix...)
+		j2, _ := journeyAt(testUser(scenarios.Patient), room, c.prefix...)
+		got, want := j1.Next(c.resp, time.Second), j2.Next(c.v1, time.Second)
+		if got != want {
+			t.Errorf("%s: Next = %+v; want %+v", c.name, got, want)
+		}
+	}
+	for _, c := range []struct {
+		name   string
+		resp   Response
+		reason string
+	}{
+		{"422 rejected gives up", Response{Status: 422, Kind: KindRejected}, "status 422"},
+		{"401 not admitted without a room gives up", Response{Status: 401, Kind: KindNotAdmitted}, "status 401"},
+	} {
+		j, _ := journeyAt(testUser(scenarios.Patient), room, okPPVs, okSlots)
+		if act := j.Next(c.resp, time.Second); !act.Done || act.Outcome != GaveUp || act.Reason != c.reason {
+			t.Errorf("%s: Next = %+v; want gave up (%s)", c.name, act, c.reason)
+		}
+	}
+	p := PolicyFor(scenarios.Patient, room)
+	p.WaitingRoom = true
+	j := NewJourney(testUser(scenarios.Patient), p)
+	j.Start()
+	j.Next(Response{Status: 200, Ticket: "t", Admitted: true, Token: "tok"}, time.Second)
+	if act := j.Next(Response{Status: 401, Kind: KindNotAdmitted}, time.Second); act.Done || act.Req.Op != results.OpQueue || act.Req.Token != "" {
+		t.Errorf("401 not admitted in a room: Next = %+v; want back to the room without the token", act)
+	}
+}
+
+// The recorder counts answers by what they mean and requests by the
+// status observed.
+func TestRecorderCountsByKind(t *testing.T) {
+	t.Parallel()
+	start := time.Unix(1_700_000_000, 0)
+	rec := NewRecorder(start, 1)
+	rec.Arrived(0, start)
+	for _, resp := range []Response{
+		{Status: 503, Kind: KindThrottled},
+		{Status: 503, Kind: KindOverloaded},
+		{Status: 503}, // the model's: overloaded
+		{Status: 410, Kind: KindSoldOut},
+		{Status: 422, Kind: KindAlreadyBooked},
+		{Status: 200, Kind: KindSoldOut},
+		{Status: 409, Kind: KindUnexpected},
+		{Status: 200, Kind: KindOK, BookingID: "b1"},
+		{Err: errors.New("reset"), Kind: KindTransport},
+	} {
+		rec.Record(0, results.OpBook, resp, start, start.Add(time.Millisecond))
+	}
+	var d results.DesignResult
+	booked, err := rec.Fill(&d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := d.Timeline[0]
+	if p.OK != 1 || p.Booked != 1 || p.Conflict != 3 || p.Throttled != 1 || p.ServerErr != 2 || p.Transport != 1 || p.Errors != 4 {
+		t.Errorf("timeline %+v; want ok 1, booked 1, conflict 3, throttled 1, server errors 2, transport 1, errors 4", p)
+	}
+	want := map[string]int64{"503": 3, "410": 1, "422": 1, "200": 2, "409": 1}
+	if !maps.Equal(d.Requests.ByStatus, want) || d.Requests.TransportErrors != 1 || d.Requests.Total != 9 {
+		t.Errorf("requests %+v; want by status %v, 1 transport error, 9 in all", d.Requests, want)
+	}
+	if len(booked) != 1 || booked[0] != "b1" {
+		t.Errorf("booked %v; want [b1]", booked)
 	}
 }

@@ -74,28 +74,30 @@ func (sec *second) addCounts(b *second) {
 }
 
 // add counts one request answered in this second after lat µs (book tells
-// whether it was a booking) and reports whether it booked (a 201 to book
-// with an id), for the caller's list of booking ids. Both engines' recorders
-// count through it.
+// whether it was a booking) by what its answer means (Response.Classify:
+// sold out and already booked are conflicts, overloaded and server errors
+// server errors), and reports whether it booked (an ok answer to book
+// with an id), for the caller's list of booking ids. Both engines'
+// recorders count through it.
 func (sec *second) add(book bool, resp *Response, lat int64) (booked bool) {
 	if sec.hist == nil {
 		sec.hist = hdrhistogram.New(results.HistMinMicros, results.HistMaxMicros, 2)
 	}
 	_ = sec.hist.RecordValue(lat) // clamped by the caller, cannot fail
-	switch st := resp.Status; {
-	case st == 0:
+	switch resp.Classify() {
+	case KindTransport:
 		sec.transport++
-	case st >= 200 && st < 300:
+	case KindOK:
 		sec.ok++
 		if book && resp.BookingID != "" {
 			sec.booked++
 			return true
 		}
-	case st == 409:
+	case KindSoldOut, KindAlreadyBooked:
 		sec.conflict++
-	case st == 429:
+	case KindThrottled:
 		sec.throttled++
-	case st >= 500:
+	case KindOverloaded, KindServerError:
 		sec.serverErr++
 	}
 	return false
@@ -151,8 +153,9 @@ func (r *Recorder) Record(key int, op string, resp Response, due, done time.Time
 	}
 	if op == results.OpBook && key < len(r.users) {
 		// Only the user's own goroutine records its requests.
-		r.users[key].lostBook = resp.Status == 0 ||
-			(r.users[key].lostBook && resp.BookingID == "" && resp.Code != "already_booked")
+		k := resp.Classify()
+		r.users[key].lostBook = k == KindTransport ||
+			(r.users[key].lostBook && resp.BookingID == "" && k != KindAlreadyBooked)
 	}
 	if resp.Status == 0 {
 		s.trans++
