@@ -222,7 +222,8 @@ func (l *Live) user(r *liveRun, a *scenarios.Arrival, arrival time.Time) {
 		}
 		r.rec.Record(a.Index, act.Req.Op, resp, due, done)
 		l.requests.Add(1)
-		if resp.Status == 0 || resp.Status == 429 || resp.Status >= 500 {
+		switch resp.Classify() {
+		case KindTransport, KindThrottled, KindOverloaded, KindServerError, KindUnexpected:
 			l.errors.Add(1)
 		}
 		// The next step is scheduled from when this answer came.

@@ -405,3 +405,26 @@ func answerErr(resp Response, want int) error {
 	}
 	return nil
 }
+
+// ResolveLost asks target c, through its profile's find_booking, whether
+// each person whose booking answer was lost holds a booking, at perSecond
+// reads a second. It returns the persons it could not resolve (no such
+// operation in the profile, or no clear answer) and the ids of the
+// bookings it found. Safe for concurrent use when c is.
+func ResolveLost(ctx context.Context, c *Client, persons []string, perSecond float64) (unresolved, found []string) {
+	if !c.Profile().Has(results.OpFindBooking) {
+		return persons, nil
+	}
+	lim := rate.NewLimiter(rate.Limit(perSecond), 1)
+	for _, p := range persons {
+		resp := readPatiently(ctx, c, lim, Request{Op: results.OpFindBooking, PersonID: p}, nil)
+		switch {
+		case resp.Err == nil && resp.Booking != nil:
+			found = append(found, resp.Booking.ID)
+		case resp.Classify() == KindNotFound:
+		default:
+			unresolved = append(unresolved, p)
+		}
+	}
+	return unresolved, found
+}

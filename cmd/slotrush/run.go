@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/slotrush/slotrush/results"
+	"github.com/slotrush/slotrush/sim/profile"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/schollz/progressbar/v3"
@@ -38,6 +39,7 @@ type runOptions struct {
 	targets   []string
 	reset     string
 	auditRate float64
+	profile   string
 	grace     time.Duration
 	out       string
 	seed      int64
@@ -95,6 +97,7 @@ that is down or lacks the crowd's centres, a --reset that failed).`,
 	f.StringArrayVar(&o.targets, "target", nil, "NAME=URL of a server with the booking API v1, repeatable (default: the in-process reference server)")
 	f.StringVar(&o.reset, "reset", "", "shell command run (sh -c) before each target's run, e.g. to empty a staging system")
 	f.Float64Var(&o.auditRate, "audit-rate", 200, "reads a second of the audit of a target's 201s")
+	f.StringVar(&o.profile, "profile", "", "API profile (YAML) mapping the journey onto the targets' API (default: the booking API v1)")
 	f.DurationVar(&o.grace, "grace", 0, "how long requests in flight are waited for when the run's time is up (default: the scenario's request timeout)")
 	f.StringVar(&o.out, "out", "out/run", "output directory")
 	f.Int64Var(&o.seed, "seed", 0, "crowd seed (default: the scenario's)")
@@ -112,6 +115,16 @@ type runEnv struct {
 	stderr   io.Writer
 	progress bool
 	grace    time.Duration
+	// prof is the API profile the targets are driven through; nil is v1.
+	prof *profile.Profile
+}
+
+// clientOpts are the options of every client of a target: its profile.
+func (e *runEnv) clientOpts() []sim.ClientOption {
+	if e.prof == nil {
+		return nil
+	}
+	return []sim.ClientOption{sim.WithProfile(e.prof)}
 }
 
 func (o *runOptions) run(ctx context.Context, stdout, stderr io.Writer, seedSet bool) error {
@@ -138,6 +151,10 @@ func (o *runOptions) run(ctx context.Context, stdout, stderr io.Writer, seedSet 
 			return badRunInput(err)
 		}
 	}
+	prof, err := o.loadProfile(len(targets))
+	if err != nil {
+		return err
+	}
 	seed := sc.Seed
 	if seedSet {
 		seed = o.seed
@@ -147,7 +164,7 @@ func (o *runOptions) run(ctx context.Context, stdout, stderr io.Writer, seedSet 
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	e := &runEnv{sc: sc, crowd: sc.Arrivals(seed), stdout: stdout, stderr: stderr, progress: !o.quiet && isTerminal(stderr), grace: o.grace}
+	e := &runEnv{sc: sc, crowd: sc.Arrivals(seed), stdout: stdout, stderr: stderr, progress: !o.quiet && isTerminal(stderr), grace: o.grace, prof: prof}
 	e.res = &results.Result{
 		Format: results.FormatVersion, Scenario: sc.Name, Engine: results.EngineLive, Seed: seed,
 		StartedAt: time.Now().UTC(), Environment: environment(),
@@ -410,4 +427,20 @@ func printSummary(w io.Writer, r *results.Result) error {
 			d.Requests.ByStatus["503"], other5xx, d.Requests.TransportErrors, book.P50, book.P99, d.Slots.Oversold, missing)
 	}
 	return tw.Flush()
+}
+
+// loadProfile loads --profile, which only targets use; nil without it (the
+// booking API v1). Its errors are bad input.
+func (o *runOptions) loadProfile(targets int) (*profile.Profile, error) {
+	switch {
+	case o.profile == "":
+		return nil, nil
+	case targets == 0:
+		return nil, badRunInput(errors.New("--profile maps the journey onto a target's API: give --target (the in-process server speaks the booking API v1)"))
+	}
+	p, err := profile.Load(o.profile)
+	if err != nil {
+		return nil, badRunInput(err)
+	}
+	return p, nil
 }

@@ -133,7 +133,7 @@ func TestRunAgainstTarget(t *testing.T) {
 	checkLiveResult(t, r, true)
 	host := strings.TrimPrefix(url, "http://")
 	d := r.Designs[0]
-	if len(r.Designs) != 1 || d.Design != host || d.Target == nil || *d.Target != (results.Target{Name: host, URL: url}) || r.Target != url {
+	if len(r.Designs) != 1 || d.Design != host || d.Target == nil || *d.Target != (results.Target{Name: host, URL: url, Profile: "v1"}) || r.Target != url {
 		t.Fatalf("columns %d, design %q, target %+v, result target %q; want one column named %q for %s", len(r.Designs), d.Design, d.Target, r.Target, host, url)
 	}
 	if d.Slots.Audit != results.AuditAPI || d.Slots.Inventory != results.InventoryAPI || d.Slots.Capacity != 300 {

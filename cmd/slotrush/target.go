@@ -142,11 +142,13 @@ func (o *runOptions) runTarget(ctx context.Context, e *runEnv, t target) (*resul
 	}
 	fmt.Fprintf(e.stdout, "target %s (%s): %d centres, %d slots, %d places left of %d; %s\n", t.name, t.url,
 		len(inv.Inventory.PPVs), len(inv.Inventory.Slots), inv.RemainingPlaces(), inv.Inventory.TotalCapacity(), stated)
-	client, err := sim.NewClient(t.url, tr, e.sc.Journey.RequestTimeout)
+	client, err := sim.NewClient(t.url, tr, e.sc.Journey.RequestTimeout, e.clientOpts()...)
 	if err != nil {
 		return nil, badRunInput(err)
 	}
-	opts := []sim.LiveOption{sim.WithWaitingRoom(dr.Assumptions.WaitingRoom), sim.WithGrace(e.grace)}
+	dr.Target.Profile = client.Profile().Name()
+	room := dr.Assumptions.WaitingRoom && client.Profile().Has(results.OpQueue)
+	opts := []sim.LiveOption{sim.WithWaitingRoom(room), sim.WithGrace(e.grace)}
 	if e.progress {
 		opt, finish := progressOption(e.stderr, t.name, e.sc.Duration, inv.RemainingPlaces(), len(e.crowd))
 		defer finish()
@@ -161,16 +163,18 @@ func (o *runOptions) runTarget(ctx context.Context, e *runEnv, t target) (*resul
 	if !run.Interrupted {
 		audit = o.audit(ctx, e, t, tr, ids)
 	}
-	if err := sim.FillTargetSlots(dr, inv, ids, audit, run.Recorder.LostBookings()); err != nil {
+	lost, found := o.resolveLost(ctx, e, t, tr, run.Recorder.LostBookings())
+	if err := sim.FillTargetSlots(dr, inv, ids, audit, lost); err != nil {
 		return nil, fmt.Errorf("target %s: %w", t.name, err)
 	}
+	dr.Slots.Booked += int64(found)
 	return dr, nil
 }
 
 // audit reads back the bookings ids of target t through its API at
 // --audit-rate and says on e.stdout what it found.
 func (o *runOptions) audit(ctx context.Context, e *runEnv, t target, tr *http.Transport, ids []string) *sim.APIAudit {
-	reads, err := sim.NewClient(t.url, tr, targetReadTimeout)
+	reads, err := sim.NewClient(t.url, tr, targetReadTimeout, e.clientOpts()...)
 	if err != nil { // cannot happen: the URL was checked
 		return nil
 	}
@@ -191,7 +195,7 @@ func (o *runOptions) audit(ctx context.Context, e *runEnv, t target, tr *http.Tr
 func readTargetInventory(ctx context.Context, t target, e *runEnv) (*sim.TargetInventory, error) {
 	tr := sim.NewTransport()
 	defer tr.CloseIdleConnections()
-	c, err := sim.NewClient(t.url, tr, targetReadTimeout)
+	c, err := sim.NewClient(t.url, tr, targetReadTimeout, e.clientOpts()...)
 	if err != nil {
 		return nil, badRunInput(fmt.Errorf("target %s: %w", t.name, err))
 	}
@@ -200,7 +204,7 @@ func readTargetInventory(ctx context.Context, t target, e *runEnv) (*sim.TargetI
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("target %s: interrupted while reading its inventory", t.name)
 		}
-		return nil, badRunInput(fmt.Errorf("target %s (%s): cannot read its inventory through the booking API v1 (is it up?): %w", t.name, t.url, err))
+		return nil, badRunInput(fmt.Errorf("target %s (%s): cannot read its inventory through its API (is it up?): %w", t.name, t.url, err))
 	}
 	if missing := inv.MissingPPVs(e.crowd); len(missing) > 0 {
 		have := make([]string, len(inv.Inventory.PPVs))
@@ -227,4 +231,32 @@ func runReset(ctx context.Context, cmd string, t target, w io.Writer) error {
 		return badRunInput(fmt.Errorf("target %s: --reset %q failed: %w", t.name, cmd, err))
 	}
 	return nil
+}
+
+// resolveLost asks target t, when its profile can look a person's booking
+// up, about the users (crowd indexes) whose booking answer was lost. It
+// returns the users still unresolved and how many lost answers turn out
+// to be bookings that exist.
+func (o *runOptions) resolveLost(ctx context.Context, e *runEnv, t target, tr *http.Transport, lost []int) ([]int, int) {
+	if len(lost) == 0 || ctx.Err() != nil {
+		return lost, 0
+	}
+	c, err := sim.NewClient(t.url, tr, targetReadTimeout, e.clientOpts()...)
+	if err != nil || !c.Profile().Has(results.OpFindBooking) {
+		return lost, 0
+	}
+	index := make(map[string]int, len(lost))
+	persons := make([]string, len(lost))
+	for k, i := range lost {
+		persons[k] = e.crowd[i].PersonID
+		index[persons[k]] = i
+	}
+	unresolved, found := sim.ResolveLost(ctx, c, persons, o.auditRate)
+	left := make([]int, len(unresolved))
+	for k, p := range unresolved {
+		left[k] = index[p]
+	}
+	fmt.Fprintf(e.stdout, "target %s: %d lost booking answers looked up by person: %d booked, %d not, %d unresolved\n",
+		t.name, len(lost), len(found), len(lost)-len(found)-len(left), len(left))
+	return left, len(found)
 }

@@ -108,7 +108,7 @@ func TestRunTwoNamedTargets(t *testing.T) {
 		places     int64
 	}{{"a", urlA, models.Monolithic, 1, 3000}, {"b", urlB, models.PerPPV, 3, 300}} {
 		d := r.Designs[i]
-		if d.Design != want.name || d.Target == nil || *d.Target != (results.Target{Name: want.name, URL: want.url}) {
+		if d.Design != want.name || d.Target == nil || *d.Target != (results.Target{Name: want.name, URL: want.url, Profile: "v1"}) {
 			t.Errorf("column %d: design %q target %+v; want %s at %s", i, d.Design, d.Target, want.name, want.url)
 		}
 		a := d.Assumptions
