@@ -13,5 +13,9 @@ echo "== scenarios and simulator (count $count)"
 go test -run '^$' -bench . -benchmem -count "$count" ./scenarios/ ./sim/ | tee bench/sim.txt
 $BENCHSTAT bench/server.txt bench/sim.txt || true
 
+echo "== the client through the v1 profile vs the hand-written v1 client it replaced (count $count)"
+go test -run '^$' -bench '^BenchmarkClientDo$' -benchmem -count "$count" ./sim/ | tee bench/client.txt
+$BENCHSTAT -col /impl bench/client.txt || true
+
 echo "== load generator vs vegeta (one core each)"
 ./scripts/bench-generator.sh | tee bench/generator.txt

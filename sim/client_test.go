@@ -54,7 +54,10 @@ func v1Canned() http.Handler {
 
 // BenchmarkClientDo measures Client.Do against a canned API v1 server on
 // loopback, with as many concurrent callers as a crowd's users: the
-// generator's maximum rate per operation.
+// generator's maximum rate per operation. Each operation runs through the
+// v1 profile (impl=profile) and, as the peer it is compared with in the
+// same run, through the hand-written v1 client it replaced (impl=legacy):
+// benchstat -col /impl gives the ratio.
 func BenchmarkClientDo(b *testing.B) {
 	hs := httptest.NewServer(v1Canned())
 	defer hs.Close()
@@ -62,6 +65,7 @@ func BenchmarkClientDo(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	legacy := &http.Client{Transport: NewTransport()}
 	d := models.Date{Year: 2021, Month: 6, Day: 7}
 	for _, bc := range []struct {
 		name   string
@@ -73,20 +77,48 @@ func BenchmarkClientDo(b *testing.B) {
 		{"book", Request{Op: results.OpBook, PPV: "PPV1", Date: d, PersonID: "P1", IdempotencyKey: "P1-1"}, 201},
 		{"throttled", Request{Op: results.OpBook, PPV: "PPV1", Date: d, PersonID: "P1", IdempotencyKey: "throttle"}, 429},
 	} {
-		b.Run(bc.name, func(b *testing.B) {
-			b.ReportAllocs()
-			b.SetParallelism(8)
-			b.RunParallel(func(pb *testing.PB) {
-				ctx := context.Background()
-				for pb.Next() {
-					if resp := c.Do(ctx, bc.req); resp.Status != bc.status || resp.Err != nil {
-						b.Errorf("Do(%+v) = %d, %v; want %d", bc.req, resp.Status, resp.Err, bc.status)
-						return
+		impls := []struct {
+			name string
+			do   func(context.Context, Request) Response
+		}{
+			{"profile", c.Do},
+			{"legacy", func(ctx context.Context, r Request) Response { return legacyDo(ctx, legacy, hs.URL, r) }},
+		}
+		for _, impl := range impls {
+			b.Run("op="+bc.name+"/impl="+impl.name, func(b *testing.B) {
+				b.ReportAllocs()
+				b.SetParallelism(8)
+				b.RunParallel(func(pb *testing.PB) {
+					ctx := context.Background()
+					for pb.Next() {
+						if resp := impl.do(ctx, bc.req); resp.Status != bc.status || resp.Err != nil {
+							b.Errorf("Do(%+v) = %d, %v; want %d", bc.req, resp.Status, resp.Err, bc.status)
+							return
+						}
 					}
-				}
+				})
 			})
-		})
+		}
 	}
+}
+
+// legacyDo is Client.Do as it was before API profiles: the hand-written v1
+// request and decoder, over hc.
+func legacyDo(ctx context.Context, hc *http.Client, base string, r Request) Response {
+	req, err := legacyV1Request(base, r)
+	if err != nil {
+		return Response{Err: err}
+	}
+	res, err := hc.Do(req.WithContext(ctx))
+	if err != nil {
+		return Response{Err: err}
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+	if err != nil {
+		return Response{Err: err}
+	}
+	return legacyV1Decode(r, res.StatusCode, res.Header, data)
 }
 
 // cannedTransport answers every request with status, header and body
