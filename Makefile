@@ -33,7 +33,7 @@ vet:
 
 ## lint: golangci-lint v2, pinned in go.mod as a Go tool (.golangci.yml).
 lint:
-	$(GO) tool golangci-lint run $(PKGS)
+	$(GO) tool golangci-lint run --allow-parallel-runners $(PKGS)
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
