@@ -118,31 +118,118 @@ func (s *Scenario) RoomPolicy() models.RoomPolicy {
 // timing. Per-partition limits and the waiting room are properties of the
 // store and the operator and are not scaled: scaling the crowd up against
 // the same limits is the point. Name, seed and duration are kept. Scaled
-// panics when f is not a positive finite number. s is not modified.
+// panics when f is not a positive finite number; call CheckScale first,
+// which also says when the scaled counts would be beyond Validate's bounds
+// (Scaled keeps them within 32 bits, and Validate refuses them). s is not
+// modified.
 func (s *Scenario) Scaled(f float64) *Scenario {
 	if !(f > 0) || math.IsInf(f, 0) {
 		panic(fmt.Sprintf("scenarios: Scaled(%v): scale must be a positive finite number", f))
 	}
 	c := s.clone()
-	scale := func(n int) int {
-		if n <= 0 {
-			return n
-		}
-		x := math.Round(float64(n) * f)
-		if x >= math.MaxInt32 {
-			return math.MaxInt32
-		}
-		return max(int(x), 1)
-	}
-	c.Crowd.Size = scale(c.Crowd.Size)
-	c.Inventory.DailyCapacity = scale(c.Inventory.DailyCapacity)
+	c.Crowd.Size = scaleCount(c.Crowd.Size, f)
+	c.Inventory.DailyCapacity = scaleCount(c.Inventory.DailyCapacity, f)
 	for i := range c.Inventory.PPVs {
-		c.Inventory.PPVs[i].DailyCapacity = scale(c.Inventory.PPVs[i].DailyCapacity)
+		c.Inventory.PPVs[i].DailyCapacity = scaleCount(c.Inventory.PPVs[i].DailyCapacity, f)
 	}
 	for i := range c.Crowd.Arrival.Pieces {
 		c.Crowd.Arrival.Pieces[i].Rate *= f
 	}
 	return c
+}
+
+// scaleCount returns n scaled by f as Scaled does: rounded, at least 1
+// where n was positive, at most math.MaxInt32.
+func scaleCount(n int, f float64) int {
+	if n <= 0 {
+		return n
+	}
+	x := math.Round(float64(n) * f)
+	if x >= math.MaxInt32 {
+		return math.MaxInt32
+	}
+	return max(int(x), 1)
+}
+
+// CheckScale returns an error saying why Scaled(f) would not give a valid
+// scenario, or nil: f is not a positive finite number, or a scaled count
+// would be beyond what Validate accepts (MaxCrowd users, MaxDailyCapacity
+// places a day at a PPV, MaxPlaces in all, MaxRate arrivals a second). The
+// error names the count, what it would become and the largest scale that
+// fits. s should be valid. Safe for concurrent use.
+func (s *Scenario) CheckScale(f float64) error {
+	if !(f > 0) || math.IsInf(f, 0) {
+		return fmt.Errorf("scale %v: want a positive finite number, such as 0.1 or 2", f)
+	}
+	type bound struct {
+		what         string
+		value, limit float64
+	}
+	days := float64(max(s.Inventory.Days, 0))
+	maxCap, places, maxRate := 0, 0.0, 0.0
+	for i := range s.NumPPVs() {
+		c := s.dailyCapacity(i)
+		maxCap = max(maxCap, c)
+		if c > 0 {
+			places += max(math.Round(float64(c)*f), 1) * days
+		}
+	}
+	for _, p := range s.Crowd.Arrival.Pieces {
+		maxRate = max(maxRate, p.Rate)
+	}
+	bounds := []bound{
+		{"users", float64(s.Crowd.Size), MaxCrowd},
+		{"places a day at a PPV", float64(maxCap), MaxDailyCapacity},
+		{"places in all", float64(s.TotalCapacity()), MaxPlaces},
+		{"arrivals a second", maxRate, MaxRate},
+	}
+	scaled := []float64{math.Round(bounds[0].value * f), math.Round(bounds[1].value * f), places, bounds[3].value * f}
+	var worst *bound
+	fits := math.Inf(1)
+	for i := range bounds {
+		b := &bounds[i]
+		if b.value <= 0 || scaled[i] <= b.limit {
+			continue
+		}
+		if m := b.limit / b.value; worst == nil || m < fits {
+			worst, fits = b, m
+		}
+	}
+	if worst == nil {
+		return nil
+	}
+	return fmt.Errorf("scale %v is too large for scenario %s: its %s %s would become %s, beyond %s; the largest scale that fits is %s",
+		f, s.Name, bigCount(worst.value), worst.what, bigCount(worst.value*f), bigCount(worst.limit), fmtScale(fits))
+}
+
+// bigCount formats a count with thousands separators, or in scientific
+// notation when it is beyond an int64's exact range.
+func bigCount(x float64) string {
+	if x < 1e15 && x == math.Trunc(x) {
+		return commas(int(x))
+	}
+	switch {
+	case math.IsInf(x, 1):
+		return "too many to count"
+	case x < 1e15:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	}
+	return strconv.FormatFloat(x, 'g', 3, 64)
+}
+
+// fmtScale writes scale x rounded down to three significant digits, so it
+// still fits.
+func fmtScale(x float64) string {
+	if !(x > 0) || math.IsInf(x, 0) {
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	}
+	e := math.Floor(math.Log10(x))
+	p := math.Pow(10, e-2)
+	out := strconv.FormatFloat(math.Floor(x/p*(1+1e-12))*p, 'f', int(max(0, 2-e)), 64)
+	if strings.Contains(out, ".") {
+		out = strings.TrimRight(strings.TrimRight(out, "0"), ".")
+	}
+	return out
 }
 
 // clone returns a deep copy of s.

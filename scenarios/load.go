@@ -3,6 +3,7 @@ package scenarios
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -10,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/lexer"
 	"github.com/goccy/go-yaml/parser"
 )
 
@@ -73,7 +76,7 @@ func Load(ref string) (*Scenario, error) {
 	if data, err := Preset(ref); err == nil {
 		return Parse(presetDir+"/"+ref+".yaml", data)
 	}
-	data, err := os.ReadFile(ref)
+	data, err := readFile(ref)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) && !strings.ContainsAny(ref, `/\.`) {
 			return nil, fmt.Errorf("unknown scenario %q: not a preset (%s) nor a file", ref, strings.Join(Presets(), ", "))
@@ -83,17 +86,42 @@ func Load(ref string) (*Scenario, error) {
 	return Parse(ref, data)
 }
 
+// readFile reads the file at path, but no more than one byte beyond
+// MaxFileSize: enough for Parse to refuse it.
+func readFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return data, err
+}
+
 // Parse decodes the YAML scenario data read from the file called name, fills
 // defaults (EnsureDefaults) and validates it (Validate). Decoding is strict:
 // unknown fields, values of the wrong type, bad durations ("30s", "1m30s")
-// and bad dates ("2021-06-07") are errors. When the scenario has no name,
-// Parse names it after the file (base name without extension).
+// and bad dates ("2021-06-07") are errors. Anchors, aliases and merge keys
+// work as YAML says: a mapping's own keys win over merged ones (<<: *base
+// then write_rate: 5 is an override, not a duplicate). Only an absent field
+// (or null) takes a default: a field written as 0, 0s, "" or [] is kept,
+// and Validate says why when it makes no sense. When the scenario has no
+// name, Parse names it after the file (base name without extension).
 //
 // Every problem found is reported at once, as an ErrorList whose entries name
 // name:line:column and the field; Validate's problems are placed at the
 // field's node in the file (or its nearest enclosing node when the field is
-// absent). Parse never panics on any input.
-func Parse(name string, data []byte) (s *Scenario, err error) {
+// absent). Parse never panics on any input. A file beyond MaxFileSize,
+// MaxNesting, MaxMappingKeys or MaxDocuments is refused before it is
+// parsed, with one Error where it crosses the limit.
+func Parse(name string, data []byte) (*Scenario, error) {
+	return parseSafe(name, data, defaultLimits)
+}
+
+// parseSafe is Parse with the limits lim.
+func parseSafe(name string, data []byte, lim fileLimits) (s *Scenario, err error) {
 	// goccy/go-yaml can panic on some malformed input; a scenario file
 	// must never crash the caller.
 	defer func() {
@@ -101,11 +129,58 @@ func Parse(name string, data []byte) (s *Scenario, err error) {
 			s, err = nil, ErrorList{{File: name, Line: 1, Column: 1, Msg: fmt.Sprintf("cannot decode the YAML (decoder failure: %v)", r)}}
 		}
 	}()
-	return parse(name, data)
+	return parse(name, data, lim)
 }
 
-func parse(name string, data []byte) (*Scenario, error) {
-	file, err := parser.ParseBytes(data, 0)
+func parse(name string, data []byte, lim fileLimits) (*Scenario, error) {
+	c := newChecker(name)
+	body, err := c.parseAndCheck(data, lim)
+	if err != nil {
+		return nil, err
+	}
+	var s Scenario
+	if err := decodeBody(body, &s); err != nil {
+		// The checker should have caught everything goccy rejects; if it
+		// did not, goccy's own (single) error still carries a position.
+		if len(c.errs) == 0 {
+			c.errs = append(c.errs, yamlError(name, err))
+		}
+		c.errs.sort()
+		return nil, c.errs
+	}
+	s.zeros = s.explicitZeros(func(field string) bool { return c.set[field] })
+	if s.Name == "" && !s.zeros.has("name") {
+		base := filepath.Base(name)
+		s.Name = strings.TrimSuffix(base, filepath.Ext(base))
+	}
+	s.EnsureDefaults()
+	c.validate(&s)
+	if len(c.errs) > 0 {
+		c.errs.sort()
+		return nil, c.errs
+	}
+	return &s, nil
+}
+
+// parseAndCheck checks data against the limits lim, parses it and runs the
+// checker over its one document. It returns the checked body (nil when
+// empty or rejected whole) to decode, or an ErrorList when there is
+// nothing to decode.
+func (c *checker) parseAndCheck(data []byte, lim fileLimits) (ast.Node, error) {
+	name := c.file
+	le := lim.checkSize(data)
+	if le == nil {
+		le = lim.scanRaw(data)
+	}
+	if le != nil {
+		p := position(data, le.off)
+		return nil, ErrorList{{File: name, Line: p.line, Column: p.col, Msg: le.msg}}
+	}
+	tokens := lexer.Tokenize(string(data))
+	if tk, msg := lim.checkTokens(tokens); tk != nil {
+		return nil, ErrorList{{File: name, Line: max(tk.Position.Line, 1), Column: max(tk.Position.Column, 1), Msg: msg}}
+	}
+	file, err := parser.Parse(tokens, 0)
 	if err != nil {
 		return nil, ErrorList{yamlError(name, err)}
 	}
@@ -122,31 +197,25 @@ func parse(name string, data []byte) (*Scenario, error) {
 		p := nodePos(docs[1].Body)
 		return nil, ErrorList{{File: name, Line: p.line, Column: p.col, Msg: fmt.Sprintf("found %d YAML documents; want one scenario per file", len(docs))}}
 	}
-	body := docs[0].Body
-
-	c := newChecker(name)
-	body = c.root(body)
+	body := c.root(docs[0].Body)
 	if c.tooBig { // decoding would expand the same aliases
 		c.errs.sort()
 		return nil, c.errs
 	}
-	var s Scenario
-	if body != nil {
-		if err := yaml.NodeToValue(body, &s, yaml.Strict()); err != nil {
-			// The checker should have caught everything goccy rejects; if it
-			// did not, goccy's own (single) error still carries a position.
-			if len(c.errs) == 0 {
-				c.errs = append(c.errs, yamlError(name, err))
-			}
-			c.errs.sort()
-			return nil, c.errs
-		}
+	return body, nil
+}
+
+// decodeBody decodes the checked body into s; a nil body leaves s zero.
+func decodeBody(body ast.Node, s *Scenario) error {
+	if body == nil {
+		return nil
 	}
-	if s.Name == "" {
-		base := filepath.Base(name)
-		s.Name = strings.TrimSuffix(base, filepath.Ext(base))
-	}
-	s.EnsureDefaults()
+	return yaml.NodeToValue(body, s, yaml.Strict())
+}
+
+// validate adds Validate's problems with s to c's, each placed at its
+// field, except those that follow from a value c rejected.
+func (c *checker) validate(s *Scenario) {
 	reported := map[string]bool{}
 	for _, err := range s.Validate() {
 		var fe *FieldError
@@ -164,13 +233,8 @@ func parse(name string, data []byte) (*Scenario, error) {
 			continue
 		}
 		reported[key] = true
-		c.errs = append(c.errs, &Error{File: name, Line: p.line, Column: p.col, Field: field, Msg: msg})
+		c.errs = append(c.errs, &Error{File: c.file, Line: p.line, Column: p.col, Field: field, Msg: msg})
 	}
-	if len(c.errs) > 0 {
-		c.errs.sort()
-		return nil, c.errs
-	}
-	return &s, nil
 }
 
 // yamlError turns an error of goccy/go-yaml into an Error at its token.

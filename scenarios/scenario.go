@@ -27,7 +27,10 @@ import (
 //
 // Zero values that EnsureDefaults fills are listed in its doc comment; every
 // other zero value means what it says (0 think time = none, 0 hot skew =
-// uniform, 0 alternatives = none).
+// uniform, 0 alternatives = none). In a file, only an absent field (or
+// null) takes a default: a scenario Parse decodes remembers which of those
+// fields its file set explicitly to zero, and Validate refuses them with
+// the reason.
 type Scenario struct {
 	Name        string `yaml:"name"`
 	Description string `yaml:"description"`
@@ -49,6 +52,11 @@ type Scenario struct {
 	Designs []DesignSpec `yaml:"designs"`
 	// WaitingRoom configures the waiting room of designs named "+waiting-room".
 	WaitingRoom WaitingRoomSpec `yaml:"waiting_room"`
+
+	// zeros holds the fields the file set explicitly to a zero value
+	// EnsureDefaults would otherwise replace; nil for a scenario built in
+	// Go, where a zero value is an absent one.
+	zeros zeroSet
 }
 
 // InventorySpec describes the slots: either listed PPVs, or a generator that

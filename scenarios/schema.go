@@ -2,7 +2,9 @@ package scenarios
 
 import (
 	"fmt"
+	"math"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,8 +21,14 @@ import (
 // first error, reports bad durations and dates without a position, and
 // silently truncates 1.5 into an int. The checker reports every problem with
 // its position, records where each field is written (so Validate's errors
-// can be placed), and replaces each rejected value by null (and drops
-// unknown fields) so the decoder can still fill everything else.
+// can be placed) and which fields are written at all (so EnsureDefaults can
+// tell an explicit zero from an absent field), and replaces each rejected
+// value by null (and drops unknown fields) so the decoder can still fill
+// everything else. It also resolves what the decoder gets wrong or cannot
+// see: each alias is replaced by the value it names (whose anchor may sit
+// under a dropped unknown field), and each mapping with merge keys (<<) by
+// the merged mapping, with YAML's precedence (its own keys first, then the
+// merged mappings in order), which the decoder would call duplicates.
 
 const (
 	maxDepth  = 64      // nesting limit, far beyond any real scenario
@@ -45,14 +53,21 @@ type checker struct {
 	file    string
 	errs    ErrorList
 	pos     map[string]pos      // field path → where its value is written
+	set     map[string]bool     // field path → written with a value other than null
 	bad     []string            // field paths whose value was rejected
 	anchors map[string]ast.Node // anchor name → its (checked) value
-	visits  int
-	tooBig  bool
+	// merges holds, for each mapping with merge keys, the mappings merged
+	// into it in order of precedence, as resolved where it is written.
+	merges map[*ast.MappingNode][]*ast.MappingNode
+	visits int
+	tooBig bool
 }
 
 func newChecker(file string) *checker {
-	return &checker{file: file, pos: map[string]pos{}, anchors: map[string]ast.Node{}}
+	return &checker{
+		file: file, pos: map[string]pos{}, set: map[string]bool{}, anchors: map[string]ast.Node{},
+		merges: map[*ast.MappingNode][]*ast.MappingNode{},
+	}
 }
 
 // root checks the document body and returns it, or nil when the whole body
@@ -63,6 +78,12 @@ func (c *checker) root(body ast.Node) ast.Node {
 	c.check(body, reflect.TypeFor[Scenario](), "", func(n ast.Node) { out = n }, 0)
 	if _, ok := out.(*ast.NullNode); ok {
 		return nil
+	}
+	if !c.tooBig {
+		done := map[*ast.MappingNode]bool{}
+		for m := range c.merges {
+			c.flatten(m, done)
+		}
 	}
 	return out
 }
@@ -137,7 +158,7 @@ func (c *checker) check(n ast.Node, t reflect.Type, path string, replace func(as
 	case t.Kind() == reflect.Slice:
 		c.checkSlice(n, t, path, replace, depth)
 	default:
-		c.reject(n, path, replace, scalarProblem(n, t))
+		c.reject(n, path, replace, scalarProblem(n, t, path))
 	}
 }
 
@@ -154,7 +175,7 @@ func (c *checker) reject(n ast.Node, path string, replace func(ast.Node), msg st
 // checkIndirect checks a tagged, anchored or aliased node n against Go type
 // t: it rejects tags the decoder does not understand and unknown aliases,
 // checks the value a tag or an anchor wraps, records anchors, and checks an
-// alias's target as the value at path.
+// alias's target as the value at path and puts it in the alias's place.
 func (c *checker) checkIndirect(n ast.Node, t reflect.Type, path string, replace func(ast.Node), depth int) {
 	switch v := n.(type) {
 	case *ast.TagNode:
@@ -176,8 +197,10 @@ func (c *checker) checkIndirect(n ast.Node, t reflect.Type, path string, replace
 		}
 		// Problems inside the anchored value were reported (and nulled)
 		// where it is defined; only a value of the wrong shape for this
-		// use is new.
-		c.check(target, t, path, replace, depth+1)
+		// use is new (or, for an anchor under an unknown field, any).
+		out := target
+		c.check(target, t, path, func(nn ast.Node) { out = nn }, depth+1)
+		replace(out) // the decoder may not see the anchor: see anchorsIn
 	}
 }
 
@@ -186,10 +209,16 @@ func (c *checker) checkIndirect(n ast.Node, t reflect.Type, path string, replace
 func (c *checker) checkStruct(n ast.Node, t reflect.Type, path string, replace func(ast.Node), depth int) {
 	switch v := n.(type) {
 	case *ast.MappingNode:
-		v.Values = c.mapping(v.Values, t, path, depth, map[string]bool{})
+		c.mapping(v, t, path, depth, map[string]bool{})
 	case *ast.MappingValueNode:
-		if kept := c.mapping([]*ast.MappingValueNode{v}, t, path, depth, map[string]bool{}); len(kept) == 0 {
+		// A mapping of one entry, as in a flow list: [a: b].
+		m := ast.Mapping(v.GetToken(), true, v)
+		c.mapping(m, t, path, depth, map[string]bool{})
+		switch _, merges := c.merges[m]; {
+		case len(m.Values) == 0:
 			replace(null(n))
+		case merges:
+			replace(m)
 		}
 	default:
 		c.reject(n, path, replace, fmt.Sprintf("want a mapping of fields, got %s", describe(n)))
@@ -243,9 +272,9 @@ func dateProblem(n ast.Node) string {
 }
 
 // scalarProblem says what is wrong with n as a value of the string, boolean
-// or numeric type t, or returns "" when n fits t (or t is of another kind,
-// left to the decoder to judge).
-func scalarProblem(n ast.Node, t reflect.Type) string {
+// or numeric type t of the field at path, or returns "" when n fits t (or t
+// is of another kind, left to the decoder to judge).
+func scalarProblem(n ast.Node, t reflect.Type, path string) string {
 	switch t.Kind() {
 	case reflect.String:
 		switch n.(type) {
@@ -259,22 +288,27 @@ func scalarProblem(n ast.Node, t reflect.Type) string {
 		}
 		return ""
 	default:
-		return numberProblem(n, t)
+		return numberProblem(n, t, path)
 	}
 }
 
 // numberProblem says what is wrong with n as a value of the integer or
-// floating-point type t, or returns "" when n fits t (or t is not numeric:
-// no other kinds occur in Scenario, so the decoder judges them).
-func numberProblem(n ast.Node, t reflect.Type) string {
+// floating-point type t of the field at path, or returns "" when n fits t
+// (or t is not numeric: no other kinds occur in Scenario, so the decoder
+// judges them).
+func numberProblem(n ast.Node, t reflect.Type, path string) string {
 	switch t.Kind() {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		iv, ok := n.(*ast.IntegerNode)
 		if !ok {
+			// goccy keeps an integer beyond 64 bits a plain string.
+			if sv, ok := n.(*ast.StringNode); ok && !isQuoted(sv) && integerLiteral.MatchString(sv.Value) {
+				return outOfRange(sv.Value, t, path)
+			}
 			return fmt.Sprintf("want a whole number, got %s", describe(n))
 		}
 		if !fitsInt(iv.Value, t.Bits()) {
-			return fmt.Sprintf("number %s is out of range", describe(n))
+			return outOfRange(tokenValue(n), t, path)
 		}
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		iv, ok := n.(*ast.IntegerNode)
@@ -296,18 +330,22 @@ func numberProblem(n ast.Node, t reflect.Type) string {
 	return ""
 }
 
-// mapping checks the entries of a mapping decoded into struct type t and
-// returns those to keep (unknown fields are dropped). seen holds the fields
-// set explicitly, which merged values (<<) do not override.
-func (c *checker) mapping(values []*ast.MappingValueNode, t reflect.Type, path string, depth int, seen map[string]bool) []*ast.MappingValueNode {
+// mapping checks the entries of mapping m decoded into struct type t and
+// keeps those to decode (unknown fields are dropped). seen holds the fields
+// set so far, explicitly or by an earlier merge: a merged value (<<) does
+// not take their place; seen gains the fields m sets.
+func (c *checker) mapping(m *ast.MappingNode, t reflect.Type, path string, depth int, seen map[string]bool) {
 	fields := fieldsOf(t)
-	kept := make([]*ast.MappingValueNode, 0, len(values))
-	for _, mv := range values {
+	kept := make([]*ast.MappingValueNode, 0, len(m.Values))
+	var merged []*ast.MappingNode
+	hasMerge := false
+	for _, mv := range m.Values {
 		if mv == nil || isNil(mv.Key) {
 			continue
 		}
 		if mv.Key.IsMergeKey() {
-			c.merge(mv.Value, t, path, depth+1, seen)
+			hasMerge = true
+			c.merge(mv.Value, t, path, depth+1, seen, &merged)
 			kept = append(kept, mv)
 			continue
 		}
@@ -319,19 +357,27 @@ func (c *checker) mapping(values []*ast.MappingValueNode, t reflect.Type, path s
 		ft, ok := fields.types[ks.Value]
 		if !ok {
 			c.fail(mv.Key, join(path, ks.Value), unknownField(ks.Value, fields.names))
+			// Its value is not checked, but an alias elsewhere may name an
+			// anchor inside it.
+			c.anchorsIn(mv.Value, join(path, ks.Value), depth+1)
 			continue
 		}
 		fp := join(path, ks.Value)
 		seen[ks.Value] = true
 		c.pos[fp] = valuePos(mv)
 		c.check(mv.Value, ft, fp, func(nn ast.Node) { mv.Value = nn }, depth+1)
+		c.set[fp] = !isNullValue(mv.Value)
 		kept = append(kept, mv)
 	}
-	return kept
+	m.Values = kept
+	if _, ok := c.merges[m]; hasMerge && !ok {
+		c.merges[m] = merged
+	}
 }
 
-// merge checks the value of a merge key (<<: *anchor or a list of them).
-func (c *checker) merge(n ast.Node, t reflect.Type, path string, depth int, seen map[string]bool) {
+// merge checks the value of a merge key (<<: *anchor or a list of them)
+// and appends the mappings it merges to merged.
+func (c *checker) merge(n ast.Node, t reflect.Type, path string, depth int, seen map[string]bool, merged *[]*ast.MappingNode) {
 	if isNil(n) || c.tooBig {
 		return
 	}
@@ -344,34 +390,131 @@ func (c *checker) merge(n ast.Node, t reflect.Type, path string, depth int, seen
 	switch v := n.(type) {
 	case *ast.AliasNode:
 		if target, ok := c.anchors[tokenValue(v.Value)]; ok {
-			c.merge(target, t, path, depth+1, seen)
+			c.merge(target, t, path, depth+1, seen, merged)
 		} else {
 			c.fail(n, path, fmt.Sprintf("unknown alias %q", "*"+tokenValue(v.Value)))
 		}
 	case *ast.AnchorNode:
-		c.merge(v.Value, t, path, depth+1, seen)
+		c.merge(v.Value, t, path, depth+1, seen, merged)
 		if name := tokenValue(v.Name); name != "" {
 			c.anchors[name] = v.Value
 		}
 	case *ast.SequenceNode:
 		for _, e := range v.Values {
-			c.merge(e, t, path, depth+1, seen)
+			c.merge(e, t, path, depth+1, seen, merged)
 		}
 	case *ast.MappingNode:
-		// Record positions of merged fields only where not set explicitly.
-		saved := map[string]pos{}
-		for k := range seen {
-			if p, ok := c.pos[join(path, k)]; ok {
-				saved[k] = p
-			}
-		}
-		v.Values = c.mapping(v.Values, t, path, depth, map[string]bool{})
-		for k, p := range saved {
-			c.pos[join(path, k)] = p
-		}
+		c.mergeMapping(v, t, path, depth, seen)
+		*merged = append(*merged, v)
 	default:
 		c.fail(n, path, fmt.Sprintf("want a mapping or an alias of one after <<, got %s", describe(n)))
 	}
+}
+
+// mergeMapping checks mapping m merged into the mapping at path. Where and
+// whether a field is written stay as recorded for the fields in seen.
+func (c *checker) mergeMapping(m *ast.MappingNode, t reflect.Type, path string, depth int, seen map[string]bool) {
+	savedPos, savedSet := map[string]pos{}, map[string]bool{}
+	for k := range seen {
+		fp := join(path, k)
+		if p, ok := c.pos[fp]; ok {
+			savedPos[k] = p
+		}
+		savedSet[k] = c.set[fp]
+	}
+	own := map[string]bool{}
+	c.mapping(m, t, path, depth, own)
+	for k := range own {
+		if _, ok := savedSet[k]; !ok {
+			seen[k] = true
+		}
+	}
+	for k, p := range savedPos {
+		c.pos[join(path, k)] = p
+	}
+	for k, set := range savedSet {
+		c.set[join(path, k)] = set
+	}
+}
+
+// flatten replaces the merge keys of m by the fields they merge: m's own
+// fields first, then those of each merged mapping (flattened first) that m
+// does not have yet, earlier merges first, as YAML says. done marks the
+// mappings flattened.
+func (c *checker) flatten(m *ast.MappingNode, done map[*ast.MappingNode]bool) {
+	if done[m] {
+		return
+	}
+	done[m] = true
+	out := make([]*ast.MappingValueNode, 0, len(m.Values))
+	have := map[string]bool{}
+	add := func(mv *ast.MappingValueNode) {
+		if k := tokenValue(mv.Key); !mv.Key.IsMergeKey() && !have[k] {
+			out = append(out, mv)
+			have[k] = true
+		}
+	}
+	for _, mv := range m.Values {
+		add(mv)
+	}
+	for _, src := range c.merges[m] {
+		c.flatten(src, done)
+		for _, mv := range src.Values {
+			add(mv)
+		}
+	}
+	m.Values = out
+}
+
+// anchorsIn records the anchors inside n, the value of an unknown field at
+// path, which is otherwise not checked (and dropped before decoding: the
+// aliases naming them are replaced by their values).
+func (c *checker) anchorsIn(n ast.Node, path string, depth int) {
+	if isNil(n) || c.tooBig {
+		return
+	}
+	c.visits++
+	if c.visits > maxVisits || depth > maxDepth {
+		c.tooBig = true
+		c.fail(n, path, "document nested too deeply or expands too many aliases")
+		return
+	}
+	switch v := n.(type) {
+	case *ast.AnchorNode:
+		c.anchorsIn(v.Value, path, depth+1)
+		if name := tokenValue(v.Name); name != "" {
+			c.anchors[name] = v.Value
+		}
+	case *ast.TagNode:
+		c.anchorsIn(v.Value, path, depth+1)
+	case *ast.MappingNode:
+		for _, mv := range v.Values {
+			c.anchorsIn(mv, path, depth+1)
+		}
+	case *ast.MappingValueNode:
+		c.anchorsIn(v.Value, path, depth+1)
+	case *ast.SequenceNode:
+		for _, e := range v.Values {
+			c.anchorsIn(e, path, depth+1)
+		}
+	}
+}
+
+// isNullValue reports whether n, through tags and anchors, is null.
+func isNullValue(n ast.Node) bool {
+	for !isNil(n) {
+		switch v := n.(type) {
+		case *ast.TagNode:
+			n = v.Value
+		case *ast.AnchorNode:
+			n = v.Value
+		case *ast.NullNode:
+			return true
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 type structFields struct {
@@ -518,6 +661,22 @@ func null(n ast.Node) ast.Node {
 		p = *tk.Position
 	}
 	return ast.Null(token.New("null", "null", &p))
+}
+
+// integerLiteral matches the integers YAML writes: decimal, or 0x, 0o, 0b.
+var integerLiteral = regexp.MustCompile(`^[-+]?(\d[0-9_]*|0x[0-9a-fA-F_]+|0o[0-7_]+|0b[01_]+)$`)
+
+// outOfRange says that the integer literal lit does not fit the field at
+// path: beyond the range Validate accepts for it, or else its Go type t's.
+func outOfRange(lit string, t reflect.Type, path string) string {
+	lo, hi, ok := fieldBounds(path)
+	if !ok {
+		lo, hi = math.MinInt64>>(64-t.Bits()), math.MaxInt64>>(64-t.Bits())
+	}
+	if strings.HasPrefix(lit, "-") {
+		return fmt.Sprintf("integer %s out of range (min %s)", lit, commas(lo))
+	}
+	return fmt.Sprintf("integer %s out of range (max %s)", lit, commas(hi))
 }
 
 func isQuoted(s *ast.StringNode) bool {
