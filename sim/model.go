@@ -252,6 +252,7 @@ type modelConfig struct {
 	params   func(design string) ModelParams
 	parallel int
 	progress func(ModelStats)
+	partial  func(*results.Result)
 }
 
 // WithModelParams sets the parameters of each design (default:
@@ -280,13 +281,27 @@ func WithModelProgress(f func(ModelStats)) ModelOption {
 	return func(c *modelConfig) { c.progress = f }
 }
 
+// WithModelPartial calls f each time a design's run ends with the result so
+// far: the designs finished, in the order of the designs given, finished_at
+// now, and marked interrupted until every design has finished (a run that
+// stops there did not complete), so that a caller can write each design
+// down as soon as it is done. Calls are one at a time, from the goroutines
+// running the designs. f may keep and modify the *Result it gets, but not
+// the maps inside its designs, which later calls share.
+func WithModelPartial(f func(*results.Result)) ModelOption {
+	return func(c *modelConfig) { c.partial = f }
+}
+
 // Simulate runs the model of each design for the scenario's crowd of seed
 // and returns the result (engine "model"; started_at and finished_at are
 // wall-clock times, environment is left for the caller) and each design's
 // statistics, in the order of designs. sc must be valid with defaults
 // filled (as scenarios.Load returns it). Designs run concurrently (see
-// WithParallelism); the result does not depend on how. It returns the first
-// design's error, or ctx's when it ends first.
+// WithParallelism); the result does not depend on how. A design's error
+// (invalid parameters) ends Simulate with it and no result. When ctx ends
+// first, Simulate starts no more designs and returns, with an error
+// wrapping ctx's, the result of the designs that finished (possibly none)
+// marked interrupted, and their statistics.
 func Simulate(ctx context.Context, sc *scenarios.Scenario, designs []models.Design, seed int64, opts ...ModelOption) (*results.Result, []ModelStats, error) {
 	cfg := modelConfig{params: func(string) ModelParams { return DefaultModelParams() }, parallel: runtime.GOMAXPROCS(0)}
 	for _, o := range opts {
@@ -307,35 +322,94 @@ func Simulate(ctx context.Context, sc *scenarios.Scenario, designs []models.Desi
 	if crowd == nil && sc.Crowd.Size > 0 {
 		return nil, nil, fmt.Errorf("simulate: scenario %q yields no crowd (invalid arrival spec?)", sc.Name)
 	}
-
-	out := make([]*results.DesignResult, len(designs))
-	stats := make([]ModelStats, len(designs))
-	errs := make([]error, len(designs))
+	runs := &designRuns{res: res, designs: designs, partial: cfg.partial,
+		out: make([]*results.DesignResult, len(designs)), stats: make([]ModelStats, len(designs)), errs: make([]error, len(designs))}
 	work := make(chan int)
 	var wg sync.WaitGroup
 	for range min(cfg.parallel, len(designs)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for i := range work {
-				out[i], stats[i], errs[i] = SimulateDesign(ctx, sc, designs[i], &inv, crowd, seed, cfg.params(designs[i].Name))
-				if errs[i] == nil && cfg.progress != nil {
-					cfg.progress(stats[i])
+				dr, st, err := SimulateDesign(ctx, sc, designs[i], &inv, crowd, seed, cfg.params(designs[i].Name))
+				if err == nil && cfg.progress != nil {
+					cfg.progress(st)
 				}
+				runs.finish(i, dr, st, err)
 			}
-		}()
+		})
 	}
+dispatch:
 	for i := range designs {
-		work <- i
+		if ctx.Err() != nil {
+			break
+		}
+		select {
+		case work <- i:
+		case <-ctx.Done():
+			break dispatch
+		}
 	}
 	close(work)
 	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			return nil, nil, fmt.Errorf("simulate design %s: %w", designs[i].Name, err)
-		}
-		res.Designs = append(res.Designs, *out[i])
+	return runs.result(ctx)
+}
+
+// designRuns collects the designs' runs of one Simulate as they end.
+type designRuns struct {
+	res     *results.Result // the header; its designs are filled by result
+	designs []models.Design
+	partial func(*results.Result)
+
+	mu    sync.Mutex // guards out, stats and errs, and serializes the calls of partial
+	out   []*results.DesignResult
+	stats []ModelStats
+	errs  []error
+}
+
+// finish records the end of design i's run and, when it succeeded, hands
+// the result so far to partial.
+func (r *designRuns) finish(i int, dr *results.DesignResult, st ModelStats, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.out[i], r.stats[i], r.errs[i] = dr, st, err
+	if err != nil || r.partial == nil {
+		return
 	}
-	res.FinishedAt = time.Now().UTC()
+	snap, _ := r.collect()
+	snap.Interrupted = len(snap.Designs) < len(r.designs)
+	r.partial(snap)
+}
+
+// collect returns a copy of the result with the designs finished so far,
+// finished now, and their statistics. Call with mu held.
+func (r *designRuns) collect() (*results.Result, []ModelStats) {
+	snap := *r.res
+	snap.Designs = nil
+	var stats []ModelStats
+	for i, dr := range r.out {
+		if dr != nil {
+			snap.Designs = append(snap.Designs, *dr)
+			stats = append(stats, r.stats[i])
+		}
+	}
+	snap.FinishedAt = time.Now().UTC()
+	return &snap, stats
+}
+
+// result returns Simulate's answer once every run has ended: the first
+// design's error other than ctx's, else the result (interrupted when ctx
+// ended before every design finished).
+func (r *designRuns) result(ctx context.Context) (*results.Result, []ModelStats, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i, err := range r.errs {
+		if err != nil && (ctx.Err() == nil || !errors.Is(err, ctx.Err())) {
+			return nil, nil, fmt.Errorf("simulate design %s: %w", r.designs[i].Name, err)
+		}
+	}
+	res, stats := r.collect()
+	if len(res.Designs) < len(r.designs) {
+		res.Interrupted = true
+		return res, stats, fmt.Errorf("simulate: %d of %d designs finished: %w", len(res.Designs), len(r.designs), ctx.Err())
+	}
 	return res, stats, nil
 }

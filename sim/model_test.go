@@ -3,10 +3,13 @@ package sim
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -406,15 +409,98 @@ func TestCompareAgreement(t *testing.T) {
 	}
 }
 
-// TestModelCancel: a cancelled context ends a run with its error.
+// TestModelCancel: a cancelled context ends a run with its error, and the
+// designs finished before it are returned, marked interrupted.
 func TestModelCancel(t *testing.T) {
 	t.Parallel()
 	sc := loadScenario(t, "refresh-storm")
 	designs, _ := sc.BuildDesigns(nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, _, err := Simulate(ctx, sc, designs, sc.Seed); err == nil {
-		t.Error("Simulate with a cancelled context succeeded")
+	res, stats, err := Simulate(ctx, sc, designs, sc.Seed)
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Simulate with a cancelled context: error %v; want context.Canceled", err)
+	}
+	if res == nil || !res.Interrupted || len(res.Designs) != 0 || len(stats) != 0 {
+		t.Errorf("Simulate with a cancelled context = %v, %d stats; want an interrupted result without designs", res, len(stats))
+	}
+
+	// Cancelled once the first design has finished, one design at a time:
+	// that design is kept, the others are not started.
+	ctx, cancel = context.WithCancel(context.Background())
+	defer cancel()
+	res, stats, err = Simulate(ctx, sc, designs, sc.Seed, WithParallelism(1),
+		WithModelProgress(func(ModelStats) { cancel() }))
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Simulate cancelled after a design: error %v; want context.Canceled", err)
+	}
+	if res == nil || !res.Interrupted || len(res.Designs) != 1 || res.Designs[0].Design != designs[0].Name || len(stats) != 1 {
+		t.Fatalf("Simulate cancelled after a design = %+v, %d stats; want %s alone, interrupted", res, len(stats), designs[0].Name)
+	}
+	if errs := res.Check(); len(errs) > 0 {
+		t.Errorf("interrupted result fails its checks: %v", errs)
+	}
+	full, _, err := Simulate(context.Background(), sc, designs[:1], sc.Seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := canonicalDesign(t, &res.Designs[0]), canonicalDesign(t, &full.Designs[0]); !bytes.Equal(a, b) {
+		t.Errorf("the design finished before the interruption differs from an uninterrupted run:\n%s", firstDiff(a, b))
+	}
+}
+
+// canonicalDesign returns d's JSON.
+func canonicalDesign(t *testing.T, d *results.DesignResult) []byte {
+	t.Helper()
+	b, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestModelPartial: the result so far is handed over as each design
+// finishes, one call at a time, with the finished designs in the order
+// given, interrupted until the last; the last equals the final result.
+func TestModelPartial(t *testing.T) {
+	t.Parallel()
+	sc := loadScenario(t, "ci-smoke")
+	designs, _ := sc.BuildDesigns(nil)
+	var (
+		mu    sync.Mutex
+		calls []*results.Result
+		busy  bool
+	)
+	res, _ := simulate(t, sc, sc.Seed, WithParallelism(3), WithModelPartial(func(r *results.Result) {
+		mu.Lock()
+		if busy {
+			t.Error("WithModelPartial called concurrently")
+		}
+		busy = true
+		calls = append(calls, r)
+		mu.Unlock()
+		time.Sleep(time.Millisecond)
+		mu.Lock()
+		busy = false
+		mu.Unlock()
+	}))
+	if len(calls) != len(designs) {
+		t.Fatalf("%d calls; want one per design (%d)", len(calls), len(designs))
+	}
+	for i, r := range calls {
+		last := i == len(calls)-1
+		if len(r.Designs) != i+1 || r.Interrupted == last {
+			t.Errorf("call %d: %d designs, interrupted %v; want %d, %v", i, len(r.Designs), r.Interrupted, i+1, !last)
+		}
+		for k := 1; k < len(r.Designs); k++ {
+			if slices.IndexFunc(designs, func(d models.Design) bool { return d.Name == r.Designs[k-1].Design }) >
+				slices.IndexFunc(designs, func(d models.Design) bool { return d.Name == r.Designs[k].Design }) {
+				t.Errorf("call %d: designs out of order", i)
+			}
+		}
+	}
+	if a, b := canonical(t, calls[len(calls)-1]), canonical(t, res); !bytes.Equal(a, b) {
+		t.Errorf("the last partial result differs from the result:\n%s", firstDiff(a, b))
 	}
 }
 

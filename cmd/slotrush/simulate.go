@@ -5,16 +5,22 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"runtime"
 	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
 	"syscall"
 	"time"
 
-	"github.com/slotrush/slotrush/results"
-
 	"github.com/spf13/cobra"
 
+	"github.com/slotrush/slotrush/models"
+	"github.com/slotrush/slotrush/results"
 	"github.com/slotrush/slotrush/scenarios"
 	"github.com/slotrush/slotrush/sim"
 )
@@ -37,8 +43,11 @@ type simulateOptions struct {
 	seed      int64
 	calibrate string
 	parallel  int
-	noReport  bool
-	quiet     bool
+	// parallelSet is set when --parallel was given: 0 then is a bad input,
+	// not the default.
+	parallelSet bool
+	noReport    bool
+	quiet       bool
 }
 
 func newSimulateCmd() *cobra.Command {
@@ -64,12 +73,26 @@ costs in proportion to the requests the crowd makes (a few hundred nanoseconds o
 CPU each, designs in parallel): the 26 May 2021 preset at full scale makes 122
 million over monolithic, per-ppv and per-ppv-day. Unless GOMEMLIMIT is set, a
 soft memory limit of 1.4 GiB makes the garbage collector work harder rather than
-let the heap grow (the full preset peaks at about 1.65 GB resident).`,
+let the heap grow (the full preset peaks at about 1.65 GB resident).
+
+Before building anything, simulate estimates the memory the run will keep (the
+users' records with their journeys, the crowd, the event calendar, a latency
+histogram per second of the duration, the partitions) and compares it with the
+memory available (MemAvailable, the cgroup's limit, GOMEMLIMIT when set): it
+simulates fewer designs at once when that many would not fit, and refuses (exit 2)
+with the estimate and a --scale that fits when even one would not.
+
+OUT/result.json is rewritten as each design finishes, marked interrupted until
+the last: Ctrl-C (or a crash) loses no design that finished. Interrupted, it
+writes the designs that finished, marked interrupted, and exits 0 as run does
+(1 when none had finished). Bad input (scenario, design, --scale, --parallel,
+--calibrate, memory) exits 2.`,
 		Example: `  slotrush simulate --scenario jkjav-az-2021-05-26 --design per-ppv-day --scale 0.1
   slotrush run --scenario demo --out out/live
   slotrush simulate --scenario demo --calibrate out/live/result.json --out out/model`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.parallelSet = cmd.Flags().Changed("parallel")
 			return o.run(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), cmd.Flags().Changed("seed"))
 		},
 	}
@@ -88,20 +111,8 @@ let the heap grow (the full preset peaks at about 1.65 GB resident).`,
 }
 
 func (o *simulateOptions) run(ctx context.Context, stdout, stderr io.Writer, seedSet bool) error {
-	if !(o.scale > 0) || o.scale > 1e6 {
-		return &exitError{code: 2, err: fmt.Errorf("--scale %v: want a positive number", o.scale)}
-	}
-	sc, err := scenarios.Load(o.scenario)
-	if err != nil {
-		return err
-	}
-	if o.scale != 1 {
-		sc = sc.Scaled(o.scale)
-		if errs := sc.Validate(); len(errs) > 0 {
-			return fmt.Errorf("scenario %s at --scale %v: %w", sc.Name, o.scale, errors.Join(errs...))
-		}
-	}
-	designs, err := sc.BuildDesigns(o.designs)
+	stderr = &lockedWriter{w: stderr}
+	sc, designs, err := o.load()
 	if err != nil {
 		return err
 	}
@@ -109,21 +120,13 @@ func (o *simulateOptions) run(ctx context.Context, stdout, stderr io.Writer, see
 	if seedSet {
 		seed = o.seed
 	}
-	params := func(string) sim.ModelParams { return sim.DefaultModelParams() }
-	if o.calibrate != "" {
-		live, err := results.LoadResult(o.calibrate)
-		if err != nil {
-			return fmt.Errorf("--calibrate: %w", err)
-		}
-		fitted := map[string]sim.ModelParams{}
-		for _, d := range designs {
-			p, err := sim.CalibrateModel(live, o.calibrate, d.Name)
-			if err != nil {
-				return fmt.Errorf("--calibrate: %w", err)
-			}
-			fitted[d.Name] = p
-		}
-		params = func(name string) sim.ModelParams { return fitted[name] }
+	params, err := o.modelParams(designs)
+	if err != nil {
+		return err
+	}
+	parallel, err := o.plan(stderr, sc, designs)
+	if err != nil {
+		return err
 	}
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return fmt.Errorf("create output directory: %w", err)
@@ -139,7 +142,18 @@ func (o *simulateOptions) run(ctx context.Context, stdout, stderr io.Writer, see
 
 	fmt.Fprintf(stdout, "slotrush simulate: scenario %s (scale %g), %d users, %d places, seed %d, %d design(s)\n",
 		sc.Name, o.scale, sc.Crowd.Size, sc.TotalCapacity(), seed, len(designs))
-	opts := []sim.ModelOption{sim.WithModelParams(params), sim.WithParallelism(o.parallel)}
+	env := environment()
+	path := filepath.Join(o.out, "result.json")
+	var once sync.Once
+	opts := []sim.ModelOption{sim.WithModelParams(params), sim.WithParallelism(parallel),
+		// Each design is written down as it finishes: a crash or Ctrl-C
+		// loses none that finished.
+		sim.WithModelPartial(func(r *results.Result) {
+			r.Environment = env
+			if err := r.WriteFile(path); err != nil {
+				once.Do(func() { fmt.Fprintf(stderr, "slotrush simulate: %v\n", err) })
+			}
+		})}
 	if !o.quiet {
 		opts = append(opts, sim.WithModelProgress(func(st sim.ModelStats) {
 			fmt.Fprintf(stderr, "  %s: done in %v\n", st.Design, st.Wall.Round(time.Millisecond))
@@ -148,11 +162,100 @@ func (o *simulateOptions) run(ctx context.Context, stdout, stderr io.Writer, see
 	start := time.Now()
 	res, stats, err := sim.Simulate(ctx, sc, designs, seed, opts...)
 	if err != nil {
-		return err
+		if res == nil || ctx.Err() == nil {
+			return err
+		}
+		if len(res.Designs) == 0 {
+			return fmt.Errorf("interrupted before any design finished, nothing written: %w", ctx.Err())
+		}
+		fmt.Fprintf(stderr, "slotrush simulate: interrupted; writing the %d of %d design(s) that finished\n", len(res.Designs), len(designs))
 	}
 	wall := time.Since(start)
-	res.Environment = environment()
+	res.Environment = env
 	return writeOutputs(stdout, res, o.out, o.noReport, func(w io.Writer) { printModelStats(w, stats, wall) })
+}
+
+// badInput returns the error of a bad input: it makes slotrush exit 2.
+func badInput(format string, args ...any) error {
+	return &exitError{code: 2, err: fmt.Errorf(format, args...)}
+}
+
+// load returns the scenario at --scale and the designs to simulate. Every
+// error is a bad input.
+func (o *simulateOptions) load() (*scenarios.Scenario, []models.Design, error) {
+	if o.parallelSet && o.parallel < 1 {
+		return nil, nil, badInput("--parallel %d: want at least 1 design at a time", o.parallel)
+	}
+	if math.IsNaN(o.scale) || math.IsInf(o.scale, 0) || o.scale <= 0 {
+		return nil, nil, badInput("--scale %v: want a positive finite number", o.scale)
+	}
+	base, err := scenarios.Load(o.scenario)
+	if err != nil {
+		return nil, nil, &exitError{code: 2, err: err}
+	}
+	if err := checkScale(base, o.scale); err != nil {
+		return nil, nil, err
+	}
+	sc := base
+	if o.scale != 1 {
+		sc = base.Scaled(o.scale)
+		if errs := sc.Validate(); len(errs) > 0 {
+			return nil, nil, badInput("scenario %s at --scale %g: %w", sc.Name, o.scale, errors.Join(errs...))
+		}
+	}
+	designs, err := sc.BuildDesigns(o.designs)
+	if err != nil {
+		return nil, nil, &exitError{code: 2, err: err}
+	}
+	return sc, designs, nil
+}
+
+// checkScale refuses a scale under which the crowd of sc would be bigger
+// than the validator allows (scenarios.MaxCrowd) or a daily capacity would
+// not fit the model's 32-bit counts of places (the validator bounds
+// neither after scaling: Scaled clamps instead).
+func checkScale(sc *scenarios.Scenario, f float64) error {
+	if n := math.Round(float64(sc.Crowd.Size) * f); n > scenarios.MaxCrowd {
+		return badInput("--scale %g: the crowd of %s would be %s users, over the limit of %s (crowd.size); use --scale %s or less",
+			f, sc.Name, thousands(n), thousands(scenarios.MaxCrowd), roundDown(scenarios.MaxCrowd/float64(sc.Crowd.Size)))
+	}
+	check := func(field string, c int) error {
+		if n := math.Round(float64(c) * f); n > math.MaxInt32 {
+			return badInput("--scale %g: %s of %s would be %s places a day, over the limit of %s; use --scale %s or less",
+				f, field, sc.Name, thousands(n), thousands(math.MaxInt32), roundDown(math.MaxInt32/float64(c)))
+		}
+		return nil
+	}
+	if err := check("inventory.daily_capacity", sc.Inventory.DailyCapacity); err != nil {
+		return err
+	}
+	for i, p := range sc.Inventory.PPVs {
+		if err := check(fmt.Sprintf("inventory.ppvs[%d].daily_capacity", i), p.DailyCapacity); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// modelParams returns the model's parameters of each design: the defaults,
+// or measured from --calibrate. Every error is a bad input.
+func (o *simulateOptions) modelParams(designs []models.Design) (func(string) sim.ModelParams, error) {
+	if o.calibrate == "" {
+		return func(string) sim.ModelParams { return sim.DefaultModelParams() }, nil
+	}
+	live, err := results.LoadResult(o.calibrate)
+	if err != nil {
+		return nil, badInput("--calibrate: %w", err)
+	}
+	fitted := map[string]sim.ModelParams{}
+	for _, d := range designs {
+		p, err := sim.CalibrateModel(live, o.calibrate, d.Name)
+		if err != nil {
+			return nil, badInput("--calibrate: %w", err)
+		}
+		fitted[d.Name] = p
+	}
+	return func(name string) sim.ModelParams { return fitted[name] }, nil
 }
 
 // printModelStats writes what each design's simulation cost.
@@ -175,4 +278,152 @@ func perSecond(n float64, d time.Duration) float64 {
 		return 0
 	}
 	return n / d.Seconds()
+}
+
+// memoryBudget returns the memory simulate may use, in bytes, and where the
+// figure comes from; ok is false when it is unknown. A variable so that
+// tests can set the machine's memory.
+var memoryBudget = systemMemoryBudget
+
+// systemMemoryBudget returns the memory available to simulate: /proc/meminfo's
+// MemAvailable, lowered to the cgroup's memory limit and to GOMEMLIMIT when
+// either is lower. ok is false when none is known (not Linux, no GOMEMLIMIT).
+func systemMemoryBudget() (budget int64, source string, ok bool) {
+	lower := func(b int64, s string) {
+		if b > 0 && (!ok || b < budget) {
+			budget, source, ok = b, s, true
+		}
+	}
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for line := range strings.Lines(string(b)) {
+			if v, found := strings.CutPrefix(line, "MemAvailable:"); found {
+				kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+				lower(kb<<10, "MemAvailable in /proc/meminfo")
+			}
+		}
+	}
+	for _, f := range []string{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"} {
+		if b, err := os.ReadFile(f); err == nil {
+			if n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64); err == nil && n < 1<<60 {
+				lower(n, "the cgroup limit in "+f)
+			}
+		}
+	}
+	if os.Getenv("GOMEMLIMIT") != "" {
+		if n := debug.SetMemoryLimit(-1); n < math.MaxInt64 {
+			lower(n, "GOMEMLIMIT")
+		}
+	}
+	return budget, source, ok
+}
+
+// plan returns how many designs to simulate at once: --parallel (default:
+// the number of CPUs), fewer when the memory that many would need is more
+// than the budget, which it says on stderr. When even one design at a time
+// would not fit, it refuses before anything is allocated (a bad input),
+// with the estimate, the budget and the --scale that would fit.
+func (o *simulateOptions) plan(stderr io.Writer, sc *scenarios.Scenario, designs []models.Design) (int, error) {
+	want := o.parallel
+	if want < 1 {
+		want = runtime.GOMAXPROCS(0)
+	}
+	want = min(want, len(designs))
+	budget, source, ok := memoryBudget()
+	if !ok {
+		return want, nil
+	}
+	est := sim.EstimateModelMemory(sc, designs)
+	p := est.Parallelism(want, budget)
+	if p == 0 {
+		return 0, o.tooBig(sc, designs, est, budget, source)
+	}
+	if p < want {
+		fmt.Fprintf(stderr, "slotrush simulate: %d designs at once would need about %s of memory, more than the %s available (%s); simulating %d at a time\n",
+			want, bytesString(est.Need(want)), bytesString(budget), source, p)
+	}
+	return p, nil
+}
+
+// tooBig returns the refusal of a simulation whose estimate est does not fit
+// budget even one design at a time.
+func (o *simulateOptions) tooBig(sc *scenarios.Scenario, designs []models.Design, est sim.ModelMemory, budget int64, source string) error {
+	fix := "lower --scale"
+	// The estimate grows with the scale: find the largest that fits.
+	if base, err := scenarios.Load(o.scenario); err == nil {
+		fits := func(f float64) bool { return sim.EstimateModelMemory(base.Scaled(f), designs).Need(1) <= budget }
+		lo, hi := 0.0, o.scale
+		for range 50 {
+			if mid := (lo + hi) / 2; fits(mid) {
+				lo = mid
+			} else {
+				hi = mid
+			}
+		}
+		if lo*float64(base.Crowd.Size) >= 1 {
+			fix = "lower --scale to " + roundDown(lo) + " or less"
+		} else {
+			fix = "shorten the scenario's duration or use fewer PPVs or days"
+		}
+	}
+	also := " (the designs already run one at a time: --parallel 1 or fewer designs would not help)"
+	if len(designs) == 1 {
+		also = ""
+	}
+	return badInput("not enough memory to simulate scenario %s at --scale %g: %s users need about %s even one design at a time (crowd %s, biggest design %s), and %s is available (%s): %s%s",
+		sc.Name, o.scale, thousands(float64(sc.Crowd.Size)), bytesString(est.Need(1)), bytesString(est.Shared),
+		bytesString(est.Need(1)-est.Shared), bytesString(budget), source, fix, also)
+}
+
+// lockedWriter serializes writes to w: designs report from the goroutines
+// that run them.
+type lockedWriter struct {
+	mu sync.Mutex // guards w
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// thousands formats the whole number n with commas: 50,000,000.
+func thousands(n float64) string {
+	s := strconv.FormatFloat(math.Round(n), 'f', 0, 64)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// roundDown formats x > 0 rounded down to two significant digits, in
+// plain decimal.
+func roundDown(x float64) string {
+	if !(x > 0) || math.IsInf(x, 0) {
+		return "0"
+	}
+	e := int(math.Floor(math.Log10(x))) - 1
+	p := math.Pow10(e)
+	v := math.Floor(x / p * (1 + 1e-12))
+	if e >= 0 {
+		return strconv.FormatFloat(v*p, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(v*p, 'f', -e, 64)
+}
+
+// bytesString formats n bytes in MiB or GiB.
+func bytesString(n int64) string {
+	if n < 1<<30 {
+		return fmt.Sprintf("%.0f MiB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
 }
