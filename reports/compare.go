@@ -17,8 +17,9 @@ type CompareOptions struct {
 	// P50 and P99 are the largest relative increase of an operation's p50
 	// and p99 latency that is not a regression: 0.25 means +25%.
 	P50, P99 float64
-	// ErrorRatePP is the largest increase of the error rate (429, 5xx and
-	// timeouts over all requests), in percentage points.
+	// ErrorRatePP is the largest increase of the error rate (429, 5xx,
+	// timeouts and answers outside the API over all requests:
+	// results.DesignResult.ErrorRate), in percentage points.
 	ErrorRatePP float64
 	// BookedSharePP is the largest drop of the booked share (people who got
 	// a place over people who arrived), in percentage points.
@@ -84,6 +85,7 @@ const (
 	kindRate      = "rate"      // %, higher is worse, threshold in pp
 	kindShare     = "share"     // %, lower is worse, threshold in pp
 	kindInvariant = "invariant" // count, any current value above 0 fails
+	kindRun       = "run"       // the current runs themselves: complete, with every design; always a regression
 )
 
 // Check is one metric of one design compared. It is plain data.
@@ -93,8 +95,10 @@ type Check struct {
 	// share", "oversold", "missing 201s".
 	Metric string `json:"metric"`
 	// Kind is "latency" (ms, higher is worse, relative threshold), "rate"
-	// (%, higher is worse, pp), "share" (%, lower is worse, pp) or
-	// "invariant" (a count that must be 0).
+	// (%, higher is worse, pp), "share" (%, lower is worse, pp),
+	// "invariant" (a count that must be 0) or "run" (a current run that was
+	// interrupted, Design empty, or a design of the baseline missing from
+	// the current runs: always a regression, said in Note).
 	Kind     string `json:"kind"`
 	Baseline Spread `json:"baseline"`
 	Current  Spread `json:"current"`
@@ -120,14 +124,18 @@ type Comparison struct {
 	BaselineRuns int
 	CurrentRuns  int
 	Checks       []Check
-	// Notes are caveats: designs on one side only, different engines or
-	// scenarios.
+	// Notes are caveats: designs only in the current results.
 	Notes []string
 }
 
 // ErrNoCommonDesigns is returned (wrapped) by Compare when no design is on
 // both sides.
 var ErrNoCommonDesigns = errors.New("no design in both baseline and current")
+
+// ErrIncomparable is returned (wrapped) by Compare when the two sides
+// cannot be compared at all: results of different scenarios or engines,
+// or an interrupted baseline. Its message starts "cannot compare".
+var ErrIncomparable = errors.New("cannot compare")
 
 // Compare compares the designs of the baseline runs with those of the
 // current runs, per design: booked share, error rate, p50 and p99 of every
@@ -144,14 +152,22 @@ var ErrNoCommonDesigns = errors.New("no design in both baseline and current")
 // Oversold places and missing 201s fail whenever a current run has any; a
 // run whose audit could check neither (Slots.Audit none: no store audit,
 // nothing read back through the API) is left out of those checks, which say
-// "not audited" when no current run could. Unknown outcomes
-// (Slots.UnknownOutcome) are not a check: a lost answer is a timeout or a
-// reset, which the error rate already counts, and the audit's failure to
-// resolve it breaks no invariant of the system (the report warns about
-// them).
+// "not audited" when no current run could, but an oversold count above 0
+// fails audited or not. Unknown outcomes (Slots.UnknownOutcome) are not a
+// check: a lost answer is a timeout or a reset, which the error rate
+// already counts, and the audit's failure to resolve it breaks no
+// invariant of the system (the report warns about them).
 //
-// Errors: no results on a side, a design named in Designs missing from a
-// side, or ErrNoCommonDesigns.
+// The gate passes only whole runs: a current run that was interrupted
+// (Result.Interrupted) is a regression ("run interrupted: …"), and so is
+// each design of the baseline that a current run lacks, unless
+// Options.Designs restricts the comparison (a design it names must be on
+// both sides). Designs only in the current results are noted.
+//
+// Errors: no results on a side; ErrIncomparable when the results are of
+// different scenarios or engines (on either side or between them) or a
+// baseline run was interrupted; a design named in Designs missing from a
+// side; ErrNoCommonDesigns.
 func Compare(baseline, current []*results.Result, opts CompareOptions) (*Comparison, error) {
 	baseline, current = nonNil(baseline), nonNil(current)
 	if len(baseline) == 0 {
@@ -160,11 +176,72 @@ func Compare(baseline, current []*results.Result, opts CompareOptions) (*Compari
 	if len(current) == 0 {
 		return nil, errors.New("compare: no current results")
 	}
+	if err := checkComparable(baseline, current); err != nil {
+		return nil, err
+	}
 	c := &Comparison{Options: opts, BaselineRuns: len(baseline), CurrentRuns: len(current)}
 	bNames, cNames := designNames(baseline), designNames(current)
+	names, err := c.designsCompared(bNames, cNames, opts.Designs)
+	if err != nil {
+		return nil, err
+	}
+	c.Checks = append(c.Checks, interruptedChecks(current)...)
+	if len(opts.Designs) == 0 {
+		c.Checks = append(c.Checks, missingChecks(bNames, current)...)
+	}
+	for _, name := range names {
+		c.Checks = append(c.Checks, compareDesign(name, runsOf(baseline, name), runsOf(current, name), opts)...)
+	}
+	return c, nil
+}
+
+// checkComparable returns an ErrIncomparable error when baseline and current
+// hold results of different scenarios or engines, or an interrupted
+// baseline run.
+func checkComparable(baseline, current []*results.Result) error {
+	scenario := func(r *results.Result) string { return r.Scenario }
+	engine := func(r *results.Result) string { return r.Engine }
+	for _, side := range []struct {
+		name string
+		rs   []*results.Result
+	}{{"baseline", baseline}, {"current", current}} {
+		if ss := valuesOf(side.rs, scenario); len(ss) > 1 {
+			return fmt.Errorf("%w: the %s runs are of different scenarios (%s)", ErrIncomparable, side.name, strings.Join(ss, ", "))
+		}
+		if es := valuesOf(side.rs, engine); len(es) > 1 {
+			return fmt.Errorf("%w: the %s runs come from different engines (%s)", ErrIncomparable, side.name, strings.Join(es, ", "))
+		}
+	}
+	if s1, s2 := baseline[0].Scenario, current[0].Scenario; s1 != s2 {
+		return fmt.Errorf("%w: scenario %s against scenario %s", ErrIncomparable, s1, s2)
+	}
+	if e1, e2 := baseline[0].Engine, current[0].Engine; e1 != e2 {
+		return fmt.Errorf("%w: engine %s against engine %s (measured and simulated figures differ by nature)", ErrIncomparable, e1, e2)
+	}
+	for _, r := range baseline {
+		if r.Interrupted {
+			return fmt.Errorf("%w: the baseline run (%s) was interrupted, so its figures cover only part of the scenario; take a complete run as the baseline", ErrIncomparable, resultLabel(r))
+		}
+	}
+	return nil
+}
+
+// valuesOf returns the distinct values of f over rs, sorted.
+func valuesOf(rs []*results.Result, f func(*results.Result) string) []string {
+	m := map[string]bool{}
+	for _, r := range rs {
+		m[f(r)] = true
+	}
+	return sortedKeys(m)
+}
+
+// designsCompared returns the designs to compare, in report order: those
+// of restrict, which must be on both sides, or else every design on both;
+// it notes the designs only in the current results.
+func (c *Comparison) designsCompared(bNames, cNames map[string]bool, restrict []string) ([]string, error) {
 	var names []string
-	if len(opts.Designs) > 0 {
-		for _, d := range opts.Designs {
+	if len(restrict) > 0 {
+		for _, d := range restrict {
 			switch {
 			case !bNames[d]:
 				return nil, fmt.Errorf("compare: design %q is not in the baseline (it has %s)", d, strings.Join(sortedKeys(bNames), ", "))
@@ -177,8 +254,6 @@ func Compare(baseline, current []*results.Result, opts CompareOptions) (*Compari
 		for d := range bNames {
 			if cNames[d] {
 				names = append(names, d)
-			} else {
-				c.Notes = append(c.Notes, fmt.Sprintf("design %s is only in the baseline; not compared", d))
 			}
 		}
 		for d := range cNames {
@@ -192,22 +267,56 @@ func Compare(baseline, current []*results.Result, opts CompareOptions) (*Compari
 		return nil, fmt.Errorf("compare: %w (baseline: %s; current: %s)", ErrNoCommonDesigns,
 			strings.Join(sortedKeys(bNames), ", "), strings.Join(sortedKeys(cNames), ", "))
 	}
+	sortDesigns(names)
+	return names, nil
+}
+
+// sortDesigns sorts design names in report order.
+func sortDesigns(names []string) {
 	sort.SliceStable(names, func(i, j int) bool {
 		if a, b := designRank(names[i]), designRank(names[j]); a != b {
 			return a < b
 		}
 		return names[i] < names[j]
 	})
-	if e1, e2 := engines(baseline), engines(current); e1 != e2 {
-		c.Notes = append(c.Notes, fmt.Sprintf("baseline engine %s, current engine %s: live and simulated figures differ by nature", e1, e2))
+}
+
+// runCheck returns a failed check of the runs themselves.
+func runCheck(design, metric, note string) Check {
+	return Check{Design: design, Metric: metric, Kind: kindRun, Baseline: spreadOf(nil), Current: spreadOf(nil),
+		Status: StatusRegression, Significant: true, Note: note}
+}
+
+// interruptedChecks fail each current run that was interrupted.
+func interruptedChecks(current []*results.Result) []Check {
+	var out []Check
+	for _, r := range current {
+		if r.Interrupted {
+			out = append(out, runCheck("", "run interrupted",
+				fmt.Sprintf("the current run (%s) stopped before the end of the scenario, so its figures cover only part of it", resultLabel(r))))
+		}
 	}
-	if s1, s2 := scenarioNames(baseline), scenarioNames(current); s1 != s2 {
-		c.Notes = append(c.Notes, fmt.Sprintf("baseline scenario %s, current scenario %s", s1, s2))
-	}
+	return out
+}
+
+// missingChecks fail each design of the baseline (bNames) that some
+// current runs lack, in report order.
+func missingChecks(bNames map[string]bool, current []*results.Result) []Check {
+	names := sortedKeys(bNames)
+	sortDesigns(names)
+	var out []Check
 	for _, name := range names {
-		c.Checks = append(c.Checks, compareDesign(name, runsOf(baseline, name), runsOf(current, name), opts)...)
+		lacking := len(current) - len(runsOf(current, name))
+		switch {
+		case lacking == 0:
+			continue
+		case len(current) == 1:
+			out = append(out, runCheck(name, "missing", "in the baseline but not in the current run"))
+		default:
+			out = append(out, runCheck(name, "missing", fmt.Sprintf("in the baseline but not in %d of the %d current runs", lacking, len(current))))
+		}
 	}
-	return c, nil
+	return out
 }
 
 func nonNil(rs []*results.Result) []*results.Result {
@@ -228,22 +337,6 @@ func designNames(rs []*results.Result) map[string]bool {
 		}
 	}
 	return m
-}
-
-func engines(rs []*results.Result) string {
-	m := map[string]bool{}
-	for _, r := range rs {
-		m[r.Engine] = true
-	}
-	return strings.Join(sortedKeys(m), "+")
-}
-
-func scenarioNames(rs []*results.Result) string {
-	m := map[string]bool{}
-	for _, r := range rs {
-		m[r.Scenario] = true
-	}
-	return strings.Join(sortedKeys(m), "+")
 }
 
 func runsOf(rs []*results.Result, design string) []*results.DesignResult {
@@ -422,6 +515,12 @@ func (c *Comparison) Err() error {
 // Sentence describes the check in one line: "per-ppv-day book p99: 78 ms →
 // 156 ms (+100%), limit 117 ms".
 func (ch Check) Sentence() string {
+	if ch.Kind == kindRun {
+		if ch.Design == "" {
+			return ch.Metric + ": " + ch.Note
+		}
+		return fmt.Sprintf("%s %s: %s", ch.Design, ch.Metric, ch.Note)
+	}
 	s := fmt.Sprintf("%s %s: %s → %s", ch.Design, ch.Metric, ch.value(ch.Baseline.Median), ch.value(ch.Current.Median))
 	if ch.Kind == kindInvariant {
 		s = fmt.Sprintf("%s %s: %s in the current runs (must be 0)", ch.Design, ch.Metric, ch.value(ch.Current.Max))
@@ -491,7 +590,7 @@ func (ch Check) spreadText(s Spread) string {
 }
 
 func (ch Check) changeText() string {
-	if ch.Current.Runs == 0 || ch.Baseline.Runs == 0 {
+	if ch.Current.Runs == 0 || ch.Baseline.Runs == 0 || ch.Kind == kindRun {
 		return "n/a"
 	}
 	switch ch.Kind {
@@ -512,6 +611,8 @@ func (ch Check) limitText() string {
 		return "≥ " + ch.value(ch.Limit)
 	case kindInvariant:
 		return "0"
+	case kindRun:
+		return "complete"
 	}
 	return "≤ " + ch.value(ch.Limit)
 }
@@ -533,6 +634,7 @@ func (c *Comparison) Rule() []string {
 		fmt.Sprintf("  error rate:   current > max(baseline) + %s pp", trimZero(fmt.Sprintf("%.2f", o.ErrorRatePP))),
 		fmt.Sprintf("  booked share: current < min(baseline) − %s pp", trimZero(fmt.Sprintf("%.2f", o.BookedSharePP))),
 		"  oversold places, missing 201s: any current run above 0",
+		"  an interrupted current run, a design of the baseline missing from a current run: always",
 		"With one run per side this is the plain threshold. A change past the threshold from the baseline median that stays inside the widened range is noise: not significant.",
 	}
 }

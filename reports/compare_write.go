@@ -47,7 +47,7 @@ func (c *Comparison) WriteText(w io.Writer) error {
 		if ch.Note != "" {
 			st += " (" + ch.Note + ")"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", ch.Design, ch.Metric, ch.spreadText(ch.Baseline), ch.spreadText(ch.Current),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", ch.designText(), ch.Metric, ch.spreadText(ch.Baseline), ch.spreadText(ch.Current),
 			ch.changeText(), ch.limitText(), ch.significantText(), st)
 	}
 	if err := tw.Flush(); err != nil {
@@ -85,7 +85,7 @@ func (c *Comparison) WriteMarkdown(w io.Writer) error {
 		if ch.Note != "" {
 			st += " (" + mdEscape(ch.Note) + ")"
 		}
-		fmt.Fprintf(ew, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", mdEscape(ch.Design), mdEscape(ch.Metric),
+		fmt.Fprintf(ew, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", mdEscape(ch.designText()), mdEscape(ch.Metric),
 			mdEscape(ch.spreadText(ch.Baseline)), mdEscape(ch.spreadText(ch.Current)), mdEscape(ch.changeText()),
 			mdEscape(ch.limitText()), ch.significantText(), st)
 	}
@@ -98,6 +98,15 @@ func (c *Comparison) WriteMarkdown(w io.Writer) error {
 	fmt.Fprintln(ew)
 	fmt.Fprintln(ew, "</details>")
 	return ew.err
+}
+
+// designText is the design column of a check: "(run)" for a check of a
+// run as a whole.
+func (ch Check) designText() string {
+	if ch.Design == "" {
+		return "(run)"
+	}
+	return ch.Design
 }
 
 func mdEscape(s string) string {
@@ -154,7 +163,11 @@ func (c *Comparison) WriteJUnit(w io.Writer) error {
 		{"baseline-runs", fmt.Sprint(c.BaselineRuns)}, {"current-runs", fmt.Sprint(c.CurrentRuns)},
 	}
 	for _, ch := range c.Checks {
-		tc := junitCase{ClassName: "slotrush.compare." + ch.Design, Name: ch.Metric,
+		class := "slotrush.compare"
+		if ch.Design != "" {
+			class += "." + ch.Design
+		}
+		tc := junitCase{ClassName: class, Name: ch.Metric,
 			SystemOut: fmt.Sprintf("baseline %s; current %s; change %s; limit %s; significant %s; status %s",
 				ch.spreadText(ch.Baseline), ch.spreadText(ch.Current), ch.changeText(), ch.limitText(), ch.significantText(), ch.Status)}
 		if ch.Status == StatusRegression {

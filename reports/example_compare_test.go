@@ -70,5 +70,6 @@ func ExampleCompare() {
 	//   error rate:   current > max(baseline) + 2 pp
 	//   booked share: current < min(baseline) − 5 pp
 	//   oversold places, missing 201s: any current run above 0
+	//   an interrupted current run, a design of the baseline missing from a current run: always
 	// With one run per side this is the plain threshold. A change past the threshold from the baseline median that stays inside the widened range is noise: not significant.
 }

@@ -28,6 +28,7 @@ func cloneResult(r *results.Result) *results.Result {
 	c.Designs = make([]results.DesignResult, len(r.Designs))
 	for i, d := range r.Designs {
 		d.Requests.ByStatus = maps.Clone(d.Requests.ByStatus)
+		d.Requests.UnexpectedByAnswer = maps.Clone(d.Requests.UnexpectedByAnswer)
 		d.LatencyMs = maps.Clone(d.LatencyMs)
 		d.Histograms = maps.Clone(d.Histograms)
 		d.Timeline = slices.Clone(d.Timeline)

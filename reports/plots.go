@@ -185,7 +185,7 @@ func requestsByOutcome(s series) *figure {
 		}
 	}
 	if hasOther {
-		layers = append(layers, outcomeLayer{"other answers", colOther4xx, other})
+		layers = append(layers, outcomeLayer{"answers outside the API", colOther4xx, other})
 	}
 	pts := sortedTimeline(tl)
 	cum := make([]plotter.XYs, len(layers))
@@ -445,12 +445,21 @@ func errorRates(ss []series) *figure {
 	f := newFigure("error-rate", "Requests refused or failed (% of all requests)", "", "share of all requests")
 	f.Caption = "429 means the server throttled the request, 5xx that it shed (503) or failed it, and timeouts that no answer came in time or the connection broke. Each is a person told to try again. Lower is better."
 	groups := []string{"all errors", "429 throttled", "5xx", "timeouts"}
+	odd := anyDesign(keep, func(d *results.DesignResult) bool { n, _ := d.UnexpectedAnswers(); return n > 0 })
+	if odd {
+		groups = append(groups, "outside the API")
+		f.Caption += " Answers outside the API (403, 404, 400, statuses it does not define, a 2xx whose body could not be read) are errors too: the target or the profile does not match the journey."
+	}
 	values := make([][]float64, len(keep))
 	for i, s := range keep {
 		r := s.Design.Requests
 		t := float64(r.Total)
 		c429, c5xx := statusCounts(r)
 		values[i] = []float64{100 * s.Design.ErrorRate(), 100 * float64(c429) / t, 100 * float64(c5xx) / t, 100 * float64(r.TransportErrors) / t}
+		if odd {
+			n, _ := s.Design.UnexpectedAnswers()
+			values[i] = append(values[i], 100*float64(n)/t)
+		}
 	}
 	groupedBars(f, groups, keep, values, pctPoints)
 	f.plot.Y.Tick.Marker = commaTicks{suffix: "%"}

@@ -354,7 +354,7 @@ func peopleRows() []rowSpec {
 			if st.capacity <= 0 {
 				return cell{Text: commas(st.booked)}
 			}
-			return cell{Text: fmt.Sprintf("%s of %s (%s)", commas(st.booked), commas(st.capacity), pct(st.shareOfCapacity))}
+			return cell{Text: fmt.Sprintf("%s of %s (%s)", commas(st.booked), commas(st.capacity), pct(st.shareOfCapacity)), Bad: st.booked > st.capacity}
 		}},
 		{"People who got a place", "share of the people who arrived", func(st designStats) cell {
 			if st.arrived <= 0 {
@@ -392,7 +392,7 @@ func peopleRows() []rowSpec {
 // has them, the requests due but never sent.
 func requestRows(stats []designStats) []rowSpec {
 	rows := []rowSpec{
-		{"Error rate", "429, 5xx and timeouts, of all requests", func(st designStats) cell {
+		{"Error rate", "429, 5xx, timeouts and answers outside the API, of all requests", func(st designStats) cell {
 			if st.total == 0 {
 				return cell{Text: "n/a"}
 			}
@@ -406,6 +406,9 @@ func requestRows(stats []designStats) []rowSpec {
 			return cell{Text: countOf(n, st.total), Bad: n > 0}
 		}},
 		{"Timeouts, network errors", "", func(st designStats) cell { return cell{Text: countOf(st.s.Design.Requests.TransportErrors, st.total)} }},
+		{"Answers outside the API", "403, 404, 400, statuses the API or the profile does not define, and 2xx whose body could not be read: the target or the profile does not match the journey", func(st designStats) cell {
+			return cell{Text: countOf(st.unexpected, st.total), Bad: st.unexpected > 0}
+		}},
 		{"Requests", "all requests sent", func(st designStats) cell { return cell{Text: commas(st.total)} }},
 	}
 	if anyDesign(seriesOf(stats), func(d *results.DesignResult) bool { return d.Requests.Dropped > 0 }) {

@@ -115,10 +115,12 @@ func audited201s(d *results.DesignResult) bool {
 
 // checkedOversold reports whether oversold places were checked: by a store
 // audit, or by an API audit (bookings read back beyond the places their
-// slot had left at the start). Results written before Slots.Audit existed
-// read as they always did: their Oversold count stands.
+// slot had left at the start). An oversold count above 0 stands whatever
+// the audit: a target that answered 201 beyond the places it had at the
+// start sold them, audited or not. Results written before Slots.Audit
+// existed read as they always did: their Oversold count stands.
 func checkedOversold(d *results.DesignResult) bool {
-	return d.Slots.Audit != results.AuditNone
+	return d.Slots.Audit != results.AuditNone || d.Slots.Oversold > 0
 }
 
 // unread201s returns the bookings answered 201 that an API audit could not

@@ -185,10 +185,21 @@ func TestJudgeTargets(t *testing.T) {
 		{
 			name: "no audit",
 			change: func(d *results.DesignResult) {
-				d.Slots.Audit, d.Slots.Persisted, d.Slots.Missing, d.Slots.Oversold = results.AuditNone, -1, 9, 2
+				d.Slots.Audit, d.Slots.Persisted, d.Slots.Missing, d.Slots.Oversold = results.AuditNone, -1, 9, 0
 			},
 			want: []string{"acme: nothing could be checked after the run, so oversold places and lost bookings cannot be ruled out."},
 			not:  []string{"confirmed bookings were lost", "oversold)"},
+		},
+		{
+			// 201s beyond the places on offer at the start are oversold,
+			// audited or not.
+			name: "no audit, 201s beyond the places at the start",
+			change: func(d *results.DesignResult) {
+				d.Slots.Audit, d.Slots.Persisted, d.Slots.Oversold = results.AuditNone, -1, 2
+				d.Slots.Booked = d.Slots.Capacity + 2
+			},
+			want: []string{"acme sold 2 places beyond capacity (oversold): the target broke the capacity invariant."},
+			not:  []string{"confirmed bookings were lost"},
 		},
 		{
 			name: "dropped requests",
@@ -390,7 +401,8 @@ func TestCompareTargets(t *testing.T) {
 		{"API audit finds missing 201s", func(d *results.DesignResult) { d.Slots.Missing = 2 }, "missing 201s", StatusRegression, "must be 0 in every run", "unknown"},
 		{"no audit", func(d *results.DesignResult) { d.Slots.Audit, d.Slots.Missing = results.AuditNone, 2 }, "missing 201s", StatusOK, "not audited", ""},
 		{"oversold counted through the API", func(d *results.DesignResult) { d.Slots.Oversold = 4 }, "oversold", StatusRegression, "must be 0 in every run", ""},
-		{"oversold without an audit", func(d *results.DesignResult) { d.Slots.Audit, d.Slots.Oversold = results.AuditNone, 4 }, "oversold", StatusOK, "not audited", ""},
+		{"oversold without an audit", func(d *results.DesignResult) { d.Slots.Audit, d.Slots.Oversold = results.AuditNone, 4 }, "oversold", StatusRegression, "must be 0 in every run", ""},
+		{"nothing oversold, no audit", func(d *results.DesignResult) { d.Slots.Audit = results.AuditNone }, "oversold", StatusOK, "not audited", ""},
 		{"unknown outcomes are no check", func(d *results.DesignResult) { d.Slots.UnknownOutcome = 40 }, "missing 201s", StatusOK, "", "unknown"},
 	}
 	for _, tt := range tests {
@@ -435,7 +447,8 @@ func TestIntegrityRows(t *testing.T) {
 		{"store audit", results.Slots{Answered201: 10, Persisted: 9, Missing: 1, Oversold: 2, Audit: results.AuditStore}, "2", "1", "0"},
 		{"API audit", results.Slots{Answered201: 10, Persisted: 10, Audit: results.AuditAPI, UnknownOutcome: 3}, "0", "0", "3"},
 		{"API audit, some unread", results.Slots{Answered201: 10, Persisted: 6, Missing: 1, Audit: results.AuditAPI}, "0", "1 (3 could not be read back)", "0"},
-		{"no audit", results.Slots{Answered201: 10, Persisted: -1, Oversold: 1, Audit: results.AuditNone, UnknownOutcome: 2}, "not checked", "not audited", "2"},
+		{"no audit", results.Slots{Answered201: 10, Persisted: -1, Audit: results.AuditNone, UnknownOutcome: 2}, "not checked", "not audited", "2"},
+		{"no audit, 201s beyond capacity", results.Slots{Capacity: 8, Booked: 10, Answered201: 10, Persisted: -1, Oversold: 2, Audit: results.AuditNone}, "2", "not audited", "0"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

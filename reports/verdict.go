@@ -26,9 +26,11 @@ type Verdict struct {
 	// through: who got a place, requests per person (retry amplification),
 	// retry storms, fairness and how long they waited to know.
 	People []string
-	// Warnings are broken invariants (oversold, lost 201s) and caveats
-	// (unknown outcomes, requests due but never sent, interrupted runs,
-	// unaudited stores, mixed scenarios).
+	// Warnings are broken invariants (oversold, lost 201s), answers outside
+	// the API (what a column answered and what that means; a column nobody
+	// could book with because of them, results.DesignResult.Unusable) and
+	// caveats (unknown outcomes, requests due but never sent, interrupted
+	// runs, unaudited stores, mixed scenarios).
 	Warnings []string
 	// Best and Worst are the labels of the designs compared ("" when there
 	// are no designs; equal when there is one).
@@ -54,8 +56,10 @@ type designStats struct {
 	waiting                int64
 	errRate, shedRate      float64 // shedRate: 429 and 503
 	total                  int64
-	bookP99                float64 // NaN when book was not measured
-	soldOutAt, halfAt      float64 // seconds; NaN when never reached
+	unexpected             int64                 // answers outside the API (results.DesignResult.UnexpectedAnswers)
+	odd                    []results.AnswerCount // unexpected, by answer, the most frequent first
+	bookP99                float64               // NaN when book was not measured
+	soldOutAt, halfAt      float64               // seconds; NaN when never reached
 	duration               float64
 	perUser                float64
 	amp                    float64 // retry amplification (results.DesignResult.Amplification)
@@ -150,6 +154,7 @@ func statsOf(s series) designStats {
 		shareOfCapacity: math.NaN(), amp: d.Amplification(), ampMeasured: d.Users.RetryAmplification > 0,
 		fair: d.Users.Fairness, fairMax: d.Users.FairnessCeiling(), fairScore: d.Users.FirstComeScore(),
 	}
+	st.unexpected, st.odd = d.UnexpectedAnswers()
 	st.ttoP50, st.ttoP99 = percentilesS(d.Users.TimeToOutcome)
 	st.ttbP50, st.ttbP99 = percentilesS(d.Users.TimeToBook)
 	st.storm, st.stormy = retryStorm(d)
@@ -181,8 +186,10 @@ func statsOf(s series) designStats {
 // by places booked, then people served, then fewest errors, and says what
 // the people lived through (retry amplification by its size: at most 1.5×
 // few retries, up to 3× a large share of the load, beyond that most of
-// it; retry storms, fairness, time to an outcome). It warns about broken
-// invariants, what the audit could not settle (unknown outcomes, checks
+// it; retry storms, fairness, time to an outcome). Errors include answers
+// outside the API (results.DesignResult.ErrorRate). It warns about broken
+// invariants, answers outside the API and a column nobody could book with
+// because of them or of no answers at all, what the audit could not settle (unknown outcomes, checks
 // that were not possible), requests due but never sent, a booking API that
 // received more than three times the requests people made, and a tenth or
 // more of the people still trying at the end. It never fails: with no
@@ -352,6 +359,7 @@ func detailSentences(stats []designStats, order []int) []string {
 func invariantWarnings(stats []designStats) []string {
 	var out []string
 	for _, st := range stats {
+		out = append(out, answerWarnings(st)...)
 		out = append(out, auditWarnings(st)...)
 		d := st.s.Design
 		if n := d.Requests.Dropped; n > 0 {
@@ -372,6 +380,90 @@ func invariantWarnings(stats []designStats) []string {
 		}
 	}
 	return out
+}
+
+// answerWarnings say what st's column answered outside the API (403, 404,
+// 400, statuses the API does not define, 2xx whose body could not be read)
+// and what that means, and, when nobody could book because of such
+// answers or of no answers at all (results.DesignResult.Unusable), that
+// the run says nothing of the column under load.
+func answerWarnings(st designStats) []string {
+	var out []string
+	d := st.s.Design
+	if st.unexpected > 0 {
+		out = append(out, fmt.Sprintf("%s answered %s: %s", st.s.Label, answersPhrase(st.odd), answersMeaning(d, st.odd)))
+	}
+	if bad, _ := d.Unusable(); bad {
+		out = append(out, fmt.Sprintf("nobody could book with %s: its requests got no answer (%s) or one outside the API (%s), and none of the answers a booking API gives under load (409, 429, 503), so this run says nothing of the %s under load.",
+			st.s.Label, commas(d.Requests.TransportErrors), commas(st.unexpected), columnNoun(d)))
+	}
+	return out
+}
+
+// maxAnswers is how many kinds of answers outside the API a sentence names.
+const maxAnswers = 4
+
+// answersPhrase: "400 requests with 404 (not found) and 12 with 200 whose
+// body could not be read (not the API's JSON: an HTML page?)".
+func answersPhrase(odd []results.AnswerCount) string {
+	var parts []string
+	var rest int64
+	for i, a := range odd {
+		if i >= maxAnswers {
+			rest += a.N
+			continue
+		}
+		st := fmt.Sprint(a.Status)
+		if a.Status == 0 {
+			st = "a status"
+		}
+		noun := ""
+		if i == 0 {
+			noun = " requests"
+			if a.N == 1 {
+				noun = " request"
+			}
+		}
+		var what string
+		switch a.Kind {
+		case results.AnswerNotFound:
+			what = st + " (not found)"
+		case results.AnswerRejected:
+			what = st + " (rejected as a bad request)"
+		case results.AnswerNotAdmitted:
+			what = st + " (not admitted)"
+		case results.AnswerUnreadable:
+			what = st + " whose body could not be read (not the API's JSON: an HTML page?)"
+		default:
+			what = st + " (a status the API does not define)"
+		}
+		parts = append(parts, commas(a.N)+noun+" with "+what)
+	}
+	if rest > 0 {
+		parts = append(parts, commas(rest)+" with other answers outside the API")
+	}
+	return joinLabels(parts)
+}
+
+// answersMeaning says what answers odd outside the API mean for d: a
+// target, or a profile, that does not match the journey; or, when they are
+// all 403 not admitted, admission tokens or credentials that were missing.
+func answersMeaning(d *results.DesignResult, odd []results.AnswerCount) string {
+	mismatch := false
+	for _, a := range odd {
+		mismatch = mismatch || a.Kind != results.AnswerNotAdmitted
+	}
+	switch {
+	case !mismatch:
+		return "refusals for want of a valid waiting-room admission token (or of credentials slotrush does not hold); they count as errors."
+	case isTarget(d):
+		prof := results.ProfileV1
+		if d.Target.Profile != "" {
+			prof = d.Target.Profile
+		}
+		return fmt.Sprintf("the API or the profile (%s) does not match this target, so check its URL and the profile's paths; these answers count as errors.", prof)
+	}
+	return "answers API v1 does not define for the journey's requests; they count as errors."
 }
 
 // auditWarnings warn about what the audit after st's run found or could

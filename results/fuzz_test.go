@@ -30,6 +30,7 @@ func FuzzReadResult(f *testing.F) {
 	f.Add(full)
 	f.Add(full[:len(full)/2])
 	f.Add([]byte(`{"format":1,"engine":"live","designs":[{"design":"x","requests":{"total":0}}]}`))
+	f.Add([]byte(`{"format":1,"engine":"live","designs":[{"design":"x","requests":{"total":5,"by_status":{"404":4,"200":1},"unexpected":5,"unexpected_by_answer":{"404 not_found":4,"200 unreadable":1}},"slots":{"capacity":3,"booked":5,"oversold":2}}]}`))
 	f.Add([]byte(`{"name":"not slotrush","version":3}`))
 	f.Add([]byte(`[1,2,3]`))
 	f.Add([]byte(`{"format":1,"engine":"live","designs":[{"design":"x","histograms":{"book":"HISTFAAAACh4nJNpmSzMwMDAwQABzFCaEUzOmNZg"}}]}`))

@@ -196,6 +196,19 @@ type Requests struct {
 	// the run ended (ms from its due time).
 	Dropped     int64           `json:"dropped,omitempty"`
 	DroppedLate *LatencySummary `json:"dropped_late_ms,omitempty"`
+	// Unexpected counts the answers (in Total and ByStatus too) that are
+	// neither what a journey's request asked for nor a refusal the API
+	// defines for load (409, 429, 5xx): not found, rejected as bad input,
+	// not admitted (403: a waiting room refused the token, or the target
+	// wants credentials), a status the API or the target's profile gives no
+	// meaning to, and a 2xx whose body could not be read (an HTML page
+	// where JSON was due). They are errors (ErrorRate). Results written
+	// before it existed leave it 0; see UnexpectedAnswers.
+	Unexpected int64 `json:"unexpected,omitempty"`
+	// UnexpectedByAnswer breaks Unexpected down by answer, keyed by
+	// AnswerKey: "404 not_found", "400 rejected", "403 not_admitted",
+	// "418 unexpected", "200 unreadable". Its counts sum to Unexpected.
+	UnexpectedByAnswer map[string]int64 `json:"unexpected_by_answer,omitempty"`
 }
 
 // LatencySummary is the percentiles of one operation's histogram.
@@ -291,8 +304,11 @@ const (
 // shards of one run merge; TS is seconds since the run started. Every count
 // is of that second alone, not cumulative: OK counts 2xx answers, Conflict
 // 409, Throttled 429, ServerErr 5xx, Transport timeouts and connection
-// errors, Errors = Throttled + ServerErr + Transport, and Booked the 201
-// answers to book. P50Ms and P99Ms are over every request of the second.
+// errors, Unexpected the answers outside the API (Requests.Unexpected),
+// Errors = Throttled + ServerErr + Transport (as it always was: add
+// Unexpected for every error), and Booked the 201 answers to book. RPS
+// counts every answer, Unexpected included. P50Ms and P99Ms are over every
+// request of the second.
 type TimelinePoint struct {
 	TS        int     `json:"t_s"`
 	TUnix     int64   `json:"t_unix"`
@@ -302,11 +318,14 @@ type TimelinePoint struct {
 	Throttled int64   `json:"throttled"`
 	ServerErr int64   `json:"server_errors"`
 	Transport int64   `json:"transport_errors"`
-	Errors    int64   `json:"errors"`
-	Booked    int64   `json:"booked"`
-	Arrivals  int64   `json:"arrivals"`
-	P50Ms     float64 `json:"p50_ms"`
-	P99Ms     float64 `json:"p99_ms"`
+	// Unexpected is absent from results written before it existed, whose
+	// RPS left such answers out.
+	Unexpected int64   `json:"unexpected,omitempty"`
+	Errors     int64   `json:"errors"`
+	Booked     int64   `json:"booked"`
+	Arrivals   int64   `json:"arrivals"`
+	P50Ms      float64 `json:"p50_ms"`
+	P99Ms      float64 `json:"p99_ms"`
 }
 
 // Interval is one second of one operation's latencies: the requests that
@@ -476,8 +495,10 @@ func (u Users) FirstComeScore() float64 {
 	return math.Max(-1, math.Min(1, u.Fairness/c))
 }
 
-// ErrorRate returns the share of requests that were 429, 5xx or transport
-// errors (409 is a normal answer, not an error).
+// ErrorRate returns the share of requests that were 429, 5xx, transport
+// errors or answers outside the API (UnexpectedAnswers: 403, 404, 400, a
+// status the API does not define, an unreadable 2xx). A 409 is a normal
+// answer, not an error.
 func (d *DesignResult) ErrorRate() float64 {
 	if d.Requests.Total == 0 {
 		return 0
@@ -488,11 +509,15 @@ func (d *DesignResult) ErrorRate() float64 {
 			bad += n
 		}
 	}
-	return float64(bad) / float64(d.Requests.Total)
+	n, _ := d.UnexpectedAnswers()
+	return float64(bad+n) / float64(d.Requests.Total)
 }
 
-// Check returns every inconsistency of the result: counts that do not add up
-// and oversold slots. A result read from disk must pass it.
+// Check returns every inconsistency of the result: counts that do not add
+// up, and places booked beyond the capacity that the result does not record
+// as oversold (booked ≤ capacity + oversold: a system that sold more than
+// it had is a finding to report, a result that hides it is broken). A
+// result read from disk must pass it.
 func (r *Result) Check() []error {
 	var errs []error
 	if r.Format < 1 || r.Format > FormatVersion {
@@ -513,9 +538,10 @@ func (r *Result) Check() []error {
 		if sum != d.Requests.Total {
 			errs = append(errs, fmt.Errorf("design %s: by_status + transport_errors = %d; total = %d", d.Design, sum, d.Requests.Total))
 		}
-		if d.Slots.Booked > d.Slots.Capacity {
-			errs = append(errs, fmt.Errorf("design %s: booked %d > capacity %d", d.Design, d.Slots.Booked, d.Slots.Capacity))
+		if d.Slots.Booked > d.Slots.Capacity+max(d.Slots.Oversold, 0) {
+			errs = append(errs, fmt.Errorf("design %s: booked %d > capacity %d + oversold %d", d.Design, d.Slots.Booked, d.Slots.Capacity, d.Slots.Oversold))
 		}
+		errs = append(errs, d.checkUnexpected()...)
 		if u := d.Users; u.Booked+u.GaveUp+u.StillWaiting != u.Arrived {
 			errs = append(errs, fmt.Errorf("design %s: booked %d + gave_up %d + still_waiting %d != arrived %d", d.Design, u.Booked, u.GaveUp, u.StillWaiting, u.Arrived))
 		}

@@ -59,7 +59,18 @@ type sample struct {
 
 type second struct {
 	ok, conflict, throttled, serverErr, transport, booked, arrivals int64
-	hist                                                            *hdrhistogram.Histogram
+	// unexpected counts the answers outside the API, odd the same by
+	// answer (nil until there is one: most seconds have none).
+	unexpected int64
+	odd        map[oddAnswer]int64
+	hist       *hdrhistogram.Histogram
+}
+
+// oddAnswer is an answer outside the API: its status and its kind (a
+// results.Answer* name).
+type oddAnswer struct {
+	status int
+	kind   string
 }
 
 // addCounts adds b's counts (not its histogram) to sec.
@@ -71,23 +82,42 @@ func (sec *second) addCounts(b *second) {
 	sec.transport += b.transport
 	sec.booked += b.booked
 	sec.arrivals += b.arrivals
+	for a, n := range b.odd {
+		sec.countOdd(a, n) // adds to unexpected too
+	}
+}
+
+// countOdd counts n answers a outside the API.
+func (sec *second) countOdd(a oddAnswer, n int64) {
+	if sec.odd == nil {
+		sec.odd = map[oddAnswer]int64{}
+	}
+	sec.odd[a] += n
+	sec.unexpected += n
 }
 
 // add counts one request answered in this second after lat µs (book tells
 // whether it was a booking) by what its answer means (Response.Classify:
 // sold out and already booked are conflicts, overloaded and server errors
-// server errors), and reports whether it booked (an ok answer to book
-// with an id), for the caller's list of booking ids. Both engines'
-// recorders count through it.
+// server errors; not found, rejected, not admitted, unexpected and an ok
+// answer whose body could not be read are outside the API), and reports
+// whether it booked (an ok answer to book with an id), for the caller's
+// list of booking ids. Both engines' recorders count through it.
 func (sec *second) add(book bool, resp *Response, lat int64) (booked bool) {
 	if sec.hist == nil {
 		sec.hist = hdrhistogram.New(results.HistMinMicros, results.HistMaxMicros, 2)
 	}
 	_ = sec.hist.RecordValue(lat) // clamped by the caller, cannot fail
-	switch resp.Classify() {
+	switch k := resp.Classify(); k {
 	case KindTransport:
 		sec.transport++
 	case KindOK:
+		if resp.Err != nil && resp.Status != 0 {
+			// A success whose body lacks what the operation reads: an
+			// HTML page, or another API's JSON.
+			sec.countOdd(oddAnswer{resp.Status, results.AnswerUnreadable}, 1)
+			return false
+		}
 		sec.ok++
 		if book && resp.BookingID != "" {
 			sec.booked++
@@ -99,6 +129,8 @@ func (sec *second) add(book bool, resp *Response, lat int64) (booked bool) {
 		sec.throttled++
 	case KindOverloaded, KindServerError:
 		sec.serverErr++
+	case KindNotFound, KindRejected, KindNotAdmitted, KindUnexpected:
+		sec.countOdd(oddAnswer{resp.Status, k.String()}, 1)
 	}
 	return false
 }
@@ -212,6 +244,7 @@ func (r *Recorder) Fill(d *results.DesignResult) ([]string, error) {
 		d.Requests.ByStatus[strconv.Itoa(st)] = n
 		d.Requests.Total += n
 	}
+	fillUnexpected(&d.Requests, m.secs)
 	if err := fillLatency(d, m.hists); err != nil {
 		return nil, err
 	}
@@ -294,6 +327,20 @@ func mergeSecond(a, b *second, borrowed bool) bool {
 	return false
 }
 
+// fillUnexpected writes the answers outside the API that secs counted;
+// nothing when there were none, so results without any read as before.
+func fillUnexpected(r *results.Requests, secs []second) {
+	for i := range secs {
+		for a, n := range secs[i].odd {
+			if r.UnexpectedByAnswer == nil {
+				r.UnexpectedByAnswer = map[string]int64{}
+			}
+			r.UnexpectedByAnswer[results.AnswerKey(a.status, a.kind)] += n
+			r.Unexpected += n
+		}
+	}
+}
+
 // fillLatency writes each operation's percentiles and encoded histogram.
 func fillLatency(d *results.DesignResult, hists map[string]*hdrhistogram.Histogram) error {
 	d.LatencyMs = map[string]results.LatencySummary{}
@@ -358,10 +405,10 @@ func (r *Recorder) timeline(secs []second) []results.TimelinePoint {
 		p := results.TimelinePoint{
 			TS: i, TUnix: r.start.Unix() + int64(i),
 			OK: s.ok, Conflict: s.conflict, Throttled: s.throttled, ServerErr: s.serverErr,
-			Transport: s.transport, Booked: s.booked, Arrivals: s.arrivals,
+			Transport: s.transport, Unexpected: s.unexpected, Booked: s.booked, Arrivals: s.arrivals,
 		}
 		p.Errors = s.throttled + s.serverErr + s.transport
-		p.RPS = float64(s.ok + s.conflict + s.throttled + s.serverErr + s.transport)
+		p.RPS = float64(s.ok + s.conflict + s.throttled + s.serverErr + s.transport + s.unexpected)
 		if s.hist != nil {
 			q := results.ValuesAtQuantiles(s.hist, 50, 99)
 			p.P50Ms, p.P99Ms = float64(q[0])/1000, float64(q[1])/1000

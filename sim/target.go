@@ -310,21 +310,25 @@ func (a *APIAudit) Oversold(inv *TargetInventory) int64 {
 // distinct bookings answered 201 as booked, the API audit's figures
 // (results.AuditAPI: persisted = found, missing = 404; bookings the audit
 // could not read are in neither, so persisted + missing < answered_201
-// then), the bookings found beyond their slot's remaining places as
-// oversold, lost (Recorder.LostBookings) as unknown outcomes, and the
-// audit's get_booking latencies. A nil audit (the run was not audited)
-// leaves persisted at -1 with results.AuditNone. It returns the histogram
-// encoder's error.
+// then), as oversold the larger of the bookings found beyond their slot's
+// remaining places and the distinct 201s beyond the places remaining at
+// the start (counted with or without an audit: the target answered them,
+// so booked ≤ capacity + oversold holds, as results.Check wants), lost
+// (Recorder.LostBookings) as unknown outcomes, and the audit's get_booking
+// latencies. A nil audit (the run was not audited) leaves persisted at -1
+// with results.AuditNone. It returns the histogram encoder's error.
 func FillTargetSlots(d *results.DesignResult, inv *TargetInventory, ids []string, audit *APIAudit, lost []int) error {
 	d.Slots = results.Slots{
 		Capacity: inv.RemainingPlaces(), Booked: int64(len(ids)), Answered201: int64(len(ids)),
 		Persisted: -1, UnknownOutcome: int64(len(lost)), Inventory: results.InventoryAPI, Audit: results.AuditNone,
 	}
+	// 201s beyond the places on offer at the start were sold beyond them.
+	d.Slots.Oversold = max(0, d.Slots.Booked-d.Slots.Capacity)
 	if audit == nil {
 		return nil
 	}
 	d.Slots.Persisted, d.Slots.Missing, d.Slots.Audit = audit.Found, audit.Missing, results.AuditAPI
-	d.Slots.Oversold = audit.Oversold(inv)
+	d.Slots.Oversold = max(d.Slots.Oversold, audit.Oversold(inv))
 	if audit.Latency.TotalCount() == 0 {
 		return nil
 	}

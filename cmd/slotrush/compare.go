@@ -31,7 +31,12 @@ func newCompareCmd() *cobra.Command {
 of every operation, oversold places and missing 201s of the current results
 against the baseline, and exits 0 within the thresholds, 1 on a regression
 (the message names design, metric, baseline and current values) and 2 on bad
-input (a missing, truncated or foreign file, or no design in common).
+input (a missing, truncated or foreign file, no design in common, results of
+different scenarios or engines, or an interrupted baseline).
+
+Only whole runs pass: an interrupted current run ("run interrupted: …") and a
+design of the baseline missing from a current run are regressions, unless
+--design restricts the comparison to designs on both sides.
 
 Give one file per side, or repeat --baseline and --current to compare several
 runs per side. Noise rule: a metric regresses only when the median of the

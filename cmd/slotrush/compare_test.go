@@ -254,3 +254,115 @@ func TestCompareCmdOutputFile(t *testing.T) {
 		t.Errorf("compare.xml = %.40q, %v", data, err)
 	}
 }
+
+// asTargetColumn keeps only design of r and makes it the external target
+// acme, driven through API v1 and audited through it.
+func asTargetColumn(r *results.Result, design string) *results.DesignResult {
+	d, ok := r.Design(design)
+	if !ok {
+		panic("no design " + design)
+	}
+	r.Designs = []results.DesignResult{*d}
+	d = &r.Designs[0]
+	d.Design = "acme"
+	d.Target = &results.Target{Name: "acme", URL: "http://127.0.0.1:9", Profile: results.ProfileV1}
+	d.Assumptions = results.Assumptions{Source: results.SourceUnstated}
+	d.Slots.Inventory, d.Slots.Audit = results.InventoryAPI, results.AuditAPI
+	return d
+}
+
+// oversoldResult is a run against a target that answered 201 to every
+// booking of 400 people with 300 places, as recorded: 100 oversold.
+func oversoldResult(t *testing.T, recorded bool) *results.Result {
+	t.Helper()
+	r := fixture(t)
+	d := asTargetColumn(r, "per-ppv-day")
+	d.Slots = results.Slots{Capacity: 300, Booked: 400, Answered201: 400, Persisted: 400,
+		Inventory: results.InventoryAPI, Audit: results.AuditAPI}
+	if recorded {
+		d.Slots.Oversold = 100
+	}
+	return r
+}
+
+// wrongPathResult is a run against a target that answered 404 to every
+// request: nobody booked, nothing sold out.
+func wrongPathResult(t *testing.T) *results.Result {
+	t.Helper()
+	r := fixture(t)
+	d := asTargetColumn(r, "per-ppv-day")
+	d.Requests = results.Requests{Total: 400, ByStatus: map[string]int64{"404": 400},
+		Unexpected: 400, UnexpectedByAnswer: map[string]int64{"404 not_found": 400}}
+	d.Users = results.Users{Arrived: 400, GaveUp: 400}
+	d.Slots = results.Slots{Capacity: 300, Inventory: results.InventoryAPI, Audit: results.AuditAPI}
+	d.Timeline = []results.TimelinePoint{{TUnix: r.StartedAt.Unix(), RPS: 400, Unexpected: 400}}
+	return r
+}
+
+// The gate passes only whole, honest runs of one scenario and engine:
+// an interrupted current run, a design missing from it, oversold places
+// and answers outside the API fail it (exit 1); an interrupted baseline,
+// results of different scenarios or engines, and a result that hides
+// places sold beyond its capacity are bad input (exit 2).
+func TestCompareCmdWholeRuns(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	write := func(name string, change func(*results.Result)) string {
+		r := fixture(t)
+		change(r)
+		return writeResult(t, dir, name, r)
+	}
+	base := write("base.json", func(*results.Result) {})
+	interrupted := write("interrupted.json", func(r *results.Result) { r.Interrupted = true })
+	partial := write("partial.json", func(r *results.Result) { r.Designs = r.Designs[:2] })
+	demo := write("demo.json", func(r *results.Result) { r.Scenario = "demo" })
+	model := write("model.json", func(r *results.Result) { r.Engine = results.EngineModel })
+	oversold := writeResult(t, dir, "oversold.json", oversoldResult(t, true))
+	hidden := writeResult(t, dir, "hidden.json", oversoldResult(t, false))
+	acme := write("acme.json", func(r *results.Result) { asTargetColumn(r, "per-ppv-day") })
+	wrongPath := writeResult(t, dir, "wrong-path.json", wrongPathResult(t))
+
+	tests := []struct {
+		name    string
+		args    []string
+		code    int
+		wantErr []string
+		wantOut []string
+	}{
+		{"current interrupted", []string{base, interrupted}, 1,
+			[]string{"1 regression: run interrupted: the current run (synthetic-rush, live, 2021-05-23 04:00 UTC) stopped before the end of the scenario"},
+			[]string{"(run)", "run interrupted", "REGRESSION"}},
+		{"baseline interrupted", []string{interrupted, base}, 2,
+			[]string{"cannot compare: the baseline run (synthetic-rush, live, 2021-05-23 04:00 UTC) was interrupted", interrupted}, nil},
+		{"design missing", []string{base, partial}, 1,
+			[]string{"2 regressions: per-ppv-day missing: in the baseline but not in the current run; per-ppv-day+waiting-room missing"}, nil},
+		{"design missing, restricted to others", []string{base, partial, "--design", "monolithic,per-ppv"}, 0, nil, nil},
+		{"different scenarios", []string{base, demo}, 2, []string{"cannot compare: scenario synthetic-rush against scenario demo", base, demo}, nil},
+		{"different engines", []string{base, model}, 2, []string{"cannot compare: engine live against engine model"}, nil},
+		{"oversold", []string{oversold, oversold}, 1, []string{"acme oversold: 100 in the current runs (must be 0)"}, nil},
+		{"oversold hidden", []string{base, hidden}, 2, []string{hidden, "design acme: booked 400 > capacity 300 + oversold 0"}, nil},
+		{"wrong path", []string{acme, wrongPath}, 1, []string{"acme booked share", "acme error rate: 0.45% → 100.0%"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			out, err := runCmd(t, append([]string{"compare"}, tt.args...)...)
+			if got := exitCode(err); got != tt.code {
+				t.Fatalf("exit code %d (err %v); want %d\n%s", got, err, tt.code, out)
+			}
+			for _, w := range tt.wantErr {
+				if err == nil || !strings.Contains(err.Error(), w) {
+					t.Errorf("error %v; want it to contain %q", err, w)
+				}
+			}
+			if err != nil && (strings.Contains(err.Error(), "goroutine") || strings.Contains(err.Error(), "panic")) {
+				t.Errorf("error %v: want a message, not a stack trace", err)
+			}
+			for _, w := range tt.wantOut {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+}
