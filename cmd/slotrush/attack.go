@@ -72,7 +72,6 @@ Exit codes: 0 done, 1 the attack failed, 2 bad flags.`,
 	f.DurationVar(&o.timeout, "timeout", 30*time.Second, "per-request timeout (0 = none)")
 	f.DurationVar(&o.grace, "grace", 0, "how long to wait at the end for requests in flight (0 = --timeout)")
 	f.StringVar(&o.out, "out", "", "write the result as JSON to this file")
-	cmd.SetFlagErrorFunc(usageError)
 	return cmd
 }
 
@@ -86,7 +85,7 @@ func (o *attackOptions) check() error {
 	case o.duration <= 0:
 		return fmt.Errorf("attack: --duration %v: want > 0", o.duration)
 	case o.connections <= 0:
-		return fmt.Errorf("attack: --connections %d: want > 0", o.connections)
+		return fmt.Errorf("attack: --connections %d: want at least 1", o.connections)
 	case o.timeout < 0:
 		return fmt.Errorf("attack: --timeout %v: want >= 0", o.timeout)
 	case o.grace < 0:

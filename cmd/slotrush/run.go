@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -26,6 +27,7 @@ import (
 
 	"github.com/slotrush/slotrush/models"
 	refserver "github.com/slotrush/slotrush/reference-server"
+	"github.com/slotrush/slotrush/reference-server/store"
 	"github.com/slotrush/slotrush/reports"
 	"github.com/slotrush/slotrush/scenarios"
 	"github.com/slotrush/slotrush/sim"
@@ -45,7 +47,16 @@ type runOptions struct {
 	seed      int64
 	quiet     bool
 	noReport  bool
+
+	// Seams for tests; their zero values are the real ones.
+	limit         fileLimit     // the limit on open files (systemFileLimit)
+	openStore     store.Opener  // the in-process server's store (SQLite)
+	progressEvery time.Duration // plain progress lines (progressLineEvery)
 }
+
+// progressLineEvery is how often a run whose stderr is not a terminal (a
+// CI log) prints a progress line.
+const progressLineEvery = 5 * time.Second
 
 func newRunCmd() *cobra.Command {
 	o := &runOptions{}
@@ -73,10 +84,22 @@ reads a second: persisted (found), missing (404); bookings the audit could not
 read are counted in neither and named on the console; answers lost to a timeout
 are unknown outcomes. An interrupted run is not audited.
 
-It writes OUT/result.json, OUT/index.html with its plots, and prints a summary.
-Ctrl-C ends the run cleanly and still writes what was measured. Exit codes: 0
-fine, 1 a failed check, 2 bad input (a bad scenario, design or --target, a target
-that is down or lacks the crowd's centres, a --reset that failed).`,
+Before anything is sent, OUT is created and locked (OUT/.slotrush.lock: a second
+slotrush with the same --out is refused) and must be writable; each design must
+fit the limit on open files (its partitions' SQLite files and its connections;
+the soft limit is raised to the hard one when needed). Then what an earlier run
+wrote there is removed: result.json, index.html, hlog/, plots/ and the data of
+the designs to run; nothing else in OUT is touched.
+
+It writes OUT/result.json as each design (or target) finishes, marked
+interrupted until the last is in, so a later failure loses none that finished;
+at the end OUT/index.html with its plots, and a summary. A progress bar shows on
+a terminal; otherwise (a CI log) a line when each column starts and ends and
+every 5 s. Ctrl-C ends the run cleanly and still writes what was measured (exit
+0). Exit codes: 0 fine, 1 a failed check, 2 bad input (a bad flag, scenario,
+design or --target, an --out that cannot be written or is in use, a design over
+the limit on open files, a target that is down or lacks the crowd's centres, a
+--reset that failed).`,
 		Example: `  slotrush run --scenario ci-smoke
   slotrush run --scenario demo --target staging=https://staging.example --target http://127.0.0.1:8080
   slotrush run --scenario demo --target a=http://10.0.0.5:8080 --reset './reset-db.sh "$SLOTRUSH_TARGET_NAME"'`,
@@ -111,13 +134,27 @@ type runEnv struct {
 	sc       *scenarios.Scenario
 	crowd    []scenarios.Arrival
 	res      *results.Result
+	out      string // --out
+	noReport bool   // --no-report
 	stdout   io.Writer
 	stderr   io.Writer
-	progress bool
+	// progress is how progress shows on stderr; every is how often a
+	// progress line is printed (progressLines).
+	progress progressMode
+	every    time.Duration
 	grace    time.Duration
 	// prof is the API profile the targets are driven through; nil is v1.
 	prof *profile.Profile
 }
+
+// progressMode is how a run shows its progress on stderr.
+type progressMode int
+
+const (
+	progressNone  progressMode = iota // --quiet
+	progressBar                       // a terminal: a bar redrawn in place
+	progressLines                     // a log (CI): plain lines
+)
 
 // clientOpts are the options of every client of a target: its profile.
 func (e *runEnv) clientOpts() []sim.ClientOption {
@@ -127,44 +164,77 @@ func (e *runEnv) clientOpts() []sim.ClientOption {
 	return []sim.ClientOption{sim.WithProfile(e.prof)}
 }
 
-func (o *runOptions) run(ctx context.Context, stdout, stderr io.Writer, seedSet bool) error {
+// runInputs is what run's flags resolve to: exactly one of targets and
+// designs is set.
+type runInputs struct {
+	sc      *scenarios.Scenario
+	targets []target
+	designs []models.Design
+	prof    *profile.Profile
+}
+
+// inputs checks the flags and loads what they name. Every error is a bad
+// input.
+func (o *runOptions) inputs() (*runInputs, error) {
 	sc, err := scenarios.Load(o.scenario)
 	if err != nil {
-		return badRunInput(err)
+		return nil, badRunInput(err)
 	}
-	targets, err := parseTargets(o.targets)
-	if err != nil {
-		return badRunInput(err)
+	in := &runInputs{sc: sc}
+	if in.targets, err = parseTargets(o.targets); err != nil {
+		return nil, badRunInput(err)
 	}
-	var designs []models.Design
+	targets := len(in.targets)
 	switch {
-	case len(targets) > 0 && len(o.designs) > 0:
-		return badRunInput(errors.New("--design picks designs of the in-process reference server and cannot be combined with --target: each target is a column of its own (name it with --target NAME=URL)"))
-	case len(targets) > 0 && o.auditRate <= 0:
-		return badRunInput(fmt.Errorf("--audit-rate %v: want a positive number of reads a second", o.auditRate))
+	case targets > 0 && len(o.designs) > 0:
+		return nil, badRunInput(errors.New("--design picks designs of the in-process reference server and cannot be combined with --target: each target is a column of its own (name it with --target NAME=URL)"))
+	case targets > 0 && o.auditRate <= 0:
+		return nil, badRunInput(fmt.Errorf("--audit-rate %v: want a positive number of reads a second", o.auditRate))
 	case o.grace < 0:
-		return badRunInput(fmt.Errorf("--grace %v: want a duration of 0 (the request timeout) or more", o.grace))
-	case len(targets) == 0 && o.reset != "":
-		return badRunInput(errors.New("--reset runs before each target's run: give --target"))
-	case len(targets) == 0:
-		if designs, err = sc.BuildDesigns(o.designs); err != nil {
-			return badRunInput(err)
+		return nil, badRunInput(fmt.Errorf("--grace %v: want a duration of 0 (the request timeout) or more", o.grace))
+	case targets == 0 && o.reset != "":
+		return nil, badRunInput(errors.New("--reset runs before each target's run: give --target"))
+	case targets == 0:
+		if in.designs, err = sc.BuildDesigns(o.designs); err != nil {
+			return nil, badRunInput(err)
 		}
 	}
-	prof, err := o.loadProfile(len(targets))
+	if in.prof, err = o.loadProfile(targets); err != nil {
+		return nil, err
+	}
+	return in, nil
+}
+
+func (o *runOptions) run(ctx context.Context, stdout, stderr io.Writer, seedSet bool) (err error) {
+	in, err := o.inputs()
 	if err != nil {
 		return err
 	}
+	sc := in.sc
 	seed := sc.Seed
 	if seedSet {
 		seed = o.seed
 	}
-	if err := os.MkdirAll(o.out, 0o755); err != nil {
-		return fmt.Errorf("create output directory: %w", err)
+	inv := sc.BuildInventory()
+	if err := o.checkFiles(in.designs, &inv, sc.Crowd.Size); err != nil {
+		return err
 	}
+	release, err := lockOutDir(o.out)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, release()) }()
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	e := &runEnv{sc: sc, crowd: sc.Arrivals(seed), stdout: stdout, stderr: stderr, progress: !o.quiet && isTerminal(stderr), grace: o.grace, prof: prof}
+	e := &runEnv{sc: sc, crowd: sc.Arrivals(seed), out: o.out, noReport: o.noReport, stdout: stdout, stderr: stderr,
+		progress: progressNone, every: cmp.Or(o.progressEvery, progressLineEvery), grace: o.grace, prof: in.prof}
+	switch {
+	case o.quiet:
+	case isTerminal(stderr):
+		e.progress = progressBar
+	default:
+		e.progress = progressLines
+	}
 	e.res = &results.Result{
 		Format: results.FormatVersion, Scenario: sc.Name, Engine: results.EngineLive, Seed: seed,
 		StartedAt: time.Now().UTC(), Environment: environment(),
@@ -172,10 +242,10 @@ func (o *runOptions) run(ctx context.Context, stdout, stderr io.Writer, seedSet 
 	for _, kv := range sc.Parameters() {
 		e.res.Parameters = append(e.res.Parameters, results.Parameter{Name: kv[0], Value: kv[1]})
 	}
-	if len(targets) > 0 {
-		err = o.runTargets(ctx, e, targets)
+	if len(in.targets) > 0 {
+		err = o.runTargets(ctx, e, in.targets)
 	} else {
-		err = o.runDesigns(ctx, e, designs)
+		err = o.runDesigns(ctx, e, in.designs, &inv)
 	}
 	if err != nil {
 		return err
@@ -184,25 +254,83 @@ func (o *runOptions) run(ctx context.Context, stdout, stderr io.Writer, seedSet 
 	return writeOutputs(stdout, e.res, o.out, o.noReport, nil)
 }
 
+// checkFiles checks that each in-process design over inv, run with a
+// crowd of users, fits the limit on open files (raising the soft limit when
+// needed): a bad input when one does not.
+func (o *runOptions) checkFiles(designs []models.Design, inv *models.Inventory, users int) error {
+	limit := o.limit
+	if limit.get == nil {
+		limit = systemFileLimit
+	}
+	needs := make([]fileNeed, len(designs))
+	for i, d := range designs {
+		needs[i] = designFiles(d, inv, users)
+	}
+	return limit.check(needs...)
+}
+
 // runDesigns runs the crowd against the in-process reference server of
 // each design in turn, appending a column to e.res per design.
-func (o *runOptions) runDesigns(ctx context.Context, e *runEnv, designs []models.Design) error {
-	inv := e.sc.BuildInventory()
+func (o *runOptions) runDesigns(ctx context.Context, e *runEnv, designs []models.Design, inv *models.Inventory) error {
+	names := make([]string, len(designs))
+	for i, d := range designs {
+		names[i] = d.Name
+	}
+	if err := clearOutputs(o.out, names); err != nil {
+		return err
+	}
 	fmt.Fprintf(e.stdout, "slotrush run: scenario %s, %d users, %d places, seed %d, %d design(s)\n",
 		e.sc.Name, len(e.crowd), inv.TotalCapacity(), e.res.Seed, len(designs))
-	for _, d := range designs {
-		dr, err := o.runDesign(ctx, e, d, &inv)
+	return runColumns(ctx, e, "design", names, func(i int) (*results.DesignResult, error) {
+		dr, err := o.runDesign(ctx, e, designs[i], inv)
 		if err != nil {
-			return fmt.Errorf("design %s: %w", d.Name, err)
+			return nil, fmt.Errorf("design %s: %w", designs[i].Name, err)
 		}
-		e.res.Designs = append(e.res.Designs, *dr)
+		return dr, nil
+	})
+}
+
+// runColumns runs the columns (designs or targets, named names) in turn
+// with run, appending each to e.res and writing e.res to OUT/result.json
+// as each finishes, marked interrupted until the last is in. When a column
+// fails after others finished, it writes the outputs of those, marked
+// interrupted, and returns the column's error; when the run is interrupted
+// (ctx), it stops and returns nil: the caller writes what was measured.
+func runColumns(ctx context.Context, e *runEnv, kind string, names []string, run func(i int) (*results.DesignResult, error)) error {
+	for i, name := range names {
+		dr, err := run(i)
+		switch {
+		case err != nil && len(e.res.Designs) == 0:
+			return err
+		case err != nil && ctx.Err() == nil:
+			e.res.Interrupted = true
+			e.res.FinishedAt = time.Now().UTC()
+			fmt.Fprintf(e.stderr, "slotrush run: %s %s failed; writing the %ss already run\n", kind, name, kind)
+			return errors.Join(err, writeOutputs(e.stdout, e.res, e.out, e.noReport, nil))
+		case err == nil:
+			e.res.Designs = append(e.res.Designs, *dr)
+		}
 		if ctx.Err() != nil {
 			e.res.Interrupted = true
 			fmt.Fprintln(e.stderr, "slotrush run: interrupted; writing what was measured")
-			break
+			return nil
+		}
+		if i < len(names)-1 {
+			if err := writePartial(e.res, e.out); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+// writePartial writes res, the columns finished so far, to OUT/result.json
+// marked interrupted: a later failure (or a crash) loses none of them.
+func writePartial(res *results.Result, out string) error {
+	r := *res
+	r.Interrupted = true
+	r.FinishedAt = time.Now().UTC()
+	return r.WriteFile(filepath.Join(out, "result.json"))
 }
 
 // writeOutputs writes OUT/result.json, prints the summary table (then
@@ -223,15 +351,30 @@ func writeOutputs(stdout io.Writer, res *results.Result, out string, noReport bo
 	if errs := res.Check(); len(errs) > 0 {
 		return fmt.Errorf("result failed its own checks: %w", errors.Join(errs...))
 	}
-	if noReport {
+	if !noReport {
+		index, err := reports.Render(out, res)
+		if err != nil {
+			return fmt.Errorf("render report: %w", err)
+		}
+		fmt.Fprintf(stdout, "report: %s\n", index)
+	}
+	return unusable(res)
+}
+
+// unusable returns an error with exit code 1, after everything was
+// written, when in some column nobody could book because every answer was
+// lost or outside the API (results.DesignResult.Unusable).
+func unusable(res *results.Result) error {
+	var reasons []error
+	for i := range res.Designs {
+		if bad, why := res.Designs[i].Unusable(); bad {
+			reasons = append(reasons, errors.New(why))
+		}
+	}
+	if len(reasons) == 0 {
 		return nil
 	}
-	index, err := reports.Render(out, res)
-	if err != nil {
-		return fmt.Errorf("render report: %w", err)
-	}
-	fmt.Fprintf(stdout, "report: %s\n", index)
-	return nil
+	return &exitError{code: 1, err: fmt.Errorf("the run says nothing of the system under load: %w", errors.Join(reasons...))}
 }
 
 // runDesign replays the crowd live against design d on the in-process
@@ -256,17 +399,16 @@ func (o *runOptions) runDesign(ctx context.Context, e *runEnv, d models.Design, 
 		},
 	}
 	tr := sim.NewTransport()
+	// Bounded, so that the open files a design needs are (designFiles).
+	tr.MaxConnsPerHost = inProcessMaxConns
 	defer tr.CloseIdleConnections()
 	client, err := sim.NewClient(ip.url, tr, e.sc.Journey.RequestTimeout)
 	if err != nil {
 		return nil, err
 	}
-	opts := []sim.LiveOption{sim.WithWaitingRoom(d.WaitingRoom), sim.WithGrace(e.grace)}
-	if e.progress {
-		opt, finish := progressOption(e.stderr, d.Name, e.sc.Duration, int64(inv.TotalCapacity()), len(e.crowd))
-		defer finish()
-		opts = append(opts, opt)
-	}
+	progress, finish := e.showProgress("design "+d.Name, int64(inv.TotalCapacity()))
+	defer finish()
+	opts := append([]sim.LiveOption{sim.WithWaitingRoom(d.WaitingRoom), sim.WithGrace(e.grace)}, progress...)
 	run := sim.NewLive(client, e.sc.Journey, e.sc.Duration, opts...).Run(ctx, e.crowd)
 	ids, err := sim.FillLive(run, dr)
 	if err != nil {
@@ -296,7 +438,11 @@ func (o *runOptions) startInProcess(sc *scenarios.Scenario, d models.Design, inv
 		return nil, fmt.Errorf("fresh data dir: %w", err)
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv, err := refserver.New(d, *inv, dir, refserver.WithOpensAt(time.Now().Add(sc.Crowd.OpeningDelay)), refserver.WithLogger(logger))
+	opts := []refserver.Option{refserver.WithOpensAt(time.Now().Add(sc.Crowd.OpeningDelay)), refserver.WithLogger(logger)}
+	if o.openStore != nil {
+		opts = append(opts, refserver.WithStoreOpener(o.openStore))
+	}
+	srv, err := refserver.New(d, *inv, dir, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -329,6 +475,52 @@ func (p *inProcess) finish(dr *results.DesignResult, ids []string) error {
 	}
 	dr.Server, err = serverStats(p.srv.Stats(), p.srv.CommitTimes())
 	return err
+}
+
+// showProgress returns the live options that show the progress of column
+// label (a design or a target, by name) on e.stderr, as e.progress says,
+// and the function to call when the column ends.
+func (e *runEnv) showProgress(label string, places int64) ([]sim.LiveOption, func()) {
+	switch e.progress {
+	case progressBar:
+		_, name, _ := strings.Cut(label, " ")
+		opt, finish := progressOption(e.stderr, name, e.sc.Duration, places, len(e.crowd))
+		return []sim.LiveOption{opt}, finish
+	case progressLines:
+		opt, finish := progressLine(e.stderr, label, e.every, e.sc.Duration, places, len(e.crowd))
+		return []sim.LiveOption{opt}, finish
+	}
+	return nil, func() {}
+}
+
+// progressLine returns the live option that prints the progress of column
+// label on w as plain lines, for a log: one now, one every interval while
+// the crowd runs, and, from the function it returns, one when the column
+// ends.
+func progressLine(w io.Writer, label string, every, duration time.Duration, places int64, users int) (sim.LiveOption, func()) {
+	start := time.Now()
+	fmt.Fprintf(w, "slotrush run: %s: started, %d users over %v\n", label, users, duration)
+	// last is written by the progress goroutine and read by the returned
+	// function, which is called once the run returned, after that goroutine
+	// ended.
+	var last sim.Progress
+	next := every
+	opt := sim.WithProgress(every, func(p sim.Progress) {
+		last = p
+		if p.Elapsed < next { // the call at the end of the run: the last line says it
+			return
+		}
+		next = (p.Elapsed/every + 1) * every
+		fmt.Fprintf(w, "slotrush run: %s: %v of %v: %s\n", label, p.Elapsed.Round(100*time.Millisecond), duration, progressCounts(p, places))
+	})
+	return opt, func() {
+		fmt.Fprintf(w, "slotrush run: %s: ended after %v: %s\n", label, time.Since(start).Round(100*time.Millisecond), progressCounts(last, places))
+	}
+}
+
+// progressCounts describes progress p of a column of places places.
+func progressCounts(p sim.Progress, places int64) string {
+	return fmt.Sprintf("%d requests, %d errors, %d/%d booked, %d users arrived", p.Requests, p.Errors, p.Booked, places, p.Arrived)
 }
 
 // progressOption returns the live option that draws the progress bar of

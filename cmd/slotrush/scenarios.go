@@ -22,7 +22,6 @@ func newScenariosCmd() *cobra.Command {
 inventory, the crowd and when it arrives, what people want, how they retry,
 and the designs to compare with their per-partition limits. Built-in presets
 can be named wherever a scenario file is expected.`,
-		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	cmd.AddCommand(newScenariosListCmd(), newScenariosShowCmd(), newScenariosValidateCmd())
@@ -62,11 +61,16 @@ func newScenariosShowCmd() *cobra.Command {
 give the source of every figure. Save it to start a scenario of your own:
 
   slotrush scenarios show demo > my-rush.yaml`,
-		Args: cobra.ExactArgs(1),
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return badRunInput(fmt.Errorf("scenarios show: want one preset NAME, got %d arguments (slotrush scenarios list names them)", len(args)))
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			data, err := scenarios.Preset(args[0])
 			if err != nil {
-				return err
+				return badRunInput(err)
 			}
 			_, err = cmd.OutOrStdout().Write(data)
 			return err
@@ -81,9 +85,14 @@ func newScenariosValidateCmd() *cobra.Command {
 		Long: `validate decodes each scenario file strictly (unknown fields, wrong types, bad
 durations and dates are errors), fills defaults and checks every value. It
 prints "FILE: ok" for a valid file and every problem of an invalid one, one per
-line as FILE:LINE:COLUMN: FIELD: PROBLEM, and exits 1 when any file is invalid.
-Preset names are accepted too.`,
-		Args: cobra.MinimumNArgs(1),
+line as FILE:LINE:COLUMN: FIELD: PROBLEM, and exits 2 (bad input) when any
+file is invalid. Preset names are accepted too.`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return badRunInput(errors.New("scenarios validate: give at least one scenario FILE (or preset name)"))
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return validateScenarios(cmd.OutOrStdout(), cmd.ErrOrStderr(), args)
 		},
@@ -91,7 +100,7 @@ Preset names are accepted too.`,
 }
 
 // validateScenarios prints "FILE: ok" to stdout for each valid file and the
-// problems of the others to stderr; it returns an exitError (code 1) when any
+// problems of the others to stderr; it returns a bad input (exit 2) when any
 // file is invalid.
 func validateScenarios(stdout, stderr io.Writer, refs []string) error {
 	bad := 0
@@ -110,7 +119,7 @@ func validateScenarios(stdout, stderr io.Writer, refs []string) error {
 		}
 	}
 	if bad > 0 {
-		return &exitError{code: 1, err: fmt.Errorf("%d of %d scenario files invalid", bad, len(refs))}
+		return badRunInput(fmt.Errorf("%d of %d scenario files invalid", bad, len(refs)))
 	}
 	return nil
 }

@@ -67,8 +67,8 @@ func TestScenariosValidate(t *testing.T) {
 	bad := "../../scenarios/testdata/several.yaml"
 	out, errOut, err = runScenarios(t, "validate", good, bad, "no-such-file.yaml")
 	var ee *exitError
-	if !errors.As(err, &ee) || ee.code != 1 {
-		t.Fatalf("validate bad: err = %v; want exit code 1", err)
+	if !errors.As(err, &ee) || ee.code != 2 {
+		t.Fatalf("validate bad: err = %v; want exit code 2 (bad input)", err)
 	}
 	if out != good+": ok\n" {
 		t.Errorf("stdout = %q", out)

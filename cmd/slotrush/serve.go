@@ -18,6 +18,7 @@ import (
 
 	"github.com/slotrush/slotrush/models"
 	refserver "github.com/slotrush/slotrush/reference-server"
+	"github.com/slotrush/slotrush/reference-server/store"
 	"github.com/slotrush/slotrush/scenarios"
 )
 
@@ -51,7 +52,12 @@ booking API (POST /api/v1/queue, GET /api/v1/queue/{ticket}; every booking call
 then needs the admission token as "Authorization: Bearer <token>"). Its policy
 comes from the scenario's waiting_room section. It opens at start, or
 --opens-in later; a room that opened in an earlier run on the same --data keeps
-its opening, order, tickets and admissions.`,
+its opening, order, tickets and admissions.
+
+Exit codes: 0 after a graceful shutdown, 1 a failure while serving, 2 bad
+input (a missing or bad flag, scenario or design, an --addr it cannot listen
+on, a --data directory in use or holding another design or inventory, more
+partitions than the limit on open files allows).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -118,21 +124,33 @@ func describeRoom(d models.Design) string {
 	return "waiting room " + d.Room.String() + ", "
 }
 
-func (o *serveOptions) run(ctx context.Context, stdout, stderr io.Writer) error {
-	if o.design == "" {
+// check returns an error naming the first missing or bad flag, nil when
+// all are good.
+func (o *serveOptions) check() error {
+	switch {
+	case o.design == "":
 		return errors.New("serve: --design is required (monolithic, per-ppv or per-ppv-day)")
-	}
-	if o.data == "" {
+	case o.data == "":
 		return errors.New("serve: --data is required (the directory holding the partitions)")
-	}
-	if o.shutdown <= 0 {
+	case o.shutdown <= 0:
 		return fmt.Errorf("serve: --shutdown-timeout %v must be positive", o.shutdown)
+	case o.opensIn < 0:
+		return fmt.Errorf("serve: --opens-in %v must not be negative (0 opens at once)", o.opensIn)
 	}
-	if o.opensIn < 0 {
-		return fmt.Errorf("serve: --opens-in %v must not be negative", o.opensIn)
+	return nil
+}
+
+// run serves until ctx is done. Its bad inputs (scenario, design, --addr,
+// --data, the limit on open files) exit 2.
+func (o *serveOptions) run(ctx context.Context, stdout, stderr io.Writer) error {
+	if err := o.check(); err != nil {
+		return badRunInput(err)
 	}
 	inv, design, err := serveDesign(o.scenario, o.design, o.unlimited, stderr)
 	if err != nil {
+		return badRunInput(fmt.Errorf("serve: %w", err))
+	}
+	if err := systemFileLimit.check(designFiles(design, &inv, 0)); err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
 	level := slog.LevelInfo
@@ -143,7 +161,7 @@ func (o *serveOptions) run(ctx context.Context, stdout, stderr io.Writer) error 
 
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
-		return fmt.Errorf("serve: listen on %s: %w", o.addr, err)
+		return badRunInput(fmt.Errorf("serve: --addr: cannot listen on %s: %w", o.addr, err))
 	}
 	opts := []refserver.Option{refserver.WithLogger(logger)}
 	if o.opensIn > 0 {
@@ -151,7 +169,11 @@ func (o *serveOptions) run(ctx context.Context, stdout, stderr io.Writer) error 
 	}
 	srv, err := refserver.New(design, inv, o.data, opts...)
 	if err != nil {
-		return fmt.Errorf("serve: %w", errors.Join(err, ln.Close()))
+		err = errors.Join(err, ln.Close())
+		if errors.Is(err, store.ErrLocked) || errors.Is(err, store.ErrMismatch) {
+			return badRunInput(fmt.Errorf("serve: --data %s: %w", o.data, err))
+		}
+		return fmt.Errorf("serve: %w", err)
 	}
 	hs := refserver.NewHTTPServer(ln.Addr().String(), srv.Handler())
 	hs.ErrorLog = slog.NewLogLogger(logger.Handler(), slog.LevelWarn)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -79,44 +78,31 @@ func parseTarget(spec string) (target, error) {
 	return target{name: name, url: strings.TrimRight(raw, "/")}, nil
 }
 
-// badRunInput marks err as bad input: the command exits 2.
-func badRunInput(err error) error { return &exitError{code: 2, err: err} }
-
 // runTargets checks that every target answers and lists the crowd's
-// centres, then runs the crowd against each target in turn, appending a
-// column to e.res per target. A target that fails after others ran has the
-// result of those written first (marked interrupted), then its error.
+// centres, clears the outputs of an earlier run, then runs the crowd
+// against each target in turn, appending a column to e.res per target and
+// writing the result as each finishes (runColumns). A target that fails
+// after others ran has the result of those written first (marked
+// interrupted), then its error.
 func (o *runOptions) runTargets(ctx context.Context, e *runEnv, targets []target) error {
 	if len(targets) == 1 {
 		e.res.Target = targets[0].url
 	}
 	fmt.Fprintf(e.stdout, "slotrush run: scenario %s, %d users, seed %d, %d target(s)\n",
 		e.sc.Name, len(e.crowd), e.res.Seed, len(targets))
-	for _, t := range targets {
+	names := make([]string, len(targets))
+	for i, t := range targets {
 		if _, err := readTargetInventory(ctx, t, e); err != nil {
 			return err
 		}
+		names[i] = t.name
 	}
-	for _, t := range targets {
-		dr, err := o.runTarget(ctx, e, t)
-		switch {
-		case err != nil && len(e.res.Designs) == 0:
-			return err
-		case err != nil && ctx.Err() == nil:
-			e.res.Interrupted = true
-			e.res.FinishedAt = time.Now().UTC()
-			fmt.Fprintf(e.stderr, "slotrush run: target %s failed; writing the targets already run\n", t.name)
-			return errors.Join(err, writeOutputs(e.stdout, e.res, o.out, o.noReport, nil))
-		case err == nil:
-			e.res.Designs = append(e.res.Designs, *dr)
-		}
-		if ctx.Err() != nil {
-			e.res.Interrupted = true
-			fmt.Fprintln(e.stderr, "slotrush run: interrupted; writing what was measured")
-			break
-		}
+	if err := clearOutputs(o.out, nil); err != nil {
+		return err
 	}
-	return nil
+	return runColumns(ctx, e, "target", names, func(i int) (*results.DesignResult, error) {
+		return o.runTarget(ctx, e, targets[i])
+	})
 }
 
 // runTarget resets target t (--reset), reads its inventory and what it
@@ -148,12 +134,9 @@ func (o *runOptions) runTarget(ctx context.Context, e *runEnv, t target) (*resul
 	}
 	dr.Target.Profile = client.Profile().Name()
 	room := dr.Assumptions.WaitingRoom && client.Profile().Has(results.OpQueue)
-	opts := []sim.LiveOption{sim.WithWaitingRoom(room), sim.WithGrace(e.grace)}
-	if e.progress {
-		opt, finish := progressOption(e.stderr, t.name, e.sc.Duration, inv.RemainingPlaces(), len(e.crowd))
-		defer finish()
-		opts = append(opts, opt)
-	}
+	progress, finish := e.showProgress("target "+t.name, inv.RemainingPlaces())
+	defer finish()
+	opts := append([]sim.LiveOption{sim.WithWaitingRoom(room), sim.WithGrace(e.grace)}, progress...)
 	run := sim.NewLive(client, e.sc.Journey, e.sc.Duration, opts...).Run(ctx, e.crowd)
 	ids, err := sim.FillLive(run, dr)
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"sync"
 	"time"
 
@@ -90,7 +89,7 @@ var safeKey = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 // another Store of this process) holds dir, and store.ErrMismatch when dir
 // holds another partitioning scheme or slot inventory.
 func Open(ctx context.Context, dir string, d models.Design, inv models.Inventory, opts ...Option) (*Store, error) {
-	cfg := config{maxBatch: 512, readConns: max(2, runtime.GOMAXPROCS(0)), queueLen: 1024}
+	cfg := defaultConfig()
 	for _, o := range opts {
 		o(&cfg)
 	}
