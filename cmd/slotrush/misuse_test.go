@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -405,5 +406,20 @@ func TestUnusableRunExitsOne(t *testing.T) {
 	}
 	if _, statErr := os.Stat(filepath.Join(dir, "result.json")); statErr != nil {
 		t.Errorf("result.json not written: %v", statErr)
+	}
+}
+
+// simulate takes the same lock on --out as run.
+func TestSimulateRefusesLockedOut(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	release, err := lockOutDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = release() })
+	_, err = runCmd(t, "simulate", "--scenario", "ci-smoke", "--no-report", "-q", "--out", dir)
+	if exitCode(err) != 2 || !strings.Contains(fmt.Sprint(err), "another slotrush is using this folder") {
+		t.Errorf("simulate on a locked --out = %v (exit %d); want exit 2 naming the lock", err, exitCode(err))
 	}
 }

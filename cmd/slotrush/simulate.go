@@ -128,8 +128,13 @@ func (o *simulateOptions) run(ctx context.Context, stdout, stderr io.Writer, see
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(o.out, 0o755); err != nil {
-		return fmt.Errorf("create output directory: %w", err)
+	release, err := lockOutDir(o.out)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = release() }() // the lock goes with the process anyway
+	if err := clearOutputs(o.out, nil); err != nil {
+		return fmt.Errorf("clear old outputs: %w", err)
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
