@@ -63,13 +63,16 @@ func NewLatencyHistogram() *hdrhistogram.Histogram {
 // Result is one result file: one scenario replayed against one or more
 // designs by one engine. It is plain data; not safe for concurrent mutation.
 type Result struct {
-	Format      int            `json:"format"`
-	Scenario    string         `json:"scenario"`
-	Engine      string         `json:"engine"`
-	Seed        int64          `json:"seed"`
-	StartedAt   time.Time      `json:"started_at"`
-	FinishedAt  time.Time      `json:"finished_at"`
-	Target      string         `json:"target,omitempty"`
+	Format     int       `json:"format"`
+	Scenario   string    `json:"scenario"`
+	Engine     string    `json:"engine"`
+	Seed       int64     `json:"seed"`
+	StartedAt  time.Time `json:"started_at"`
+	FinishedAt time.Time `json:"finished_at"`
+	Target     string    `json:"target,omitempty"`
+	// Segment says which segment of which crowd this run replayed (run
+	// --segment I/N); nil for a whole crowd.
+	Segment     *SegmentInfo   `json:"segment,omitempty"`
 	Interrupted bool           `json:"interrupted,omitempty"`
 	Environment Environment    `json:"environment"`
 	Parameters  []Parameter    `json:"parameters,omitempty"`

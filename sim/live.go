@@ -158,7 +158,7 @@ func (r *liveRun) sendAt(due time.Time) bool {
 // error: a failed request is data. Call it once per Live.
 func (l *Live) Run(ctx context.Context, crowd []scenarios.Arrival) *LiveRun {
 	start := time.Now()
-	r := &liveRun{rec: NewRecorder(start, len(crowd)), end: start.Add(l.duration), dropped: results.NewLatencyHistogram()}
+	r := &liveRun{rec: NewRecorder(start, recorderUsers(crowd)), end: start.Add(l.duration), dropped: results.NewLatencyHistogram()}
 	grace := l.grace
 	if grace == 0 {
 		grace = max(l.journey.RequestTimeout, 0)
@@ -276,4 +276,15 @@ func FillLive(run *LiveRun, d *results.DesignResult) ([]string, error) {
 		d.Requests.DroppedLate = &s
 	}
 	return ids, nil
+}
+
+// recorderUsers is the number of user records a crowd needs: one more than
+// its highest Index, which is larger than its length for a segment of a
+// crowd (scenarios.Segment keeps each person's index in the whole crowd).
+func recorderUsers(crowd []scenarios.Arrival) int {
+	n := len(crowd)
+	for i := range crowd {
+		n = max(n, crowd[i].Index+1)
+	}
+	return n
 }

@@ -64,7 +64,13 @@ func (o *mergeOpts) run(stdout, stderr io.Writer, paths []string) error {
 	if err != nil {
 		return &exitError{code: 2, err: fmt.Errorf("merge: %w", err)}
 	}
+	if err := checkSegments(parts); err != nil {
+		return &exitError{code: 2, err: fmt.Errorf("merge: %w", err)}
+	}
 	merged, err := results.Merge(parts...)
+	if err == nil {
+		merged.Segment = nil // the merged result is the whole crowd
+	}
 	if err != nil {
 		return &exitError{code: 2, err: fmt.Errorf("%w (parts %v)", err, paths)}
 	}
@@ -100,4 +106,26 @@ func mergeSummary(d *results.DesignResult) string {
 	return fmt.Sprintf("%s: %d of %d people booked (%.1f%%), %d requests, %.1f%% errors, book p99 %.1f ms, oversold %d",
 		d.Design, d.Users.Booked, d.Users.Arrived, 100*d.BookedShare(), d.Requests.Total,
 		100*d.ErrorRate(), d.LatencyMs[results.OpBook].P99, d.Slots.Oversold)
+}
+
+// checkSegments refuses parts of which some say which crowd segment they
+// replayed and others do not, and segments that are not each segment of
+// one crowd exactly once. Parts without segments merge as they are.
+func checkSegments(parts []*results.Result) error {
+	var segs []results.SegmentInfo
+	for i, p := range parts {
+		switch {
+		case p.Segment != nil:
+			segs = append(segs, *p.Segment)
+		case len(segs) > 0 || i > 0 && parts[0].Segment != nil:
+			return fmt.Errorf("part %d says no segment while others do", i+1)
+		}
+	}
+	if len(segs) == 0 {
+		return nil
+	}
+	if len(segs) != len(parts) {
+		return errors.New("some parts say which segment they replayed and others do not")
+	}
+	return results.CheckSegments(segs, false)
 }

@@ -42,6 +42,8 @@ type runOptions struct {
 	reset     string
 	auditRate float64
 	profile   string
+	segment   string
+	startAt   string
 	grace     time.Duration
 	out       string
 	seed      int64
@@ -120,6 +122,8 @@ the limit on open files, a target that is down or lacks the crowd's centres, a
 	f.StringArrayVar(&o.targets, "target", nil, "NAME=URL of a server with the booking API v1, repeatable (default: the in-process reference server)")
 	f.StringVar(&o.reset, "reset", "", "shell command run (sh -c) before each target's run, e.g. to empty a staging system")
 	f.Float64Var(&o.auditRate, "audit-rate", 200, "reads a second of the audit of a target's 201s")
+	f.StringVar(&o.segment, "segment", "", "I/N: replay segment I of N of the crowd (with --target; merge the parts with slotrush merge)")
+	f.StringVar(&o.startAt, "start-at", "", "RFC 3339 time at which to start, so segments on several machines begin together")
 	f.StringVar(&o.profile, "profile", "", "API profile (YAML) mapping the journey onto the targets' API (default: the booking API v1)")
 	f.DurationVar(&o.grace, "grace", 0, "how long requests in flight are waited for when the run's time is up (default: the scenario's request timeout)")
 	f.StringVar(&o.out, "out", "out/run", "output directory")
@@ -171,6 +175,7 @@ type runInputs struct {
 	targets []target
 	designs []models.Design
 	prof    *profile.Profile
+	seg     *results.SegmentInfo // Index, Of and StartAt; nil for the whole crowd
 }
 
 // inputs checks the flags and loads what they name. Every error is a bad
@@ -202,7 +207,38 @@ func (o *runOptions) inputs() (*runInputs, error) {
 	if in.prof, err = o.loadProfile(targets); err != nil {
 		return nil, err
 	}
+	if in.seg, err = o.parseSegment(targets); err != nil {
+		return nil, badRunInput(err)
+	}
 	return in, nil
+}
+
+// parseSegment reads --segment I/N and --start-at. Segments drive targets
+// only: the in-process server of each would be a store of its own, whose
+// results cannot be merged.
+func (o *runOptions) parseSegment(targets int) (*results.SegmentInfo, error) {
+	seg := &results.SegmentInfo{Index: 1, Of: 1}
+	if o.startAt != "" {
+		t, err := time.Parse(time.RFC3339, o.startAt)
+		if err != nil {
+			return nil, fmt.Errorf("--start-at %q: want an RFC 3339 time such as 2021-05-26T12:15:00+08:00", o.startAt)
+		}
+		seg.StartAt = t.UTC()
+	}
+	if o.segment == "" {
+		if o.startAt == "" {
+			return nil, nil
+		}
+		return seg, nil
+	}
+	if _, err := fmt.Sscanf(o.segment, "%d/%d", &seg.Index, &seg.Of); err != nil || fmt.Sprintf("%d/%d", seg.Index, seg.Of) != o.segment ||
+		seg.Of < 1 || seg.Index < 1 || seg.Index > seg.Of {
+		return nil, fmt.Errorf("--segment %q: want I/N with 1 <= I <= N, such as 2/4", o.segment)
+	}
+	if targets == 0 {
+		return nil, errors.New("--segment splits the crowd over machines that drive the same system: give --target")
+	}
+	return seg, nil
 }
 
 func (o *runOptions) run(ctx context.Context, stdout, stderr io.Writer, seedSet bool) (err error) {
@@ -226,7 +262,11 @@ func (o *runOptions) run(ctx context.Context, stdout, stderr io.Writer, seedSet 
 	defer func() { err = errors.Join(err, release()) }()
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	e := &runEnv{sc: sc, crowd: sc.Arrivals(seed), out: o.out, noReport: o.noReport, stdout: stdout, stderr: stderr,
+	crowd, err := segmentOf(sc.Arrivals(seed), in.seg)
+	if err != nil {
+		return err
+	}
+	e := &runEnv{sc: sc, crowd: crowd, out: o.out, noReport: o.noReport, stdout: stdout, stderr: stderr,
 		progress: progressNone, every: cmp.Or(o.progressEvery, progressLineEvery), grace: o.grace, prof: in.prof}
 	switch {
 	case o.quiet:
@@ -241,6 +281,9 @@ func (o *runOptions) run(ctx context.Context, stdout, stderr io.Writer, seedSet 
 	}
 	for _, kv := range sc.Parameters() {
 		e.res.Parameters = append(e.res.Parameters, results.Parameter{Name: kv[0], Value: kv[1]})
+	}
+	if err := startSegment(e.res, in.seg, sc.Arrivals(seed)); err != nil {
+		return err
 	}
 	if len(in.targets) > 0 {
 		err = o.runTargets(ctx, e, in.targets)
@@ -635,4 +678,48 @@ func (o *runOptions) loadProfile(targets int) (*profile.Profile, error) {
 		return nil, badRunInput(err)
 	}
 	return p, nil
+}
+
+// segmentOf returns seg's share of crowd (all of it without a segment).
+func segmentOf(crowd []scenarios.Arrival, seg *results.SegmentInfo) ([]scenarios.Arrival, error) {
+	if seg == nil {
+		return crowd, nil
+	}
+	part, err := scenarios.Segment(crowd, seg.Index, seg.Of)
+	if err != nil {
+		return nil, badRunInput(err)
+	}
+	return part, nil
+}
+
+// startSegment records in res which segment of which crowd this run
+// replays.
+func startSegment(res *results.Result, seg *results.SegmentInfo, crowd []scenarios.Arrival) error {
+	if seg == nil {
+		return nil
+	}
+	info := *seg
+	info.CrowdHash = scenarios.CrowdHash(crowd)
+	res.Segment = &info
+	return nil
+}
+
+// waitStart waits, with --start-at, until then and starts the result
+// there, once the target's places were read: the segments on several
+// machines read the same inventory, then begin together. A start already
+// past starts at once.
+func waitStart(ctx context.Context, res *results.Result) error {
+	seg := res.Segment
+	if seg == nil || seg.StartAt.IsZero() || !time.Now().Before(seg.StartAt) {
+		return nil
+	}
+	t := time.NewTimer(time.Until(seg.StartAt))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return fmt.Errorf("interrupted before --start-at %s", seg.StartAt.Format(time.RFC3339))
+	case <-t.C:
+	}
+	res.StartedAt = time.Now().UTC()
+	return nil
 }

@@ -132,6 +132,9 @@ func (o *runOptions) runTarget(ctx context.Context, e *runEnv, t target) (*resul
 	if err != nil {
 		return nil, badRunInput(err)
 	}
+	if err := waitStart(ctx, e.res); err != nil {
+		return nil, err
+	}
 	dr.Target.Profile = client.Profile().Name()
 	room := dr.Assumptions.WaitingRoom && client.Profile().Has(results.OpQueue)
 	progress, finish := e.showProgress("target "+t.name, inv.RemainingPlaces())
