@@ -248,9 +248,8 @@ func TestRunMisleadingTargets(t *testing.T) {
 		url := startFakeTarget(t, inv, wrongBookingPath)
 		dir := t.TempDir()
 		out, err := runCmd(t, "run", "--scenario", "ci-smoke", "--quiet", "--no-report", "--out", dir, "--target", "acme="+url)
-		// run exits 1 on an unusable column once it asks Unusable; either
-		// way it writes the result.
-		if code := exitCode(err); code != 0 && code != 1 {
+		// run exits 1 on an unusable column, after writing the result.
+		if code := exitCode(err); code != 1 {
 			t.Fatalf("run: exit %d: %v\n%s", code, err, out)
 		}
 		r, err := results.LoadResult(filepath.Join(dir, "result.json"))
@@ -258,8 +257,10 @@ func TestRunMisleadingTargets(t *testing.T) {
 			t.Fatal(err)
 		}
 		d := r.Designs[0]
-		if n := d.Requests.UnexpectedByAnswer["404 not_found"]; n != d.Users.Arrived || n == 0 || d.Requests.Unexpected != n {
-			t.Errorf("requests %+v; want one 404 not_found per person (%d)", d.Requests, d.Users.Arrived)
+		// Under load some bookings time out instead: every 404 that came
+		// back is counted as an answer outside the API.
+		if n := d.Requests.UnexpectedByAnswer["404 not_found"]; n != d.Requests.ByStatus["404"] || n == 0 || d.Requests.Unexpected != n {
+			t.Errorf("requests %+v; want every 404 counted as 404 not_found, outside the API", d.Requests)
 		}
 		if bad, why := d.Unusable(); !bad || !strings.Contains(why, "acme: nobody could book") {
 			t.Errorf("Unusable() = %v, %q; want true", bad, why)
