@@ -39,7 +39,29 @@ var (
 	ErrMismatch = errors.New("data directory holds another design or inventory")
 	// ErrLocked means another process holds the data directory.
 	ErrLocked = errors.New("data directory in use by another process")
+	// ErrThrottled means the engine refused the operation for lack of
+	// capacity (DynamoDB's ProvisionedThroughputExceededException or
+	// ThrottlingException, say); nothing was written. Stores wrap it in a
+	// *ThrottledError when the engine suggests a delay.
+	ErrThrottled = errors.New("throttled by the storage engine")
 )
+
+// ThrottledError is an ErrThrottled with the delay after which a retry may
+// succeed.
+type ThrottledError struct {
+	// RetryAfter is the suggested delay; zero when the engine gave none.
+	RetryAfter time.Duration
+	// Err is the engine's error.
+	Err error
+}
+
+func (e *ThrottledError) Error() string { return ErrThrottled.Error() + ": " + e.Err.Error() }
+
+// Is makes errors.Is(e, ErrThrottled) hold.
+func (e *ThrottledError) Is(target error) bool { return target == ErrThrottled }
+
+// Unwrap returns the engine's error.
+func (e *ThrottledError) Unwrap() error { return e.Err }
 
 // Record is a booking as stored: the booking and the idempotency key it was
 // made with (empty when the client sent none).
@@ -135,6 +157,47 @@ type Store interface {
 	// Close stops the writers after they finish the bookings they have taken
 	// up and releases every resource. It is idempotent.
 	Close() error
+}
+
+// Engine names what a store runs on, for result assumptions and
+// GET /api/v1/about.
+type Engine struct {
+	// Name is the engine: "sqlite", "postgresql" or "dynamodb".
+	Name string
+	// Version is the engine's version as the engine reports it ("15.18",
+	// "3.46.1"), or what is known of it ("DynamoDB Local 2.x", "AWS").
+	Version string
+	// Durability is the durability setting bookings are committed with, in
+	// the engine's own terms ("synchronous=FULL, WAL", "synchronous_commit=on").
+	Durability string
+	// LimitsEnforced reports whether the engine itself limits a partition's
+	// throughput (DynamoDB on AWS does; DynamoDB Local, PostgreSQL and
+	// SQLite do not).
+	LimitsEnforced bool
+}
+
+// EngineStore is a Store that says what engine it runs on.
+type EngineStore interface {
+	Store
+	// Engine describes the engine. It does not block.
+	Engine() Engine
+}
+
+// SharedStore is a Store that several processes may open at once: a
+// database server rather than files. It keeps the one-booking-per-person
+// rule itself, across its partitions and across the processes sharing it,
+// so that API servers over it keep no booking state of their own.
+//
+// On a SharedStore, Partition.Book returns ErrDuplicate when the person
+// already holds a booking in any partition, and a booking id is unique
+// across the store. Opening it while another process has it open succeeds
+// (no ErrLocked).
+type SharedStore interface {
+	Store
+	// PersonBooking returns the booking the person holds in any partition,
+	// read consistently (a booking whose Book returned nil is seen), or
+	// ErrNotFound.
+	PersonBooking(ctx context.Context, personID string) (Record, error)
 }
 
 // Opener opens (creating and seeding when absent) the store of design d over
