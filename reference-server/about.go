@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/slotrush/slotrush/reference-server/api"
+	"github.com/slotrush/slotrush/reference-server/store"
+	"github.com/slotrush/slotrush/results"
 )
 
 // Durability is what a booking the reference server answered 201 survives,
@@ -24,7 +26,7 @@ func (s *Server) About() api.About {
 		Partitions:  len(s.parts),
 		Limits:      &limits,
 		WaitingRoom: &room,
-		Store:       api.AboutStore{Engine: s.st.Describe(), Durability: Durability},
+		Store:       api.AboutStore{Engine: s.st.Describe(), Version: s.Engine().Version, Durability: s.Durability()},
 	}
 }
 
@@ -37,4 +39,38 @@ func (s *Server) about(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, s.About())
+}
+
+// Engine returns what the store says of its engine; a store that says
+// nothing is described by its one-line description.
+func (s *Server) Engine() store.Engine {
+	if es, ok := s.st.(store.EngineStore); ok {
+		return es.Engine()
+	}
+	return store.Engine{Name: s.st.Describe()}
+}
+
+// Durability says what a booking the server answered 201 survives over its
+// store: Durability for the embedded SQLite store; over a database server,
+// the API server's crash (the booking is committed before the answer) and
+// the engine's own durability setting.
+func (s *Server) Durability() string {
+	e := s.Engine()
+	if e.Name == "sqlite" || e.Durability == "" {
+		return Durability
+	}
+	return "a 201 survives kill -9 of the API server (committed before the answer); " + e.Name + ": " + e.Durability
+}
+
+// LimitsBy says who enforces the partition limits of the design: nobody
+// (""), the engine, or slotrush's per-process token buckets.
+func (s *Server) LimitsBy() string {
+	l := s.design.Limits
+	switch {
+	case s.Engine().LimitsEnforced:
+		return results.LimitsByEngine
+	case l.WriteRate > 0 || l.ReadRate > 0 || l.MaxInFlight > 0:
+		return results.LimitsBySlotrush
+	}
+	return ""
 }

@@ -338,11 +338,15 @@ func (s *Server) getBooking(w http.ResponseWriter, r *http.Request) (int, *parti
 	}
 }
 
-// fault classifies a failed store read or waiting-room call: the server
+// fault classifies a failed store read or waiting-room call: the engine
+// throttling it (429), the server
 // (or its room) closing under it, or the client going away, are not
 // internal faults.
 func (s *Server) fault(r *http.Request, err error) *Error {
+	var te *store.ThrottledError
 	switch {
+	case errors.As(err, &te), errors.Is(err, store.ErrThrottled):
+		return storeThrottled(te)
 	case errors.Is(err, errRoomClosed), s.closed.Load():
 		return unavailable()
 	case r.Context().Err() != nil:

@@ -88,8 +88,9 @@ type Server struct {
 	slots   map[models.SlotKey]*slot // read-only after New
 	ppvs    map[string]*ppvInfo      // read-only after New
 	ppvJSON map[string][]byte        // state ("" for all) -> encoded PPV list; read-only after New
-	persons *persons
-	room    *room // nil: no waiting room
+	persons *persons                 // nil when shared keeps the rule
+	shared  store.SharedStore        // nil unless the store keeps one booking per person itself
+	room    *room                    // nil: no waiting room
 	opensAt time.Time
 	now     func() time.Time
 	log     *slog.Logger
@@ -169,9 +170,14 @@ func New(design models.Design, inv models.Inventory, dataDir string, opts ...Opt
 		return nil, fmt.Errorf("reference server: %w", err)
 	}
 	s := &Server{
-		design: design, inv: inv, st: st, persons: newPersons(),
+		design: design, inv: inv, st: st,
 		slots: map[models.SlotKey]*slot{}, ppvs: map[string]*ppvInfo{},
 		opensAt: cfg.opensAt, now: cfg.now, log: cfg.log,
+	}
+	if sh, ok := st.(store.SharedStore); ok {
+		s.shared = sh
+	} else {
+		s.persons = newPersons()
 	}
 	if err := s.build(ctx); err != nil {
 		return nil, fmt.Errorf("reference server: %w", errors.Join(err, st.Close()))
@@ -267,11 +273,16 @@ func (s *Server) encodePPVLists() error {
 
 // loadBookings rebuilds the person index from the partitions, the source of
 // truth, and the sold-out flags from the slots' counters, logging people
-// who hold more than one booking. It returns the store's read errors.
+// who hold more than one booking. Over a shared store, which keeps the rule
+// itself, it loads only the sold-out flags. It returns the store's read
+// errors.
 func (s *Server) loadBookings(ctx context.Context) error {
 	start := time.Now()
 	var n, dup int
 	for _, p := range s.parts {
+		if s.shared != nil {
+			break
+		}
 		err := p.st.Scan(ctx, func(rec store.Record) error {
 			n++
 			if !s.persons.put(rec) {
@@ -336,10 +347,7 @@ func (s *Server) openRoom(ctx context.Context, cfg config) error {
 	}
 	s.room, err = newRoom(st, state, roomConfig{
 		policy: s.design.Room, opensAt: opensAt, start: start, seed: seed, log: s.log,
-		bookedAt: func(person string) (time.Time, bool) {
-			rec, ok := s.persons.get(person)
-			return rec.CreatedAt, ok
-		},
+		bookedAt: s.bookedAt,
 	})
 	if err != nil {
 		return err
@@ -351,6 +359,18 @@ func (s *Server) openRoom(ctx context.Context, cfg config) error {
 	s.log.Info("waiting room ready", "policy", fmt.Sprintf("%+v", s.design.Room), "opened", rst.Opened,
 		"opens_at", s.room.opensAt, "tickets", rst.Tickets, "admitted", rst.Admitted, "waiting", rst.Waiting)
 	return nil
+}
+
+// bookedAt returns when person booked, if they hold a booking.
+func (s *Server) bookedAt(person string) (time.Time, bool) {
+	if s.shared == nil {
+		rec, ok := s.persons.get(person)
+		return rec.CreatedAt, ok
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	rec, err := s.shared.PersonBooking(ctx, person)
+	return rec.CreatedAt, err == nil
 }
 
 // Handler returns the HTTP handler of API v1. It is safe for concurrent use.
@@ -455,8 +475,10 @@ func (s *Server) book(ctx context.Context, req BookingRequest, idemKey string) (
 	}
 	// The person index answers replays and conflicts without charging the
 	// partition: it is memory, like a cache in front of the store.
-	if prev, ok := s.persons.get(req.PersonID); ok {
-		return s.replay(prev, req, idemKey)
+	if s.persons != nil {
+		if prev, ok := s.persons.get(req.PersonID); ok {
+			return s.replay(prev, req, idemKey)
+		}
 	}
 	p := sl.part
 	if wait, ok := allow(p.write, now); !ok {
@@ -466,21 +488,12 @@ func (s *Server) book(ctx context.Context, req BookingRequest, idemKey string) (
 			Message: "too many booking attempts for this partition; retry after the delay in Retry-After"}
 	}
 	if sl.soldOut.Load() {
-		p.soldOut.Add(1)
-		return store.Record{}, false, p, errorf(CodeSoldOut, "no place left at %s on %s", req.PPV, req.Date)
+		return s.soldOut(ctx, p, req, idemKey)
 	}
 	if e := s.enter(ctx, p, true); e != nil {
 		return store.Record{}, false, p, e
 	}
 	defer s.leave(p)
-	unlock, err := s.persons.lock(ctx, req.PersonID)
-	if err != nil {
-		return store.Record{}, false, p, gone(err)
-	}
-	defer unlock()
-	if prev, ok := s.persons.get(req.PersonID); ok {
-		return s.replay(prev, req, idemKey)
-	}
 	rec := store.Record{
 		Booking: models.Booking{
 			ID: bookingID(p.idx), PersonID: req.PersonID, PPV: req.PPV, Date: req.Date,
@@ -488,23 +501,65 @@ func (s *Server) book(ctx context.Context, req BookingRequest, idemKey string) (
 		},
 		IdempotencyKey: idemKey,
 	}
+	if s.shared != nil {
+		return s.commitShared(ctx, p, sl, rec, req)
+	}
+	return s.commitLocal(ctx, p, sl, rec, req)
+}
+
+// commitLocal books rec in p holding the person's lock of the in-process
+// person index, and records it there.
+func (s *Server) commitLocal(ctx context.Context, p *partition, sl *slot, rec store.Record, req BookingRequest) (store.Record, bool, *partition, *Error) {
+	unlock, err := s.persons.lock(ctx, req.PersonID)
+	if err != nil {
+		return store.Record{}, false, p, gone(err)
+	}
+	defer unlock()
+	if prev, ok := s.persons.get(req.PersonID); ok {
+		return s.replay(prev, req, rec.IdempotencyKey)
+	}
 	remaining, err := p.st.Book(ctx, rec)
+	if err == nil {
+		s.persons.put(rec)
+	} else if errors.Is(err, store.ErrDuplicate) {
+		// The person index missed a booking the partition holds: a bug,
+		// but the store kept the invariant.
+		s.log.Error("store refused a duplicate booking the person index missed", "person_id", req.PersonID, "err", err)
+		return store.Record{}, false, p, errorf(CodeAlreadyBooked, "this person already holds a booking")
+	}
+	return s.booked(ctx, p, sl, rec, req, remaining, err)
+}
+
+// commitShared books rec in p of a shared store, which keeps one booking
+// per person itself: a duplicate is answered from the booking the store
+// holds for the person (a replay or a conflict).
+func (s *Server) commitShared(ctx context.Context, p *partition, sl *slot, rec store.Record, req BookingRequest) (store.Record, bool, *partition, *Error) {
+	remaining, err := p.st.Book(ctx, rec)
+	if errors.Is(err, store.ErrDuplicate) {
+		prev, perr := s.shared.PersonBooking(ctx, req.PersonID)
+		if perr != nil {
+			return store.Record{}, false, p, internal(fmt.Errorf("booking of person after a duplicate: %w", perr))
+		}
+		return s.replay(prev, req, rec.IdempotencyKey)
+	}
+	return s.booked(ctx, p, sl, rec, req, remaining, err)
+}
+
+// booked answers the outcome err of booking rec in p, which left
+// remaining places in sl.
+func (s *Server) booked(ctx context.Context, p *partition, sl *slot, rec store.Record, req BookingRequest, remaining int, err error) (store.Record, bool, *partition, *Error) {
+	var te *store.ThrottledError
 	switch {
 	case err == nil:
-		s.persons.put(rec)
 		if remaining == 0 {
 			sl.soldOut.Store(true)
 		}
 		return rec, false, p, nil
 	case errors.Is(err, store.ErrSoldOut):
 		sl.soldOut.Store(true)
-		p.soldOut.Add(1)
-		return store.Record{}, false, p, errorf(CodeSoldOut, "no place left at %s on %s", req.PPV, req.Date)
-	case errors.Is(err, store.ErrDuplicate):
-		// The person index missed a booking the partition holds: a bug,
-		// but the store kept the invariant.
-		s.log.Error("store refused a duplicate booking the person index missed", "person_id", req.PersonID, "err", err)
-		return store.Record{}, false, p, errorf(CodeAlreadyBooked, "this person already holds a booking")
+		return s.soldOut(ctx, p, req, rec.IdempotencyKey)
+	case errors.As(err, &te), errors.Is(err, store.ErrThrottled):
+		return store.Record{}, false, p, storeThrottled(te)
 	case errors.Is(err, store.ErrClosed):
 		return store.Record{}, false, p, unavailable()
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
@@ -512,6 +567,30 @@ func (s *Server) book(ctx context.Context, req BookingRequest, idemKey string) (
 	default:
 		return store.Record{}, false, p, internal(fmt.Errorf("book %s/%s: %w", req.PPV, req.Date, err))
 	}
+}
+
+// soldOut answers a booking of a sold-out slot in p: 409 sold_out, unless
+// over a shared store the request repeats the Idempotency-Key of the
+// booking the person holds (a replay another server may have answered).
+func (s *Server) soldOut(ctx context.Context, p *partition, req BookingRequest, idemKey string) (store.Record, bool, *partition, *Error) {
+	p.soldOut.Add(1)
+	if s.shared != nil && idemKey != "" {
+		if prev, err := s.shared.PersonBooking(ctx, req.PersonID); err == nil && prev.IdempotencyKey == idemKey {
+			return s.replay(prev, req, idemKey)
+		}
+	}
+	return store.Record{}, false, p, errorf(CodeSoldOut, "no place left at %s on %s", req.PPV, req.Date)
+}
+
+// storeThrottled answers a booking the storage engine refused for lack of
+// capacity: 429 with the engine's delay, or a second when it gave none.
+func storeThrottled(te *store.ThrottledError) *Error {
+	wait := time.Second
+	if te != nil && te.RetryAfter > 0 {
+		wait = te.RetryAfter
+	}
+	return &Error{Code: CodeThrottled, RetryAfter: wait,
+		Message: "the storage engine throttled this booking; retry after the delay in Retry-After"}
 }
 
 // replay answers a booking request of a person who already holds prev: the

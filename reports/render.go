@@ -617,7 +617,28 @@ func designFacts() []fact {
 		})},
 		{"Store", func(d *results.DesignResult, _ *results.Result) string { return text(d, d.Assumptions.Store) }},
 		{"Durability of a 201", func(d *results.DesignResult, _ *results.Result) string { return text(d, d.Assumptions.Durability) }},
+		{"Partition limits enforced by", limitsByText},
 	}
+}
+
+// limitsByText says who enforced the partition limits of d.
+func limitsByText(d *results.DesignResult, _ *results.Result) string {
+	a := d.Assumptions
+	by := a.LimitsBy
+	if by == "" && a.Source == results.SourceKnown {
+		// slotrush's own server or model, which enforce the limits set.
+		by = results.LimitsBySlotrush
+		if l := a.Limits; l.WriteRate <= 0 && l.ReadRate <= 0 && l.MaxInFlight <= 0 {
+			return "none set"
+		}
+	}
+	switch by {
+	case results.LimitsBySlotrush:
+		return "slotrush's token buckets, per API server (the engine enforces none)"
+	case results.LimitsByEngine:
+		return "the storage engine"
+	}
+	return notStated
 }
 
 // waitingRoomText says whether a waiting room fronted d: as its

@@ -183,11 +183,30 @@ type Assumptions struct {
 	WaitingRoom bool          `json:"waiting_room,omitempty"`
 	Store       string        `json:"store"`
 	Durability  string        `json:"durability"`
+	// Engine and EngineVersion name the storage engine ("sqlite",
+	// "postgresql", "dynamodb") and its version, when known or stated.
+	Engine        string `json:"engine,omitempty"`
+	EngineVersion string `json:"engine_version,omitempty"`
+	// LimitsBy says who enforces the per-partition limits: LimitsBySlotrush
+	// (the API server's token buckets, per process, not the engine's),
+	// LimitsByEngine (the engine throttles partitions itself, as DynamoDB
+	// on AWS does), or empty when no limits are set or it is not known.
+	LimitsBy string `json:"limits_enforced_by,omitempty"`
 	// Source says where these facts come from: SourceKnown (empty),
 	// SourceStated or SourceUnstated. Readers show nothing for a field
 	// that was not stated.
 	Source string `json:"source,omitempty"`
 }
+
+// Who enforces the per-partition limits (Assumptions.LimitsBy).
+const (
+	// LimitsBySlotrush: the reference server's token buckets and bounds,
+	// kept per API server process; the engine enforces none.
+	LimitsBySlotrush = "slotrush"
+	// LimitsByEngine: the storage engine throttles partitions itself (the
+	// API server's limits, if any, come on top).
+	LimitsByEngine = "engine"
+)
 
 // Requests counts requests by outcome. Total = sum(ByStatus) + TransportErrors.
 type Requests struct {

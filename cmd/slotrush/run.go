@@ -438,7 +438,8 @@ func (o *runOptions) runDesign(ctx context.Context, e *runEnv, d models.Design, 
 		Design: d.Name,
 		Assumptions: results.Assumptions{
 			Scheme: d.Scheme, Partitions: len(d.Partitions(inv)), Limits: d.Limits, WaitingRoom: d.WaitingRoom,
-			Store: ip.srv.StoreDescription(), Durability: refserver.Durability, Source: results.SourceKnown,
+			Store: ip.srv.StoreDescription(), Durability: ip.srv.Durability(), Source: results.SourceKnown,
+			Engine: ip.srv.Engine().Name, EngineVersion: ip.srv.Engine().Version, LimitsBy: ip.srv.LimitsBy(),
 		},
 	}
 	tr := sim.NewTransport()

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mattn/go-sqlite3"
 	"github.com/slotrush/slotrush/models"
 	"github.com/slotrush/slotrush/reference-server/store"
 )
@@ -33,9 +34,10 @@ type Store struct {
 
 // Compile-time checks that the SQLite types implement the seam.
 var (
-	_ store.Store     = (*Store)(nil)
-	_ store.Partition = (*Partition)(nil)
-	_ store.Opener    = Opener()
+	_ store.Store       = (*Store)(nil)
+	_ store.EngineStore = (*Store)(nil)
+	_ store.Partition   = (*Partition)(nil)
+	_ store.Opener      = Opener()
 )
 
 // config holds the tunables set by Options.
@@ -159,6 +161,14 @@ func (s *Store) Partition(i int) *Partition { return s.parts[i] }
 // Describe returns the store and its durability level.
 func (s *Store) Describe() string {
 	return "sqlite (mattn/go-sqlite3), one file per partition, WAL, synchronous=FULL, one writer per partition with group commit"
+}
+
+// Engine says the store runs on SQLite, its library version, and that it
+// commits with synchronous=FULL in WAL mode. SQLite enforces no partition
+// limits.
+func (s *Store) Engine() store.Engine {
+	v, _, _ := sqlite3.Version()
+	return store.Engine{Name: "sqlite", Version: v, Durability: "synchronous=FULL, WAL"}
 }
 
 // Close closes the waiting room (if opened), stops every partition's writer

@@ -22,6 +22,7 @@ func Run(t *testing.T, open store.Opener) {
 	t.Run("BookUntilSoldOut", func(t *testing.T) { t.Parallel(); testBookUntilSoldOut(t, open) })
 	t.Run("Duplicates", func(t *testing.T) { t.Parallel(); testDuplicates(t, open) })
 	t.Run("ReopenAndMismatch", func(t *testing.T) { t.Parallel(); testReopen(t, open) })
+	t.Run("OnePersonAcrossPartitions", func(t *testing.T) { t.Parallel(); testOnePerson(t, open) })
 }
 
 func design(t *testing.T, name string) models.Design {
@@ -200,9 +201,7 @@ func testReopen(t *testing.T, open store.Opener) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := open(ctx, dir, d, inv); !errors.Is(err, store.ErrLocked) {
-		t.Errorf("second Open while open: err = %v; want ErrLocked", err)
-	}
+	checkSecondOpen(t, st, open, dir, d, inv)
 	s := inv.Slots[3]
 	p := partitionOf(t, st, d, &inv, s)
 	if _, err := p.Book(ctx, record("x", "ali", s)); err != nil {
@@ -395,4 +394,147 @@ func equalAdmissions(a, b []store.Admission) bool {
 		}
 	}
 	return true
+}
+
+// checkSecondOpen opens dir again while st has it open: a SharedStore
+// opens (another API server over the same store), any other store answers
+// ErrLocked.
+func checkSecondOpen(t *testing.T, st store.Store, open store.Opener, dir string, d models.Design, inv models.Inventory) {
+	t.Helper()
+	again, err := open(context.Background(), dir, d, inv)
+	if _, shared := st.(store.SharedStore); !shared {
+		if !errors.Is(err, store.ErrLocked) {
+			t.Errorf("second Open while open: err = %v; want ErrLocked", err)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatalf("second Open of a shared store while open: %v", err)
+	}
+	closeStore(t, again)
+}
+
+// testOnePerson checks that a store keeps one booking per person across
+// its partitions: for a store.SharedStore, also across two opens of the
+// same store (two API servers), and under concurrency. Stores that are not
+// shared leave the rule to the reference server; the test skips them.
+func testOnePerson(t *testing.T, open store.Opener) {
+	inv := models.SmallInventory()
+	dir := t.TempDir()
+	d := design(t, "per-ppv-day")
+	ctx := context.Background()
+	a, err := open(ctx, dir, d, inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeStore(t, a)
+	if _, ok := a.(store.SharedStore); !ok {
+		t.Skip("the store is not shared: the reference server keeps one booking per person")
+	}
+	b, err := open(ctx, dir, d, inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeStore(t, b)
+	const people = 20
+	// Every person tries a slot in each of several partitions, half through
+	// each open store, all at once.
+	var mu sync.Mutex // guards won and bad
+	won := map[string]store.Record{}
+	var bad []error
+	var wg sync.WaitGroup
+	slots := distinctPartitionSlots(d, inv, 4)
+	parts := [2][]store.Partition{}
+	for k, st := range []store.Store{a, b} {
+		for _, s := range slots {
+			parts[k] = append(parts[k], partitionOf(t, st, d, &inv, s))
+		}
+	}
+	for i := range people {
+		for j, s := range slots {
+			part := parts[(i+j)%2][j]
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				rec := record(fmt.Sprintf("b%d-%d", i, j), fmt.Sprint("p", i), s)
+				_, err := part.Book(ctx, rec)
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err == nil:
+					if prev, dup := won[rec.PersonID]; dup {
+						bad = append(bad, fmt.Errorf("person %s booked twice: %s and %s", rec.PersonID, prev.ID, rec.ID))
+					}
+					won[rec.PersonID] = rec
+				case !errors.Is(err, store.ErrDuplicate):
+					bad = append(bad, err)
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	for _, err := range bad {
+		t.Error(err)
+	}
+	if len(won) != people {
+		t.Errorf("%d people booked; want all %d, once each", len(won), people)
+	}
+	checkPersonBookings(t, []store.Store{a, b}, won)
+	checkAuditRows(t, a, people)
+}
+
+// distinctPartitionSlots returns n slots of inv, each in another partition
+// of d.
+func distinctPartitionSlots(d models.Design, inv models.Inventory, n int) []models.Slot {
+	seen := map[models.PartitionKey]bool{}
+	var out []models.Slot
+	for _, s := range inv.Slots {
+		if k := d.Key(s.Key()); !seen[k] && len(out) < n {
+			seen[k] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// checkPersonBookings checks that each store answers PersonBooking with
+// the booking each person won, and ErrNotFound for someone who booked
+// nothing.
+func checkPersonBookings(t *testing.T, stores []store.Store, won map[string]store.Record) {
+	t.Helper()
+	ctx := context.Background()
+	for i, st := range stores {
+		sh := st.(store.SharedStore)
+		for person, want := range won {
+			got, err := sh.PersonBooking(ctx, person)
+			if err != nil || got.ID != want.ID || got.IdempotencyKey != want.IdempotencyKey || !got.CreatedAt.Equal(want.CreatedAt) {
+				t.Errorf("store %d: PersonBooking(%s) = %+v, %v; want %+v", i, person, got, err, want)
+			}
+		}
+		if _, err := sh.PersonBooking(ctx, "nobody"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("store %d: PersonBooking(nobody) err = %v; want ErrNotFound", i, err)
+		}
+	}
+}
+
+// checkAuditRows checks that st's audit finds want booking rows in all,
+// and that every slot's counter agrees with its rows.
+func checkAuditRows(t *testing.T, st store.Store, want int) {
+	t.Helper()
+	rows := 0
+	for _, p := range st.Partitions() {
+		audit, err := p.Audit(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range audit {
+			rows += a.Booked
+			if a.Capacity-a.Remaining != a.Booked {
+				t.Errorf("audit %+v: counter disagrees with rows", a)
+			}
+		}
+	}
+	if rows != want {
+		t.Errorf("audit found %d booking rows; want %d", rows, want)
+	}
 }
