@@ -8,7 +8,16 @@ mkdir -p bench
 BENCHSTAT="go run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da"
 
 echo "== reference server: booking over HTTP vs raw SQLite commit (count $count)"
-go test -run '^$' -bench . -benchmem -benchtime "${BENCHTIME:-2s}" -count "$count" ./reference-server/... | tee bench/server.txt
+go test -run '^$' -bench . -benchmem -benchtime "${BENCHTIME:-2s}" -count "$count" \
+  ./reference-server/ ./reference-server/sqlitestore/ | tee bench/server.txt
+
+echo "== every engine and design: booking over HTTP vs the store's own transaction (count ${ENGINECOUNT:-5})"
+# Starts (or finds) a throw-away PostgreSQL cluster and DynamoDB Local.
+eval "export $(scripts/start-postgres.sh)"
+eval "export $(scripts/start-dynamodb.sh)"
+go test -run '^$' -bench '^BenchmarkEngines$' -benchtime "${ENGINEBENCHTIME:-3s}" -count "${ENGINECOUNT:-5}" -timeout 60m \
+  ./reference-server/storeurl/ | tee bench/engines.txt
+$BENCHSTAT -col /path bench/engines.txt || true
 echo "== scenarios and simulator (count $count)"
 go test -run '^$' -bench . -benchmem -count "$count" ./scenarios/ ./sim/ | tee bench/sim.txt
 $BENCHSTAT bench/server.txt bench/sim.txt || true

@@ -28,6 +28,7 @@ import (
 	"github.com/slotrush/slotrush/models"
 	refserver "github.com/slotrush/slotrush/reference-server"
 	"github.com/slotrush/slotrush/reference-server/store"
+	"github.com/slotrush/slotrush/reference-server/storeurl"
 	"github.com/slotrush/slotrush/reports"
 	"github.com/slotrush/slotrush/scenarios"
 	"github.com/slotrush/slotrush/sim"
@@ -40,6 +41,7 @@ type runOptions struct {
 	designs   []string
 	targets   []string
 	reset     string
+	store     string
 	auditRate float64
 	profile   string
 	segment   string
@@ -52,8 +54,10 @@ type runOptions struct {
 
 	// Seams for tests; their zero values are the real ones.
 	limit         fileLimit     // the limit on open files (systemFileLimit)
-	openStore     store.Opener  // the in-process server's store (SQLite)
+	openStore     store.Opener  // the in-process server's store (--store)
 	progressEvery time.Duration // plain progress lines (progressLineEvery)
+
+	spec *storeurl.Spec // --store, parsed
 }
 
 // progressLineEvery is how often a run whose stderr is not a terminal (a
@@ -70,7 +74,10 @@ func newRunCmd() *cobra.Command {
 Without --target it starts the reference server in-process on 127.0.0.1, with a
 fresh data directory per design under OUT/data, runs the designs one after another
 with the identical seeded crowd, and audits each store afterwards (oversold slots,
-bookings answered 201 but not persisted).
+bookings answered 201 but not persisted). --store postgres://… or
+dynamodb://… puts its partitions on that engine instead of SQLite files: each
+design's schema (PostgreSQL) or table (DynamoDB) is dropped and seeded afresh
+before the design runs.
 
 With --target NAME=URL (repeatable; a bare URL is named after its host:port) it
 drives systems it did not start, which speak the booking API v1; nothing runs
@@ -120,6 +127,7 @@ the limit on open files, a target that is down or lacks the crowd's centres, a
 	f.StringVar(&o.scenario, "scenario", "demo", "preset name or scenario file")
 	f.StringSliceVar(&o.designs, "design", nil, "designs of the in-process server to run, comma separated (default: the scenario's)")
 	f.StringArrayVar(&o.targets, "target", nil, "NAME=URL of a server with the booking API v1, repeatable (default: the in-process reference server)")
+	f.StringVar(&o.store, "store", "sqlite", "storage engine of the in-process server: "+storeurl.Spellings+"; each design's schema or table is dropped and recreated first")
 	f.StringVar(&o.reset, "reset", "", "shell command run (sh -c) before each target's run, e.g. to empty a staging system")
 	f.Float64Var(&o.auditRate, "audit-rate", 200, "reads a second of the audit of a target's 201s")
 	f.StringVar(&o.segment, "segment", "", "I/N: replay segment I of N of the crowd (with --target; merge the parts with slotrush merge)")
@@ -176,6 +184,7 @@ type runInputs struct {
 	designs []models.Design
 	prof    *profile.Profile
 	seg     *results.SegmentInfo // Index, Of and StartAt; nil for the whole crowd
+	store   *storeurl.Spec       // the in-process server's store
 }
 
 // inputs checks the flags and loads what they name. Every error is a bad
@@ -199,6 +208,8 @@ func (o *runOptions) inputs() (*runInputs, error) {
 		return nil, badRunInput(fmt.Errorf("--grace %v: want a duration of 0 (the request timeout) or more", o.grace))
 	case targets == 0 && o.reset != "":
 		return nil, badRunInput(errors.New("--reset runs before each target's run: give --target"))
+	case targets > 0 && o.store != "" && o.store != storeurl.SQLite:
+		return nil, badRunInput(errors.New("--store picks the store of the in-process reference server; a --target runs on its own store"))
 	case targets == 0:
 		if in.designs, err = sc.BuildDesigns(o.designs); err != nil {
 			return nil, badRunInput(err)
@@ -206,6 +217,9 @@ func (o *runOptions) inputs() (*runInputs, error) {
 	}
 	if in.prof, err = o.loadProfile(targets); err != nil {
 		return nil, err
+	}
+	if in.store, err = storeurl.Parse(o.store); err != nil {
+		return nil, badRunInput(err)
 	}
 	if in.seg, err = o.parseSegment(targets); err != nil {
 		return nil, badRunInput(err)
@@ -252,8 +266,11 @@ func (o *runOptions) run(ctx context.Context, stdout, stderr io.Writer, seedSet 
 		seed = o.seed
 	}
 	inv := sc.BuildInventory()
-	if err := o.checkFiles(in.designs, &inv, sc.Crowd.Size); err != nil {
-		return err
+	o.spec = in.store
+	if o.spec.Engine == storeurl.SQLite {
+		if err := o.checkFiles(in.designs, &inv, sc.Crowd.Size); err != nil {
+			return err
+		}
 	}
 	release, err := lockOutDir(o.out)
 	if err != nil {
@@ -481,10 +498,17 @@ func (o *runOptions) startInProcess(sc *scenarios.Scenario, d models.Design, inv
 	if err := os.RemoveAll(dir); err != nil {
 		return nil, fmt.Errorf("fresh data dir: %w", err)
 	}
+	opener := o.openStore
+	if opener == nil && o.spec != nil {
+		if err := o.resetStore(d); err != nil {
+			return nil, err
+		}
+		opener = o.spec.Opener()
+	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	opts := []refserver.Option{refserver.WithOpensAt(time.Now().Add(sc.Crowd.OpeningDelay)), refserver.WithLogger(logger)}
-	if o.openStore != nil {
-		opts = append(opts, refserver.WithStoreOpener(o.openStore))
+	if opener != nil {
+		opts = append(opts, refserver.WithStoreOpener(opener))
 	}
 	srv, err := refserver.New(d, *inv, dir, opts...)
 	if err != nil {
@@ -497,6 +521,17 @@ func (o *runOptions) startInProcess(sc *scenarios.Scenario, d models.Design, inv
 	hs := refserver.NewHTTPServer(ln.Addr().String(), srv.Handler())
 	go hs.Serve(ln) //nolint:errcheck // ends with Shutdown in finish
 	return &inProcess{srv: srv, hs: hs, url: "http://" + ln.Addr().String()}, nil
+}
+
+// resetStore drops what design d left in a PostgreSQL or DynamoDB --store,
+// so that its run starts from the seeded inventory as a SQLite run does.
+func (o *runOptions) resetStore(d models.Design) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := o.spec.Reset(ctx, d); err != nil {
+		return fmt.Errorf("--store %s: start design %s fresh: %w", o.spec, d.Name, err)
+	}
+	return nil
 }
 
 // finish shuts the HTTP server down, has the reference server reconcile

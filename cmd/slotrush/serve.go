@@ -19,6 +19,7 @@ import (
 	"github.com/slotrush/slotrush/models"
 	refserver "github.com/slotrush/slotrush/reference-server"
 	"github.com/slotrush/slotrush/reference-server/store"
+	"github.com/slotrush/slotrush/reference-server/storeurl"
 	"github.com/slotrush/slotrush/scenarios"
 )
 
@@ -29,6 +30,7 @@ type serveOptions struct {
 	design    string
 	scenario  string
 	data      string
+	store     string
 	addr      string
 	shutdown  time.Duration
 	opensIn   time.Duration
@@ -39,13 +41,21 @@ type serveOptions struct {
 func newServeCmd() *cobra.Command {
 	o := &serveOptions{}
 	cmd := &cobra.Command{
-		Use:   "serve --design NAME --data DIR [--addr 127.0.0.1:8080] [--scenario NAME|FILE]",
+		Use:   "serve --design NAME (--data DIR | --store URL) [--addr 127.0.0.1:8080] [--scenario NAME|FILE]",
 		Short: "Run the reference booking server for one design",
 		Long: `serve runs the reference booking server (API v1) with its slot storage split by
 one design, each partition an independent SQLite file in --data (WAL,
 synchronous=FULL: a 201 survives kill -9). An existing data directory is
 reopened with its bookings; one holding another design or inventory is refused.
 SIGINT or SIGTERM shuts it down gracefully.
+
+--store puts the partitions on a database server instead:
+  --store postgres://USER@HOST:PORT/DB   PostgreSQL (several URLs, comma-separated, are shards)
+  --store dynamodb://HOST:PORT           DynamoDB Local or another endpoint over plain HTTP
+  --store dynamodb://aws                 AWS DynamoDB (region and credentials from the AWS environment)
+Schemas or tables are created if absent and reopened if present. Such a store
+keeps one booking per person itself, so several serve processes may share it;
+each process keeps its own per-partition limits.
 
 A design named ...+waiting-room puts a virtual waiting room in front of the
 booking API (POST /api/v1/queue, GET /api/v1/queue/{ticket}; every booking call
@@ -56,8 +66,9 @@ its opening, order, tickets and admissions.
 
 Exit codes: 0 after a graceful shutdown, 1 a failure while serving, 2 bad
 input (a missing or bad flag, scenario or design, an --addr it cannot listen
-on, a --data directory in use or holding another design or inventory, more
-partitions than the limit on open files allows).`,
+on, a --data directory in use, a --data or --store holding another design or
+inventory, more partitions than the limit on open files allows). A store that
+cannot be reached exits 1 with the engine, the address and what to check.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -69,7 +80,8 @@ partitions than the limit on open files allows).`,
 	f.StringVar(&o.design, "design", "", "design: monolithic, per-ppv or per-ppv-day, optionally +waiting-room (required)")
 	f.StringVar(&o.scenario, "scenario", "demo", "scenario NAME or FILE giving the slot inventory and the per-partition limits")
 	f.BoolVar(&o.unlimited, "unlimited", false, "drop every per-partition limit (no 429 or 503 from limits)")
-	f.StringVar(&o.data, "data", "", "data directory, created when absent, reopened when present (required)")
+	f.StringVar(&o.data, "data", "", "data directory of the SQLite store, created when absent, reopened when present (required with --store sqlite)")
+	f.StringVar(&o.store, "store", "sqlite", "storage engine: "+storeurl.Spellings+" (see README: Stores)")
 	f.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen address (port 0 picks a free port)")
 	f.DurationVar(&o.shutdown, "shutdown-timeout", 10*time.Second, "how long a graceful shutdown waits for requests in flight")
 	f.DurationVar(&o.opensIn, "opens-in", 0, "open bookings (and the waiting room's admission) this long after start; 0 opens at once")
@@ -124,14 +136,19 @@ func describeRoom(d models.Design) string {
 	return "waiting room " + d.Room.String() + ", "
 }
 
+// describeEngine names a store's engine and version for the start-up line.
+func describeEngine(e store.Engine) string {
+	return strings.TrimSpace(e.Name + " " + e.Version)
+}
+
 // check returns an error naming the first missing or bad flag, nil when
 // all are good.
 func (o *serveOptions) check() error {
 	switch {
 	case o.design == "":
 		return errors.New("serve: --design is required (monolithic, per-ppv or per-ppv-day)")
-	case o.data == "":
-		return errors.New("serve: --data is required (the directory holding the partitions)")
+	case o.data == "" && (o.store == "" || o.store == storeurl.SQLite):
+		return errors.New("serve: --data is required with the SQLite store (the directory holding the partitions)")
 	case o.shutdown <= 0:
 		return fmt.Errorf("serve: --shutdown-timeout %v must be positive", o.shutdown)
 	case o.opensIn < 0:
@@ -146,12 +163,18 @@ func (o *serveOptions) run(ctx context.Context, stdout, stderr io.Writer) error 
 	if err := o.check(); err != nil {
 		return badRunInput(err)
 	}
+	spec, err := storeurl.Parse(o.store)
+	if err != nil {
+		return badRunInput(fmt.Errorf("serve: %w", err))
+	}
 	inv, design, err := serveDesign(o.scenario, o.design, o.unlimited, stderr)
 	if err != nil {
 		return badRunInput(fmt.Errorf("serve: %w", err))
 	}
-	if err := systemFileLimit.check(designFiles(design, &inv, 0)); err != nil {
-		return fmt.Errorf("serve: %w", err)
+	if spec.Engine == storeurl.SQLite {
+		if err := systemFileLimit.check(designFiles(design, &inv, 0)); err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
 	}
 	level := slog.LevelInfo
 	if o.verbose {
@@ -163,7 +186,7 @@ func (o *serveOptions) run(ctx context.Context, stdout, stderr io.Writer) error 
 	if err != nil {
 		return badRunInput(fmt.Errorf("serve: --addr: cannot listen on %s: %w", o.addr, err))
 	}
-	opts := []refserver.Option{refserver.WithLogger(logger)}
+	opts := []refserver.Option{refserver.WithLogger(logger), refserver.WithStoreOpener(spec.Opener())}
 	if o.opensIn > 0 {
 		opts = append(opts, refserver.WithOpensAt(time.Now().Add(o.opensIn)))
 	}
@@ -171,7 +194,11 @@ func (o *serveOptions) run(ctx context.Context, stdout, stderr io.Writer) error 
 	if err != nil {
 		err = errors.Join(err, ln.Close())
 		if errors.Is(err, store.ErrLocked) || errors.Is(err, store.ErrMismatch) {
-			return badRunInput(fmt.Errorf("serve: --data %s: %w", o.data, err))
+			where := "--data " + o.data
+			if spec.Engine != storeurl.SQLite {
+				where = "--store " + spec.String()
+			}
+			return badRunInput(fmt.Errorf("serve: %s: %w", where, err))
 		}
 		return fmt.Errorf("serve: %w", err)
 	}
@@ -180,8 +207,8 @@ func (o *serveOptions) run(ctx context.Context, stdout, stderr io.Writer) error 
 
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }() // Serve closes ln when it returns
-	fmt.Fprintf(stdout, "slotrush serve: design %s, %d partitions, %slistening on http://%s\n",
-		design.Name, len(srv.Partitions()), describeRoom(design), ln.Addr())
+	fmt.Fprintf(stdout, "slotrush serve: design %s, %d partitions, %sstore %s, listening on http://%s\n",
+		design.Name, len(srv.Partitions()), describeRoom(design), describeEngine(srv.Engine()), ln.Addr())
 
 	select {
 	case err := <-served: // Serve failed; it never returns nil

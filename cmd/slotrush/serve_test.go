@@ -20,6 +20,8 @@ import (
 
 	"github.com/slotrush/slotrush/models"
 	refserver "github.com/slotrush/slotrush/reference-server"
+	"github.com/slotrush/slotrush/reference-server/storeurl"
+	"github.com/slotrush/slotrush/reference-server/storeurl/storeurltest"
 	"github.com/slotrush/slotrush/scenarios"
 )
 
@@ -81,10 +83,15 @@ type serveProcess struct {
 }
 
 // startServe starts `slotrush serve` on a free port of 127.0.0.1, with the
-// extra flags given, and waits for the address it prints.
-func startServe(t *testing.T, bin, design, data string, extra ...string) *serveProcess {
+// extra flags given, and waits for the address it prints. where is a --data
+// directory, or a --store URL when it holds "://".
+func startServe(t *testing.T, bin, design, where string, extra ...string) *serveProcess {
 	t.Helper()
-	args := append([]string{"serve", "--design", design, "--data", data, "--addr", "127.0.0.1:0", "--unlimited"}, extra...)
+	flag := "--data"
+	if strings.Contains(where, "://") {
+		flag = "--store"
+	}
+	args := append([]string{"serve", "--design", design, flag, where, "--addr", "127.0.0.1:0", "--unlimited"}, extra...)
 	cmd := exec.Command(bin, args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -139,12 +146,25 @@ func (s *syncWriter) Write(b []byte) (int, error) {
 }
 
 // TestServeDurability books under concurrent load, kill -9s the server in
-// the middle, restarts it on the same data and finds every booking that was
-// answered 201, with no slot oversold. Then it checks graceful shutdown.
+// the middle, restarts it on the same store and finds every booking that
+// was answered 201, with no slot oversold. Then it checks graceful
+// shutdown. It runs on every engine (SQLite files, PostgreSQL, DynamoDB).
 func TestServeDurability(t *testing.T) {
 	t.Parallel()
 	bin := buildSlotrush(t)
-	data := t.TempDir()
+	for _, engine := range storeurltest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			where := storeurltest.URL(t, engine)
+			if engine == storeurl.SQLite {
+				where = t.TempDir()
+			}
+			testServeDurability(t, bin, where)
+		})
+	}
+}
+
+func testServeDurability(t *testing.T, bin, data string) {
 	const design = "per-ppv-day"
 	inv := models.SmallInventory() // its PPVs and days are also in the demo scenario that serve loads
 	p := startServe(t, bin, design, data)
@@ -259,7 +279,15 @@ func TestServeDurability(t *testing.T) {
 		t.Fatal(err)
 	}
 	d, _ := models.ParseDesign(design, models.Limits{})
-	srv, err := refserver.New(d, sc.BuildInventory(), data, refserver.WithLogger(slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))))
+	spec, err := storeurl.Parse(data)
+	if !strings.Contains(data, "://") {
+		spec, err = storeurl.Parse("sqlite")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := refserver.New(d, sc.BuildInventory(), data, refserver.WithStoreOpener(spec.Opener()),
+		refserver.WithLogger(slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,13 +2,16 @@
 // interfaces a partitioned slot store implements and the values they trade.
 //
 // The reference server (package refserver) owns the HTTP API, admission
-// control, the waiting room's admission rule and the one-booking-per-person
-// rule; a store owns durability and the per-slot capacity rule. A store that
-// can also keep a waiting room's state implements RoomStore. The embedded
-// default is package sqlitestore (one SQLite file per partition); PostgreSQL
-// and DynamoDB-API stores are meant to follow behind the same interfaces.
-// This package imports only the standard library, models and hdrhistogram,
-// so it builds without cgo.
+// control and the waiting room's admission rule; a store owns durability and
+// the per-slot capacity rule. The embedded default is package sqlitestore
+// (one SQLite file per partition, one process): there the server keeps one
+// booking per person with an in-process index. Packages pgstore
+// (PostgreSQL) and dynamostore (DynamoDB) are SharedStores: they keep that
+// rule themselves, so several API servers can share one store. A store that
+// can also keep a waiting room's state implements RoomStore (SQLite only).
+// Package storeurl opens any of them from a --store URL. This package
+// imports only the standard library, models and hdrhistogram, so it builds
+// without cgo.
 package store
 
 import (
