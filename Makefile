@@ -43,8 +43,9 @@ tidy-check:
 	$(GO) mod tidy -diff
 
 ## demo: the default scenario against all three designs, live; writes out/demo/index.html.
+## STORE=postgres://… or STORE=dynamodb://HOST:PORT runs the designs on that engine.
 demo: build
-	./$(BIN) run --scenario demo --out out/demo
+	./$(BIN) run --scenario demo --out out/demo $(if $(STORE),--store '$(STORE)')
 
 ## bench: benchmarks for benchstat (-count $(BENCHCOUNT)), written to bench/.
 bench:

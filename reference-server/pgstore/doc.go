@@ -106,10 +106,15 @@
 //
 // # Connections
 //
-// Each shard has a bounded pool (Config.MaxConns) of pgx connections, a
-// small one of its own (pgxpool needs a module this one does not require).
-// Open fails within Config.ConnectTimeout (5 s) when a server cannot be
-// reached, with an error naming postgresql, the address (host:port/db,
-// never the password) and what to check: the server and URL, the user and
-// password, or the database.
+// Each shard has a pgxpool.Pool of at most Config.MaxConns connections
+// (the URL's other pool_* parameters tune it), dialled on demand, each
+// session started with synchronous_commit=on. The pool pings a connection
+// idle for more than a second before handing it out, and closes one
+// returned broken, busy or inside a transaction. Open takes the first
+// connection of each pool and fails within Config.ConnectTimeout (5 s)
+// when a server cannot be reached, with an error naming postgresql, the
+// address (host:port/db, never the password) and what to check: the server
+// and URL, the user and password, or the database. After Close, Book and
+// the reads fail with store.ErrClosed; Close waits for the connections in
+// use to come back.
 package pgstore

@@ -78,6 +78,7 @@ func benchStore(b *testing.B, engine string, d models.Design, inv models.Invento
 	}
 	var seq atomic.Int64
 	b.SetParallelism(16)
+	b.ResetTimer()
 	start := time.Now()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
@@ -122,6 +123,7 @@ func benchHTTP(b *testing.B, engine string, d models.Design, inv models.Inventor
 	}
 	var seq atomic.Int64
 	b.SetParallelism(16)
+	b.ResetTimer()
 	start := time.Now()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
