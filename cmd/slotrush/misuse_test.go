@@ -147,6 +147,16 @@ func TestMisuse(t *testing.T) {
 		{[]string{"report", "--bogus"}, "unknown flag: --bogus"},
 		{[]string{"merge", "--bogus"}, "unknown flag: --bogus"},
 		{[]string{"merge"}, "give at least one PART.json"},
+		{[]string{"merge", "--allow-partial=maybe", "x.json"}, "invalid argument \"maybe\""},
+		// k8s and k8s segment.
+		{[]string{"k8s", "--bogus"}, "unknown flag: --bogus"},
+		{[]string{"k8s", "--segments", "two"}, "invalid argument \"two\""},
+		{[]string{"k8s", "--scenario", "ci-smoke", "--segments", "2"}, "--target NAME=URL is required"},
+		{[]string{"k8s", "--scenario", "ci-smoke", "--segments", "0", "--target", "a=http://b"}, "--segments 0"},
+		{[]string{"k8s", "--scenario", "no-such-preset", "--segments", "2", "--target", "a=http://b"}, "no-such-preset"},
+		{[]string{"k8s", "--scenario", "ci-smoke", "--segments", "2", "--target", "a=http://b", "--start-in", "soon"}, "invalid argument \"soon\""},
+		{[]string{"k8s", "segment", "--of", "0", "--parts", "/tmp", "--", "--scenario", "ci-smoke"}, "--of 0: want the number of segments"},
+		{[]string{"k8s", "segment", "--bogus"}, "unknown flag: --bogus"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
