@@ -12,13 +12,27 @@ import (
 var (
 	fixtureOnce sync.Once
 	fixtureBase *results.Result
+	// fixturePartsBase is fixtureBase with bookings by partition.
+	fixturePartsBase *results.Result
 )
 
 // fixture returns a fresh deep copy of resultstest.SyntheticResult(1), which is built
 // once: building it takes ~0.1 s (~1 s under -race).
 func fixture() *results.Result {
-	fixtureOnce.Do(func() { fixtureBase = resultstest.SyntheticResult(1) })
+	fixtureOnce.Do(buildFixtures)
 	return cloneResult(fixtureBase)
+}
+
+// fixtureWithPartitions returns a fresh deep copy of the fixture with
+// bookings by partition (resultstest.WithPartitions).
+func fixtureWithPartitions() *results.Result {
+	fixtureOnce.Do(buildFixtures)
+	return cloneResult(fixturePartsBase)
+}
+
+func buildFixtures() {
+	fixtureBase = resultstest.SyntheticResult(1)
+	fixturePartsBase = resultstest.WithPartitions(resultstest.SyntheticResult(1), 1)
 }
 
 // cloneResult copies r deeply enough that tests may change any field.
@@ -33,6 +47,11 @@ func cloneResult(r *results.Result) *results.Result {
 		d.Histograms = maps.Clone(d.Histograms)
 		d.Timeline = slices.Clone(d.Timeline)
 		d.Calibration = slices.Clone(d.Calibration)
+		if p := d.ByPartition; p != nil {
+			cp := *p
+			cp.Totals, cp.Series = slices.Clone(p.Totals), slices.Clone(p.Series)
+			d.ByPartition = &cp
+		}
 		c.Designs[i] = d
 	}
 	return &c

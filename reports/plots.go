@@ -18,7 +18,8 @@ import (
 const maxNines = 5
 
 // figures returns every plot the data allows, cross-design plots first,
-// then three per design. Plots without data are left out.
+// then three per design, then a heatmap of the partitions of each design
+// with results by partition. Plots without data are left out.
 func figures(ss []series) []*figure {
 	var out []*figure
 	add := func(f *figure) {
@@ -41,6 +42,7 @@ func figures(ss []series) []*figure {
 	add(fairness(ss))
 	add(errorRates(ss))
 	add(p99ByOperation(ss))
+	add(partitionAvailability(ss))
 	var perDesign []*figure
 	for _, s := range ss {
 		for _, f := range []*figure{latencySpectrum(s), requestsByOutcome(s), latencyOverTime(s)} {
@@ -50,7 +52,14 @@ func figures(ss []series) []*figure {
 		}
 	}
 	shareAxes(perDesign)
-	return append(out, perDesign...)
+	out = append(out, perDesign...)
+	// The heatmaps share their time axis but not their rows, whose
+	// number is each design's.
+	span := partitionSpan(ss)
+	for _, s := range ss {
+		add(partitionHeatmap(s, span))
+	}
+	return out
 }
 
 // shareAxes gives the per-design plots of each kind the same axes, so the
@@ -82,6 +91,7 @@ const (
 	kindSpectrum    = "spectrum"
 	kindRequests    = "requests"
 	kindLatencyTime = "latency-over-time"
+	kindPartitions  = "partitions"
 )
 
 // histograms returns the decodable, non-empty histograms of d by operation,

@@ -61,6 +61,37 @@ func TestPlotsGolden(t *testing.T) {
 		f.Name = "variant-" + f.Name
 		figs = append(figs, f)
 	}
+	checkGolden(t, figs)
+}
+
+// TestPartitionPlotsGolden renders the figures of the fixture's bookings
+// by partition: the availability across designs and a heatmap per design.
+func TestPartitionPlotsGolden(t *testing.T) {
+	t.Parallel()
+	ss := collect([]*results.Result{fixtureWithPartitions()})
+	figs := []*figure{partitionAvailability(ss)}
+	span := partitionSpan(ss)
+	for _, s := range ss {
+		figs = append(figs, partitionHeatmap(s, span))
+	}
+	for _, f := range figs {
+		if f == nil {
+			t.Fatal("a partition figure of the fixture is missing")
+		}
+	}
+	checkGolden(t, figs)
+	if n, want := len(figures(ss)), 10+4*4; n != want {
+		t.Errorf("fixture with partitions gives %d plots; want %d (10 across designs, 4 per design)", n, want)
+	}
+	if f := partitionAvailability(collect([]*results.Result{fixture()})); f != nil {
+		t.Errorf("a result without bookings by partition has an availability figure")
+	}
+}
+
+// checkGolden compares each figure's PNG, decoded, with
+// testdata/golden/<name>.png, or writes it with -update.
+func checkGolden(t *testing.T, figs []*figure) {
+	t.Helper()
 	for _, f := range figs {
 		t.Run(f.Name, func(t *testing.T) {
 			var buf bytes.Buffer

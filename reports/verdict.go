@@ -22,6 +22,10 @@ type Verdict struct {
 	Headline string
 	// Details are the further sentences: speed, latency, the other designs.
 	Details []string
+	// Isolation says, of the designs with results by partition, how many
+	// partitions stayed available throughout and how much the others
+	// refused at their worst; "" when no design has them.
+	Isolation string
 	// People are the sentences about what the people who came lived
 	// through: who got a place, requests per person (retry amplification),
 	// retry storms, fairness and how long they waited to know.
@@ -40,6 +44,9 @@ type Verdict struct {
 // String returns the verdict as one paragraph, warnings last.
 func (v Verdict) String() string {
 	parts := append([]string{v.Headline}, v.Details...)
+	if v.Isolation != "" {
+		parts = append(parts, v.Isolation)
+	}
 	parts = append(parts, v.People...)
 	for _, w := range v.Warnings {
 		parts = append(parts, "Warning: "+w)
@@ -192,8 +199,10 @@ func statsOf(s series) designStats {
 // because of them or of no answers at all, what the audit could not settle (unknown outcomes, checks
 // that were not possible), requests due but never sent, a booking API that
 // received more than three times the requests people made, and a tenth or
-// more of the people still trying at the end. It never fails: with no
-// designs the headline says so. Safe for concurrent use.
+// more of the people still trying at the end. Of designs with results by
+// partition it says how many partitions stayed available throughout and
+// how much the others refused at their worst (Isolation). It never fails:
+// with no designs the headline says so. Safe for concurrent use.
 func Judge(rs ...*results.Result) Verdict {
 	return judge(rs, statsOfAll(collect(rs)))
 }
@@ -215,6 +224,7 @@ func judge(rs []*results.Result, stats []designStats) Verdict {
 	}
 	v.People = append(v.People, peopleSentences(stats)...)
 	v.Details = detailSentences(stats, order)
+	v.Isolation = isolationSentence(stats)
 	v.Warnings = append(v.Warnings, invariantWarnings(stats)...)
 	if len(mix.scenarios) > 1 {
 		names := make([]string, 0, len(mix.scenarios))

@@ -3,6 +3,7 @@ package results_test
 import (
 	"bytes"
 	"encoding/base64"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -29,6 +30,13 @@ func FuzzReadResult(f *testing.F) {
 	full := buf.Bytes()
 	f.Add(full)
 	f.Add(full[:len(full)/2])
+	// The same with bookings by partition.
+	resultstest.WithPartitions(small, 1)
+	var parts bytes.Buffer
+	if err := small.Write(&parts); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(parts.Bytes())
 	f.Add([]byte(`{"format":1,"engine":"live","designs":[{"design":"x","requests":{"total":0}}]}`))
 	f.Add([]byte(`{"format":1,"engine":"live","designs":[{"design":"x","requests":{"total":5,"by_status":{"404":4,"200":1},"unexpected":5,"unexpected_by_answer":{"404 not_found":4,"200 unreadable":1}},"slots":{"capacity":3,"booked":5,"oversold":2}}]}`))
 	f.Add([]byte(`{"name":"not slotrush","version":3}`))
@@ -109,4 +117,40 @@ func TestDecodeHistogramMalformed(t *testing.T) {
 	if _, err := results.DecodeHistogram(good); err != nil {
 		t.Errorf("good histogram: %v", err)
 	}
+}
+
+// FuzzDecodePartitionSeconds checks that the decoder of a series' seconds
+// never panics, and that what it accepts encodes back to seconds that
+// decode the same.
+func FuzzDecodePartitionSeconds(f *testing.F) {
+	secs := []results.PartitionSecond{
+		{TS: 0, PartitionCounts: results.PartitionCounts{Requests: 4, NotOpen: 4}},
+		{TS: 3, PartitionCounts: results.PartitionCounts{Requests: 5, OK: 2, Throttled: 2, Transport: 1},
+			Latency: []results.LatencyBin{{From: 900, Count: 4}, {From: 30_015_488, Count: 1}}},
+	}
+	enc, err := results.EncodePartitionSeconds(secs)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(enc)
+	f.Add(enc[:len(enc)/2])
+	f.Add("")
+	f.Add("eJxjZGBgAAAACAAD")
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := results.DecodePartitionSeconds(s)
+		if err != nil {
+			return
+		}
+		again, err := results.EncodePartitionSeconds(got)
+		if err != nil {
+			t.Fatalf("decoded seconds do not encode: %v", err)
+		}
+		back, err := results.DecodePartitionSeconds(again)
+		if err != nil {
+			t.Fatalf("re-encoded seconds do not decode: %v", err)
+		}
+		if len(back) != len(got) || (len(got) > 0 && !reflect.DeepEqual(back, got)) {
+			t.Errorf("round trip changed the seconds: %+v → %+v", got, back)
+		}
+	})
 }

@@ -101,7 +101,16 @@ const ParamMergedFairness = "fairness (merged)"
 //   - summaries without a histogram (Requests.DroppedLate, an operation a
 //     part has no histogram for): counts add, means are weighted, the max
 //     is the max and percentiles the largest of the parts', an upper bound;
-//   - DurationS is the span from the merged start to the latest end.
+//   - DurationS is the span from the merged start to the latest end;
+//   - per-partition results (ByPartition) add: totals by key, seconds on
+//     absolute time (each part's StartUnix + t_s), latency bins by bin.
+//     The kept series are the union of the parts', the hottest Keep of
+//     them by merged totals (the rest go to Others). A partition kept in
+//     some parts but counted among the others of another is marked
+//     Partial: its series lacks that part's seconds of it, which are in
+//     Others, and its availability is not known (nil) unless one part
+//     alone counted it. When a part has no per-partition results the
+//     merged result has none either (MergeWarnings says so).
 //
 // Slots assume each part audited its own 201s (run --target audits through
 // the API): parts that each audited a whole shared store would count its
@@ -153,7 +162,9 @@ func Merge(parts ...*Result) (*Result, error) {
 }
 
 // MergeWarnings returns what Merge accepts but a reader should know: parts
-// built by different binaries (slotrush version or commit) or Go versions.
+// built by different binaries (slotrush version or commit) or Go versions,
+// and designs with results by partition in some parts only (the merge
+// drops them).
 func MergeWarnings(parts ...*Result) []string {
 	var w []string
 	if len(parts) == 0 || parts[0] == nil {
@@ -167,6 +178,30 @@ func MergeWarnings(parts ...*Result) []string {
 		if o := p.Environment; o.Slotrush != e.Slotrush || o.Commit != e.Commit || o.GoVersion != e.GoVersion {
 			w = append(w, fmt.Sprintf("part %d was built differently from part 1: slotrush %s (%s, %s) vs %s (%s, %s)",
 				k+2, o.Slotrush, o.Commit, o.GoVersion, e.Slotrush, e.Commit, e.GoVersion))
+		}
+	}
+	return append(w, partitionWarnings(parts)...)
+}
+
+// partitionWarnings names the designs with per-partition results in some
+// parts but not in all: the merge drops them.
+func partitionWarnings(parts []*Result) []string {
+	var w []string
+	for _, d := range parts[0].Designs {
+		var with, without []string
+		for k, p := range parts {
+			if p == nil {
+				continue
+			}
+			if pd, ok := p.Design(d.Design); ok && pd.ByPartition != nil {
+				with = append(with, fmt.Sprint(k+1))
+			} else {
+				without = append(without, fmt.Sprint(k+1))
+			}
+		}
+		if len(with) > 0 && len(without) > 0 {
+			w = append(w, fmt.Sprintf("design %s: parts %s have per-partition results and parts %s do not: the merged result has none",
+				d.Design, strings.Join(with, ", "), strings.Join(without, ", ")))
 		}
 	}
 	return w
@@ -284,7 +319,10 @@ func mergeDesign(start time.Time, parts []*Result, name string) (DesignResult, e
 	if m.Slots, err = mergeSlots(ds); err != nil {
 		return m, err
 	}
-	m.Server, err = mergeServer(ds)
+	if m.Server, err = mergeServer(ds); err != nil {
+		return m, err
+	}
+	m.ByPartition, err = mergePartitions(ds)
 	return m, err
 }
 

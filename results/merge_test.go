@@ -3,6 +3,7 @@ package results_test
 import (
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -22,6 +23,10 @@ type req struct {
 	status int
 	user   int
 	retry  bool
+	// part is the partition a booking names ("" for none); notOpen marks
+	// a 503 answered not_open.
+	part    string
+	notOpen bool
 }
 
 var base = time.Date(2021, time.May, 26, 4, 0, 0, 0, time.UTC)
@@ -31,6 +36,13 @@ var base = time.Date(2021, time.May, 26, 4, 0, 0, 0, time.UTC)
 // timeline from the requests' completion seconds, users from the users
 // who sent them (user u books when one of its requests is a 201 book).
 func runOf(t *testing.T, at time.Duration, reqs []req) *results.Result {
+	t.Helper()
+	return runOfKeep(t, at, reqs, 0)
+}
+
+// runOfKeep is runOf keeping the series of keep partitions (0: the
+// default), with the bookings by partition as the recorder counts them.
+func runOfKeep(t *testing.T, at time.Duration, reqs []req, keep int) *results.Result {
 	t.Helper()
 	start := base.Add(at)
 	d := results.DesignResult{Design: "per-ppv-day", Requests: results.Requests{ByStatus: map[string]int64{}},
@@ -74,6 +86,9 @@ func runOf(t *testing.T, at time.Duration, reqs []req) *results.Result {
 			p.OK++
 		case r.status == 409:
 			p.Conflict++
+		case r.status == 503:
+			p.ServerErr++
+			p.Errors++
 		default:
 			p.Throttled++
 			p.Errors++
@@ -116,12 +131,68 @@ func runOf(t *testing.T, at time.Duration, reqs []req) *results.Result {
 	d.Users.RequestsPerUser = float64(d.Requests.Total) / float64(d.Users.Arrived)
 	d.Users.RetryAmplification = float64(d.Requests.Total) / float64(d.Requests.Total-retries)
 	d.DurationS = float64(last/time.Second + 1)
+	d.ByPartition = partitionsOf(t, start.Unix(), at, reqs, keep)
 	r := &results.Result{Format: results.FormatVersion, Scenario: "demo", Engine: results.EngineLive, Seed: 7,
 		StartedAt: start, FinishedAt: start.Add(time.Duration(d.DurationS) * time.Second), Designs: []results.DesignResult{d}}
 	if errs := r.Check(); len(errs) > 0 {
 		t.Fatalf("synthetic run fails Check: %v", errs)
 	}
 	return r
+}
+
+// partitionsOf returns the bookings of reqs by partition, for a run
+// started at at (Unix second startUnix), keeping keep series.
+func partitionsOf(t *testing.T, startUnix int64, at time.Duration, reqs []req, keep int) *results.PartitionResults {
+	t.Helper()
+	secs := map[string]map[int]*results.PartitionSecond{}
+	var unattributed int64
+	for _, r := range reqs {
+		if r.op != results.OpBook {
+			continue
+		}
+		if r.part == "" {
+			unattributed++
+			continue
+		}
+		if secs[r.part] == nil {
+			secs[r.part] = map[int]*results.PartitionSecond{}
+		}
+		sec := int((r.done - at) / time.Second)
+		s := secs[r.part][sec]
+		if s == nil {
+			s = &results.PartitionSecond{TS: sec}
+			secs[r.part][sec] = s
+		}
+		s.Requests++
+		switch {
+		case r.status < 300:
+			s.OK++
+		case r.status == 409:
+			s.Conflict++
+		case r.status == 503 && r.notOpen:
+			s.NotOpen++
+			continue // no latency bin
+		case r.status == 503:
+			s.Overloaded++
+		default:
+			s.Throttled++
+		}
+		s.Latency = results.AddBins(s.Latency, []results.LatencyBin{{From: results.LatencyBinFrom(r.us), Count: 1}})
+	}
+	var in []results.PartitionInput
+	for key, bySec := range secs {
+		pi := results.PartitionInput{Key: key}
+		for _, s := range bySec {
+			pi.Seconds = append(pi.Seconds, *s)
+		}
+		slices.SortFunc(pi.Seconds, func(a, b results.PartitionSecond) int { return a.TS - b.TS })
+		in = append(in, pi)
+	}
+	p, err := results.NewPartitionResults(startUnix, keep, unattributed, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 func encode(t *testing.T, h *hdrhistogram.Histogram) string {
@@ -136,7 +207,10 @@ func encode(t *testing.T, h *hdrhistogram.Histogram) string {
 // synthRequests invents n requests of users completed over span, from rng.
 func synthRequests(rng *rand.Rand, n int, span time.Duration) []req {
 	ops := []string{results.OpListPPVs, results.OpListSlots, results.OpBook}
-	statuses := []int{200, 200, 200, 201, 409, 429}
+	statuses := []int{200, 200, 200, 201, 409, 429, 503}
+	// Partitions of skewed popularity; a booking of no slot now and then.
+	parts := []string{"ppv-a-2021-06-07", "ppv-a-2021-06-07", "ppv-a-2021-06-07", "ppv-a-2021-06-08", "ppv-a-2021-06-08",
+		"ppv-b-2021-06-07", "ppv-c-2021-06-07", "ppv-d-2021-06-07", ""}
 	out := make([]req, n)
 	for i := range out {
 		op := ops[rng.IntN(len(ops))]
@@ -146,6 +220,10 @@ func synthRequests(rng *rand.Rand, n int, span time.Duration) []req {
 		}
 		out[i] = req{op: op, done: time.Duration(rng.Int64N(int64(span))), us: 100 + rng.Int64N(2_000_000),
 			status: st, user: rng.IntN(n / 4), retry: rng.IntN(5) == 0}
+		if op == results.OpBook {
+			out[i].part = parts[rng.IntN(len(parts))]
+			out[i].notOpen = st == 503 && rng.IntN(2) == 0
+		}
 	}
 	return out
 }
@@ -239,6 +317,7 @@ func compareMerged(t *testing.T, n int, got, want *results.Result) {
 		{"users.booked", g.Users.Booked, w.Users.Booked},
 		{"users.time_to_book", g.Users.TimeToBook, w.Users.TimeToBook},
 		{"duration_s", g.DurationS, w.DurationS},
+		{"by_partition", g.ByPartition, w.ByPartition},
 	} {
 		if !reflect.DeepEqual(c.got, c.want) {
 			t.Errorf("n=%d: merged %s = %+v\nwant %+v", n, c.name, c.got, c.want)

@@ -126,6 +126,10 @@ type DesignResult struct {
 	// side during a live run (absent with --target and for model results);
 	// the simulator calibrates its model from it.
 	Server *ServerStats `json:"server,omitempty"`
+	// ByPartition holds the design's booking requests by partition, when
+	// the engine knew the design's scheme (absent from results written
+	// before it existed, and for a target that stated no scheme).
+	ByPartition *PartitionResults `json:"by_partition,omitempty"`
 }
 
 // Target is an external system a run drove: its name (the column's
@@ -573,6 +577,7 @@ func (r *Result) Check() []error {
 			}
 		}
 		errs = append(errs, d.checkIntervals()...)
+		errs = append(errs, d.checkPartitions()...)
 	}
 	return errs
 }

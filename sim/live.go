@@ -220,7 +220,7 @@ func (l *Live) user(r *liveRun, a *scenarios.Arrival, arrival time.Time) {
 			r.rec.Finished(a.Index, StillWaiting, j, false, 0)
 			return
 		}
-		r.rec.Record(a.Index, act.Req.Op, resp, due, done)
+		r.rec.RecordRequest(a.Index, &act.Req, resp, due, done)
 		l.requests.Add(1)
 		switch resp.Classify() {
 		case KindTransport, KindThrottled, KindOverloaded, KindServerError, KindUnexpected:
@@ -258,10 +258,11 @@ func (l *Live) report(finished <-chan struct{}, start time.Time, done chan<- str
 }
 
 // FillLive writes a live run's measurements into d and returns the ids of
-// bookings answered 201, for the store audit. It returns Recorder.Fill's
-// errors (a histogram merge that dropped values, one that cannot be
-// encoded), leaving d partly filled. It is not safe for
-// concurrent use on the same run or d.
+// bookings answered 201, for the store audit. Set d.Assumptions first:
+// the bookings are attributed to partitions by the scheme they name (see
+// Recorder.Fill). It returns Recorder.Fill's errors (a histogram merge
+// that dropped values, one that cannot be encoded), leaving d partly
+// filled. It is not safe for concurrent use on the same run or d.
 func FillLive(run *LiveRun, d *results.DesignResult) ([]string, error) {
 	ids, err := run.Recorder.Fill(d)
 	if err != nil {

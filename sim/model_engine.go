@@ -304,6 +304,10 @@ func newModelRun(sc *scenarios.Scenario, d models.Design, inv *models.Inventory,
 	}
 	m := newModelState(sc, d, crowd, seed, p)
 	slotIdx := m.buildPartitions(d.Partitions(inv))
+	m.tally.parts = newPartTally(len(m.parts))
+	for i := range m.parts {
+		m.tally.partKeys = append(m.tally.partKeys, string(m.parts[i].key))
+	}
 	m.buildPPVs(inv, slotIdx)
 	m.buildViews()
 	if d.WaitingRoom {
@@ -635,8 +639,17 @@ func (m *modelRun) reply(u int32, seq uint32, resp Response, ts int64) {
 func (m *modelRun) deliver(u int32, resp Response, recv int64) {
 	us := &m.users[u]
 	m.requests++
-	m.tally.record(us.op, &resp, recv-us.due, recv)
+	m.tally.record(us.op, m.bookPart(u), &resp, recv-us.due, recv)
 	m.act(u, us.j.next(resp, time.Duration(recv-us.arrivedAt)), recv)
+}
+
+// bookPart returns the partition of the slot user u's current request
+// books, -1 when it is not a booking of a slot of the inventory.
+func (m *modelRun) bookPart(u int32) int32 {
+	if us := &m.users[u]; us.op == opBook && us.slot >= 0 {
+		return m.slots[us.slot].part
+	}
+	return -1
 }
 
 // arm schedules the timeout of user u's current request, once. It is
@@ -844,7 +857,7 @@ func (m *modelRun) notOpen(u int32, ts int64) {
 		resp := Response{Status: 503, Code: "not_open", RetryAfter: modelRetryAfter(m.opensAt - now)}
 		m.requests++
 		m.inline++
-		m.tally.record(us.op, &resp, recv-us.due, recv)
+		m.tally.record(us.op, m.bookPart(u), &resp, recv-us.due, recv)
 		at, ok := m.prepare(u, us.j.next(resp, time.Duration(recv-us.arrivedAt)), recv)
 		if !ok {
 			return

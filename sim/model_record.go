@@ -20,11 +20,16 @@ type modelTally struct {
 	trans    int64
 	booked   []string
 	secs     []second
+	// parts keeps the booking requests by partition, whose keys partKeys
+	// holds by index.
+	parts    partTally
+	partKeys []string
 }
 
 // record counts one request of op answered with resp after latency lat,
-// done at virtual time done (nanoseconds).
-func (t *modelTally) record(op uint8, resp *Response, lat, done int64) {
+// done at virtual time done (nanoseconds); part is the partition a booking
+// named (-1 for none, or for another operation).
+func (t *modelTally) record(op uint8, part int32, resp *Response, lat, done int64) {
 	us := clampMicros(time.Duration(lat))
 	h := t.ops[op]
 	if h == nil {
@@ -32,8 +37,12 @@ func (t *modelTally) record(op uint8, resp *Response, lat, done int64) {
 		t.ops[op] = h
 	}
 	_ = h.RecordValue(us) // clamped: cannot fail
-	if secAt(&t.secs, int(max(done, 0)/int64(time.Second))).add(op == opBook, resp, us) {
+	sec := int(max(done, 0) / int64(time.Second))
+	if secAt(&t.secs, sec).add(op == opBook, resp, us) {
 		t.booked = append(t.booked, resp.BookingID)
+	}
+	if op == opBook {
+		t.parts.add(part, sec, partClass(resp), us)
 	}
 	if resp.Status == 0 {
 		t.trans++
@@ -79,6 +88,8 @@ func (t *modelTally) mergeInto(r *Recorder) error {
 			}
 		}
 	}
+	parts := t.parts
+	r.parts, r.partKeys = &parts, t.partKeys
 	*t = modelTally{}
 	return nil
 }

@@ -145,11 +145,46 @@ func checkModelInvariants(t *testing.T, sc *scenarios.Scenario, res *results.Res
 		if committed != d.Slots.Booked {
 			t.Errorf("%s: partitions committed %d; slots booked %d", d.Design, committed, d.Slots.Booked)
 		}
+		checkModelPartitions(t, &d, stats[i])
 		// The clients' tally against the partitions' places, as the
 		// live audit checks them: every 201 is a place, and a place
 		// without a 201 is a booking whose answer timed out.
 		if sl := d.Slots; sl.Answered201 > sl.Booked || sl.Booked-sl.Answered201 > d.Requests.TransportErrors {
 			t.Errorf("%s: %d answered 201, %d places booked, %d transport errors", d.Design, sl.Answered201, sl.Booked, d.Requests.TransportErrors)
+		}
+	}
+}
+
+// checkModelPartitions checks d's bookings by partition against what its
+// partitions did (st): every partition asked is one of the design's, and
+// each booking a partition committed or throttled was answered so, or
+// timed out first. Check has made sure the series add up.
+func checkModelPartitions(t *testing.T, d *results.DesignResult, st ModelStats) {
+	t.Helper()
+	p := d.ByPartition
+	if p == nil {
+		t.Fatalf("%s: no bookings by partition", d.Design)
+	}
+	if p.StartUnix != 0 || p.Unattributed != 0 || p.Keep != results.DefaultKeptPartitions {
+		t.Errorf("%s: start %d, %d unattributed, keep %d", d.Design, p.StartUnix, p.Unattributed, p.Keep)
+	}
+	if want := min(len(p.Totals), p.Keep); len(p.Series) != want || (p.Others != nil) != (len(p.Totals) > want) {
+		t.Errorf("%s: %d series, others %v, of %d partitions asked", d.Design, len(p.Series), p.Others != nil, len(p.Totals))
+	}
+	byKey := map[string]PartitionModelStats{}
+	for _, ps := range st.Partitions {
+		byKey[ps.Key] = ps
+	}
+	for _, tt := range p.Totals {
+		ps, ok := byKey[tt.Key]
+		switch {
+		case !ok:
+			t.Errorf("%s: partition %q asked, not one of the design's", d.Design, tt.Key)
+		case ps.Committed > tt.OK+tt.Transport || ps.Throttled > tt.Throttled+tt.Transport || ps.Shed > tt.Overloaded+tt.Transport:
+			t.Errorf("%s: partition %s committed %d, throttled %d, shed %d bookings; its clients got %+v",
+				d.Design, tt.Key, ps.Committed, ps.Throttled, ps.Shed, tt.PartitionCounts)
+		case tt.Availability == nil:
+			t.Errorf("%s: partition %s: availability unknown", d.Design, tt.Key)
 		}
 	}
 }

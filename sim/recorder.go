@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/slotrush/slotrush/models"
 	"github.com/slotrush/slotrush/results"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
@@ -26,6 +27,11 @@ type Recorder struct {
 	shards [recorderShards]shard
 	// users is written once per user index, by that user's goroutine only.
 	users []userRecord
+	// parts and partKeys, handed over by the model before Fill, hold its
+	// booking requests by partition index (keys in partKeys); nil for a
+	// live run, whose shards keep them by slot.
+	parts    *partTally
+	partKeys []string
 }
 
 type userRecord struct {
@@ -49,6 +55,20 @@ type shard struct {
 	// samples keeps every latency of a live run by operation, with the
 	// second it completed in, for the per-second interval histograms.
 	samples map[string][]sample
+	// books keeps each booking request that named a slot (a packSample
+	// and the slot's index in slots; slotIdx interns them), for the
+	// results by partition; unattributed counts those that named none.
+	books        []bookSample
+	slots        []models.SlotKey
+	slotIdx      map[models.SlotKey]int32
+	unattributed int64
+}
+
+// bookSample is one booking request of a live run: the slot it named (an
+// index in its shard's slots) and its packSample.
+type bookSample struct {
+	slot   int32
+	sample uint64
 }
 
 // sample is one latency (µs, clamped to the histograms' bounds) and the
@@ -142,11 +162,27 @@ func NewRecorder(start time.Time, users int) *Recorder {
 		r.shards[i].hists = map[string]*hdrhistogram.Histogram{}
 		r.shards[i].byStatus = map[int]int64{}
 		r.shards[i].samples = map[string][]sample{}
+		r.shards[i].slotIdx = map[models.SlotKey]int32{}
 	}
 	return r
 }
 
 func (s *shard) sec(i int) *second { return secAt(&s.seconds, i) }
+
+// keepBook keeps the sample of a booking of slot (nil: none).
+func (s *shard) keepBook(slot *models.SlotKey, sample uint64) {
+	if slot == nil {
+		s.unattributed++
+		return
+	}
+	idx, ok := s.slotIdx[*slot]
+	if !ok {
+		idx = int32(len(s.slots))
+		s.slots = append(s.slots, *slot)
+		s.slotIdx[*slot] = idx
+	}
+	s.books = append(s.books, bookSample{slot: idx, sample: sample})
+}
 
 // secAt returns the i-th second of *secs (the first for i < 0), growing it
 // as needed.
@@ -159,8 +195,26 @@ func secAt(secs *[]second, i int) *second {
 }
 
 // Record counts one completed request of op that was scheduled at due and
-// answered at done. key picks the shard (the user index).
+// answered at done. key picks the shard (the user index). A booking
+// recorded here names no slot: it counts in no partition (see
+// RecordRequest).
 func (r *Recorder) Record(key int, op string, resp Response, due, done time.Time) {
+	r.record(key, op, nil, resp, due, done)
+}
+
+// RecordRequest is Record for request req: a booking of a slot (a PPV and
+// a date) is also kept by slot, for the results by partition that Fill
+// writes when the design's scheme is known.
+func (r *Recorder) RecordRequest(key int, req *Request, resp Response, due, done time.Time) {
+	if req.Op == results.OpBook && req.PPV != "" && !req.Date.IsZero() {
+		slot := models.SlotKey{PPV: req.PPV, Date: req.Date}
+		r.record(key, req.Op, &slot, resp, due, done)
+		return
+	}
+	r.record(key, req.Op, nil, resp, due, done)
+}
+
+func (r *Recorder) record(key int, op string, slot *models.SlotKey, resp Response, due, done time.Time) {
 	lat := done.Sub(due).Microseconds()
 	if lat < results.HistMinMicros {
 		lat = results.HistMinMicros
@@ -182,6 +236,9 @@ func (r *Recorder) Record(key int, op string, resp Response, due, done time.Time
 	sec := s.sec(i)
 	if sec.add(op == results.OpBook, &resp, lat) {
 		s.booked = append(s.booked, resp.BookingID)
+	}
+	if op == results.OpBook {
+		s.keepBook(slot, packSample(i, partClass(&resp), lat))
 	}
 	if op == results.OpBook && key < len(r.users) {
 		// Only the user's own goroutine records its requests.
@@ -232,7 +289,10 @@ func (r *Recorder) LostBookings() []int {
 
 // Fill writes the measured figures into d and returns the distinct ids of
 // the bookings answered 201. Users never finished count as still waiting.
-// Call after every recording goroutine has ended.
+// It writes the bookings by partition (d.ByPartition) when it can
+// attribute them: the model's always, a live run's when d.Assumptions
+// name a known scheme that slotrush built or the target stated (see
+// RecordRequest). Call after every recording goroutine has ended.
 func (r *Recorder) Fill(d *results.DesignResult) ([]string, error) {
 	m, err := r.merge()
 	if err != nil {
@@ -252,6 +312,9 @@ func (r *Recorder) Fill(d *results.DesignResult) ([]string, error) {
 		return nil, err
 	}
 	d.Timeline = r.timeline(m.secs)
+	if d.ByPartition, err = r.partitionResults(d.Assumptions); err != nil {
+		return nil, err
+	}
 	// A replayed booking (same Idempotency-Key after a timeout) answers 201
 	// again with the same id: count each booking once.
 	booked := m.booked
