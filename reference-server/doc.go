@@ -5,8 +5,9 @@
 //
 // The folder is named reference-server, which cannot be a Go package name;
 // the package is refserver. Its sub-packages are store (the storage seam:
-// interfaces PostgreSQL or DynamoDB-API stores can implement) and
-// sqlitestore (the embedded default, the only one needing cgo).
+// interfaces PostgreSQL or DynamoDB-API stores can implement),
+// sqlitestore (the embedded default, the only one needing cgo) and
+// faultstore (storage faults injected at the seam, WithFaults).
 //
 // # Invariants and how they hold
 //

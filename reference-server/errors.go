@@ -2,12 +2,15 @@ package refserver
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/slotrush/slotrush/fault"
 )
 
 // Code is the machine-readable error code sent as "error" in every error
@@ -37,6 +40,7 @@ const (
 	CodeOverloaded           Code = "overloaded"             // 503, with Retry-After: a partition's queue is full
 	CodeNotOpen              Code = "not_open"               // 503, with Retry-After: booking opens later
 	CodeUnavailable          Code = "unavailable"            // 503, with Retry-After: the server is shutting down
+	CodePartitionUnavailable Code = "partition_unavailable"  // 503, with Retry-After: the partition's storage is down
 	CodeInternal             Code = "internal"               // 500: a real internal fault (logged, never detailed)
 )
 
@@ -62,7 +66,7 @@ func StatusOf(code Code) int {
 		return http.StatusUnprocessableEntity
 	case CodeThrottled:
 		return http.StatusTooManyRequests
-	case CodeOverloaded, CodeNotOpen, CodeUnavailable:
+	case CodeOverloaded, CodeNotOpen, CodeUnavailable, CodePartitionUnavailable:
 		return http.StatusServiceUnavailable
 	default:
 		return http.StatusInternalServerError
@@ -127,9 +131,13 @@ func retryAfterHeaders(h http.Header, d time.Duration) {
 // logs internal faults. It returns the status written.
 func writeError(w http.ResponseWriter, log *slog.Logger, r *http.Request, e *Error) int {
 	status := StatusOf(e.Code)
-	if status >= 500 && e.Code == CodeInternal {
+	switch {
+	case e.Code == CodeInternal && errors.Is(e.Err, fault.ErrInjected):
+		// Injected on purpose (WithFaults): expected, so not an error.
+		log.WarnContext(r.Context(), "injected fault", "method", r.Method, "path", r.URL.Path, "err", e.Err)
+	case e.Code == CodeInternal:
 		log.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "err", e.Err)
-	} else if e.Err != nil {
+	case e.Err != nil:
 		log.DebugContext(r.Context(), "request refused", "code", e.Code, "path", r.URL.Path, "err", e.Err)
 	}
 	h := w.Header()

@@ -166,11 +166,38 @@ func (s *Server) listSlots(w http.ResponseWriter, r *http.Request) (int, *partit
 	if e := s.chargeReads(spans, s.now()); e != nil {
 		return writeError(w, s.log, r, e), single
 	}
-	out := make([]api.Slot, 0, len(spans))
+	out, partial, e := s.readSpans(r, info.ppv.ID, spans, from, to)
+	if e != nil {
+		return writeError(w, s.log, r, e), single
+	}
+	if partial {
+		w.Header().Set(PartialHeader, PartialUnavailable)
+	}
+	writeJSON(w, http.StatusOK, out)
+	return http.StatusOK, single
+}
+
+// The header a slot listing carries when it leaves out the days of
+// partitions whose storage is unavailable, and its value.
+const (
+	PartialHeader      = "Slotrush-Partial"
+	PartialUnavailable = "unavailable partitions left out"
+)
+
+// readSpans reads the slots of ppv within [from, to] from each span's
+// partition, one after the other, taking a turn in each in-flight bound.
+// A partition whose storage is unavailable (store.ErrUnavailable) is left
+// out and partial is set: the other partitions still answer, which is
+// what partitioning is for. When none answered, it returns 503
+// partition_unavailable; any other failure fails the whole listing.
+func (s *Server) readSpans(r *http.Request, ppv string, spans []ppvSpan, from, to models.Date) (out []api.Slot, partial bool, _ *Error) {
+	out = make([]api.Slot, 0, len(spans))
+	var down error
+	answered := 0
 	for _, sp := range spans {
 		p := sp.part
 		if e := s.enter(r.Context(), p, false); e != nil {
-			return writeError(w, s.log, r, e), single
+			return nil, false, e
 		}
 		lo, hi := sp.first, sp.last
 		if !from.IsZero() && lo.Before(from) {
@@ -179,17 +206,27 @@ func (s *Server) listSlots(w http.ResponseWriter, r *http.Request) (int, *partit
 		if !to.IsZero() && to.Before(hi) {
 			hi = to
 		}
-		states, err := p.st.Slots(r.Context(), info.ppv.ID, lo, hi)
+		states, err := p.st.Slots(r.Context(), ppv, lo, hi)
 		s.leave(p)
-		if err != nil {
-			return writeError(w, s.log, r, s.fault(r, fmt.Errorf("list slots of %s: %w", info.ppv.ID, err))), single
+		switch {
+		case errors.Is(err, store.ErrUnavailable) && !s.closed.Load():
+			down = err
+			continue
+		case err != nil:
+			return nil, false, s.fault(r, fmt.Errorf("list slots of %s: %w", ppv, err))
 		}
+		answered++
 		for _, x := range states {
 			out = append(out, api.Slot{Date: x.Date, Capacity: x.Capacity, Remaining: x.Remaining})
 		}
 	}
-	writeJSON(w, http.StatusOK, out)
-	return http.StatusOK, single
+	if down == nil {
+		return out, false, nil
+	}
+	if answered == 0 {
+		return nil, false, partitionUnavailable(fmt.Errorf("list slots of %s: %w", ppv, down))
+	}
+	return out, true, nil
 }
 
 // chargeReads takes one read token from each span's partition, all or
@@ -339,9 +376,10 @@ func (s *Server) getBooking(w http.ResponseWriter, r *http.Request) (int, *parti
 }
 
 // fault classifies a failed store read or waiting-room call: the engine
-// throttling it (429), the server
-// (or its room) closing under it, or the client going away, are not
-// internal faults.
+// throttling it (429), the server (or its room) closing under it, the
+// partition's storage being unavailable (503 partition_unavailable), or
+// the client going away, are not internal faults; an injected error
+// (fault.ErrInjected) is internal, logged as a warning.
 func (s *Server) fault(r *http.Request, err error) *Error {
 	var te *store.ThrottledError
 	switch {
@@ -349,6 +387,8 @@ func (s *Server) fault(r *http.Request, err error) *Error {
 		return storeThrottled(te)
 	case errors.Is(err, errRoomClosed), s.closed.Load():
 		return unavailable()
+	case errors.Is(err, store.ErrUnavailable):
+		return partitionUnavailable(err)
 	case r.Context().Err() != nil:
 		return gone(err)
 	default:

@@ -11,7 +11,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/slotrush/slotrush/fault"
 	"github.com/slotrush/slotrush/models"
+	"github.com/slotrush/slotrush/reference-server/faultstore"
 	"github.com/slotrush/slotrush/reference-server/store"
 )
 
@@ -188,11 +190,14 @@ var (
 		"Booking attempts handled in group commits; divided by batches it is the mean batch size.", []string{"partition"}, nil)
 	descBusy = prometheus.NewDesc("slotrush_partition_busy_seconds_total",
 		"Time a partition's writer spent in transactions.", []string{"partition"}, nil)
+	descFaulted = prometheus.NewDesc("slotrush_partition_faulted_operations_total",
+		"Store operations (bookings, slot and booking reads) an injected fault acted on, by mode: refused (down), delayed (slow), failed (errors). Only partitions with a fault.",
+		[]string{"partition", "mode"}, nil)
 )
 
 // Describe implements prometheus.Collector.
 func (c storeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descCommitted, descRejected, descBatches, descBatched, descBusy} {
+	for _, d := range []*prometheus.Desc{descCommitted, descRejected, descBatches, descBatched, descBusy, descFaulted} {
 		ch <- d
 	}
 }
@@ -207,6 +212,12 @@ func (c storeCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descBatches, prometheus.CounterValue, float64(st.Batches), k)
 		ch <- prometheus.MustNewConstMetric(descBatched, prometheus.CounterValue, float64(st.BatchedAttempts), k)
 		ch <- prometheus.MustNewConstMetric(descBusy, prometheus.CounterValue, st.Busy.Seconds(), k)
+		if p.faults != nil {
+			f := p.faults.Faulted()
+			ch <- prometheus.MustNewConstMetric(descFaulted, prometheus.CounterValue, float64(f.Down), k, fault.Down.String())
+			ch <- prometheus.MustNewConstMetric(descFaulted, prometheus.CounterValue, float64(f.Slow), k, fault.Slow.String())
+			ch <- prometheus.MustNewConstMetric(descFaulted, prometheus.CounterValue, float64(f.Errors), k, fault.Errors.String())
+		}
 	}
 }
 
@@ -295,6 +306,9 @@ type PartitionStats struct {
 	MeanBatchSize float64
 	// Busy is the time the partition's writer spent in transactions.
 	Busy time.Duration
+	// Faulted counts the store operations the partition's injected faults
+	// acted on (WithFaults); zero without a fault.
+	Faulted faultstore.Counts
 }
 
 // Stats returns a snapshot of the server's measurements. It is safe for
@@ -311,6 +325,9 @@ func (s *Server) Stats() Stats {
 			Throttled: p.throttledW.Load(), ThrottledReads: p.throttledR.Load(),
 			Shed: p.shedW.Load(), ShedReads: p.shedR.Load(),
 			Batches: w.Batches, Busy: w.Busy,
+		}
+		if p.faults != nil {
+			ps.Faulted = p.faults.Faulted()
 		}
 		if w.Batches > 0 {
 			ps.MeanBatchSize = float64(w.BatchedAttempts) / float64(w.Batches)

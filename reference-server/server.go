@@ -18,7 +18,9 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/slotrush/slotrush/fault"
 	"github.com/slotrush/slotrush/models"
+	"github.com/slotrush/slotrush/reference-server/faultstore"
 	"github.com/slotrush/slotrush/reference-server/sqlitestore"
 	"github.com/slotrush/slotrush/reference-server/store"
 )
@@ -32,6 +34,7 @@ type config struct {
 	now      func() time.Time
 	opener   store.Opener
 	roomSeed *uint64
+	faults   []fault.Spec
 }
 
 // WithOpensAt makes POST /api/v1/bookings answer 503 not_open, with
@@ -66,6 +69,19 @@ func WithNow(now func() time.Time) Option {
 			c.now = now
 		}
 	}
+}
+
+// WithFaults injects the storage faults specs (package fault) into the
+// partitions they name, at the store seam (package faultstore): a down
+// partition answers 503 partition_unavailable, an errors one 500 internal,
+// a slow one late. Their windows are measured from the opening of bookings
+// (WithOpensAt, or the server's start; with a waiting room, the room's
+// opening) by the server's clock (WithNow). The specs must name
+// partitions by key: New refuses fault.Hottest (resolve it first with
+// fault.Resolve) and a key the design does not have. The start-up scan and
+// Audit read the partitions past their faults.
+func WithFaults(specs []fault.Spec) Option {
+	return func(c *config) { c.faults = append([]fault.Spec(nil), specs...) }
 }
 
 // WithStoreOpener replaces the embedded SQLite store (sqlitestore) by
@@ -114,6 +130,9 @@ type partition struct {
 	read  *rate.Limiter // nil: unlimited
 	gate  *gate         // nil: unlimited
 	m     partMetrics
+	// faults counts what the partition's injected faults did; nil when
+	// none is injected into it (WithFaults).
+	faults faultstore.Counter
 
 	inFlight, soldOut, throttledW, throttledR, shedW, shedR atomic.Int64
 }
@@ -187,6 +206,9 @@ func New(design models.Design, inv models.Inventory, dataDir string, opts ...Opt
 			return nil, fmt.Errorf("reference server: %w", errors.Join(err, st.Close()))
 		}
 	}
+	if err := s.injectFaults(cfg.faults); err != nil {
+		return nil, fmt.Errorf("reference server: %w", errors.Join(err, st.Close()))
+	}
 	s.m = newMetrics(s)
 	s.handler = s.routes()
 	return s, nil
@@ -228,6 +250,37 @@ func (s *Server) buildPartitions() error {
 		s.parts = append(s.parts, p)
 		for _, sl := range def.Slots {
 			s.slots[sl.Key()] = &slot{part: p, capacity: sl.Capacity}
+		}
+	}
+	return nil
+}
+
+// injectFaults puts the faults specs in front of the partitions they name,
+// once the start-up reads are done, their windows measured from the
+// opening of bookings (the server's start when it has none). It returns an
+// error for a spec naming a partition the design does not have.
+func (s *Server) injectFaults(specs []fault.Spec) error {
+	if len(specs) == 0 {
+		return nil
+	}
+	byKey := make(map[string]*partition, len(s.parts))
+	for _, p := range s.parts {
+		byKey[string(p.key)] = p
+	}
+	for _, sp := range specs {
+		if byKey[sp.Partition] == nil {
+			return fmt.Errorf("fault %q: design %s has no partition %q (%s)", sp, s.design.Name, sp.Partition, fault.FewKeys(s.design.Partitions(&s.inv), 3))
+		}
+	}
+	opensAt := s.opensAt
+	if opensAt.IsZero() {
+		opensAt = s.now()
+	}
+	for _, p := range s.parts {
+		w := faultstore.Wrap(p.st, specs, opensAt, s.now)
+		if c, ok := w.(faultstore.Counter); ok {
+			p.st, p.faults = w, c
+			s.log.Info("fault injected", "partition", p.key, "opens_at", opensAt)
 		}
 	}
 	return nil
@@ -562,6 +615,8 @@ func (s *Server) booked(ctx context.Context, p *partition, sl *slot, rec store.R
 		return store.Record{}, false, p, storeThrottled(te)
 	case errors.Is(err, store.ErrClosed):
 		return store.Record{}, false, p, unavailable()
+	case errors.Is(err, store.ErrUnavailable):
+		return store.Record{}, false, p, partitionUnavailable(err)
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return store.Record{}, false, p, gone(err)
 	default:
@@ -637,6 +692,13 @@ func (s *Server) leave(p *partition) {
 
 func unavailable() *Error {
 	return &Error{Code: CodeUnavailable, RetryAfter: time.Second, Message: "the server is shutting down"}
+}
+
+// partitionUnavailable is the answer to a request whose partition's
+// storage is unavailable (store.ErrUnavailable): 503, retry in a second.
+func partitionUnavailable(err error) *Error {
+	return &Error{Code: CodePartitionUnavailable, RetryAfter: time.Second, Err: err,
+		Message: "the storage of this slot's partition is unavailable; nothing was written; retry after the delay in Retry-After"}
 }
 
 // gone is the answer to a request whose client went away or timed out while

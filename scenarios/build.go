@@ -238,6 +238,7 @@ func (s *Scenario) clone() *Scenario {
 	c.Inventory.PPVs = slices.Clone(s.Inventory.PPVs)
 	c.Inventory.States = slices.Clone(s.Inventory.States)
 	c.Crowd.Arrival.Pieces = slices.Clone(s.Crowd.Arrival.Pieces)
+	c.Faults = slices.Clone(s.Faults)
 	c.Behaviours = slices.Clone(s.Behaviours)
 	c.Designs = slices.Clone(s.Designs)
 	return &c

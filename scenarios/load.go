@@ -14,6 +14,8 @@ import (
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/lexer"
 	"github.com/goccy/go-yaml/parser"
+
+	"github.com/slotrush/slotrush/fault"
 )
 
 // Error is one problem in a scenario file, at a position. Its text is
@@ -227,6 +229,11 @@ func (c *checker) validate(s *Scenario) {
 			continue // a consequence of a value the checker already rejected
 		}
 		p := c.lookup(field)
+		var pe *fault.ParseError
+		if text, ok := c.strs[field]; ok && errors.As(err, &pe) {
+			// A fault's problem is at a column of its text.
+			p, msg = pos{text.line, text.col + pe.Column - 1}, pe.Msg
+		}
 		// A value shared through an alias fails once per use; say it once.
 		key := fmt.Sprintf("%d:%d: %s", p.line, p.col, msg)
 		if reported[key] {

@@ -12,7 +12,7 @@ import (
 func TestPresets(t *testing.T) {
 	t.Parallel()
 	names := Presets()
-	for _, want := range []string{"ci-smoke", "cyprus-2021-04-07", "demo", "jkjav-az-2021-05-26", "klang-valley-2021-05-02", "refresh-storm"} {
+	for _, want := range []string{"ci-smoke", "cyprus-2021-04-07", "demo", "jkjav-az-2021-05-26", "klang-valley-2021-05-02", "partition-outage", "refresh-storm"} {
 		if !slices.Contains(names, want) {
 			t.Errorf("Presets() = %v; missing %q", names, want)
 		}
@@ -74,7 +74,7 @@ func TestPresetFigures(t *testing.T) {
 		}
 		return s
 	}
-	for _, name := range []string{"demo", "refresh-storm"} {
+	for _, name := range []string{"demo", "partition-outage", "refresh-storm"} {
 		s := load(name)
 		if peak := s.PeakRate(); peak > 1000 {
 			t.Errorf("%s: peak %v users/s; a laptop run needs at most 1,000", name, peak)

@@ -10,8 +10,8 @@
 // smaller or larger copy, and Parameters the facts a report prints. The
 // format and the presets are described in README.md next to this file.
 //
-// The package imports models and github.com/goccy/go-yaml only; it needs no
-// cgo.
+// The package imports models, fault (the grammar of the faults a scenario
+// may carry) and github.com/goccy/go-yaml only; it needs no cgo.
 package scenarios
 
 import (
@@ -52,6 +52,12 @@ type Scenario struct {
 	Designs []DesignSpec `yaml:"designs"`
 	// WaitingRoom configures the waiting room of designs named "+waiting-room".
 	WaitingRoom WaitingRoomSpec `yaml:"waiting_room"`
+	// Faults are storage faults injected into the partitions of a live
+	// run's in-process server, each written in the grammar of package
+	// fault ("partition=hottest,down,start=2s,for=15s"), run's --fault
+	// flags adding to them. A partition is hottest (HottestPartition, per
+	// design) or a key of one of the scenario's designs. Empty: none.
+	Faults []string `yaml:"faults"`
 
 	// zeros holds the fields the file set explicitly to a zero value
 	// EnsureDefaults would otherwise replace; nil for a scenario built in

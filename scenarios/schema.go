@@ -56,6 +56,10 @@ type checker struct {
 	set     map[string]bool     // field path → written with a value other than null
 	bad     []string            // field paths whose value was rejected
 	anchors map[string]ast.Node // anchor name → its (checked) value
+	// strs holds, for each string field written on one line without
+	// escapes, where its text starts (after an opening quote), so that a
+	// problem at a column of the text can be placed in the file.
+	strs map[string]pos
 	// merges holds, for each mapping with merge keys, the mappings merged
 	// into it in order of precedence, as resolved where it is written.
 	merges map[*ast.MappingNode][]*ast.MappingNode
@@ -65,7 +69,7 @@ type checker struct {
 
 func newChecker(file string) *checker {
 	return &checker{
-		file: file, pos: map[string]pos{}, set: map[string]bool{}, anchors: map[string]ast.Node{},
+		file: file, pos: map[string]pos{}, set: map[string]bool{}, anchors: map[string]ast.Node{}, strs: map[string]pos{},
 		merges: map[*ast.MappingNode][]*ast.MappingNode{},
 	}
 }
@@ -159,6 +163,28 @@ func (c *checker) check(n ast.Node, t reflect.Type, path string, replace func(as
 		c.checkSlice(n, t, path, replace, depth)
 	default:
 		c.reject(n, path, replace, scalarProblem(n, t, path))
+		if sn, ok := n.(*ast.StringNode); ok && t.Kind() == reflect.String {
+			c.recordText(sn, path)
+		}
+	}
+}
+
+// recordText records where the text of the string at path starts, when
+// it is written on one line without escapes (its columns are then the
+// text's).
+func (c *checker) recordText(n *ast.StringNode, path string) {
+	tk := n.GetToken()
+	if tk == nil || tk.Position == nil {
+		return
+	}
+	p := nodePos(n)
+	switch strings.TrimSpace(tk.Origin) {
+	case n.Value:
+		c.strs[path] = p
+	case `"` + n.Value + `"`, "'" + n.Value + "'":
+		if !strings.ContainsAny(n.Value, `'"`) {
+			c.strs[path] = pos{p.line, p.col + 1}
+		}
 	}
 }
 

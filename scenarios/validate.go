@@ -50,6 +50,11 @@ func (v *validator) add(field, format string, args ...any) {
 	v.errs = append(v.errs, &FieldError{Field: field, Err: fmt.Errorf(format, args...)})
 }
 
+// addErr adds err as the problem of field.
+func (v *validator) addErr(field string, err error) {
+	v.errs = append(v.errs, &FieldError{Field: field, Err: err})
+}
+
 func (v *validator) positive(field string, d time.Duration) {
 	if d <= 0 {
 		v.add(field, "must be positive, got %v", d)
@@ -138,6 +143,7 @@ func (s *Scenario) Validate() []error {
 	s.validateBehaviours(v)
 	s.validateDesigns(v)
 	s.validateRoom(v)
+	s.validateFaults(v)
 	return v.errs
 }
 

@@ -106,6 +106,9 @@ func TestMisuse(t *testing.T) {
 		{[]string{"run", "--scenario", "ci-smoke", "--store", "dynamodb://localhost"}, "want dynamodb://HOST:PORT"},
 		{[]string{"run", "--scenario", "ci-smoke", "--store", "postgres://h/db", "--target", "http://127.0.0.1:1"}, "a --target runs on its own store"},
 		{[]string{"run", "--scenario", "ci-smoke", "--out", file}, "is a file, not a folder"},
+		{[]string{"run", "--scenario", "ci-smoke", "--fault", "partition=x,dwn,for=1s"}, `--fault "partition=x,dwn,for=1s": column 13: unknown term "dwn": want down, slow=DURATION or errors=PERCENT`},
+		{[]string{"run", "--scenario", "ci-smoke", "--design", "per-ppv-day,monolithic", "--fault", "partition=ppv-um-2021-06-07,down,for=1s"}, `design monolithic has no partition "ppv-um-2021-06-07" (its one partition is all)`},
+		{[]string{"run", "--scenario", "ci-smoke", "--target", "http://127.0.0.1:1", "--fault", "partition=all,down,for=1s"}, "a --target's faults are its own"},
 		{[]string{"run", "--scenario", "ci-smoke", "--out", filepath.Join(file, "sub")}, "cannot create the folder (not a directory)"},
 		// serve
 		{[]string{"serve", "--bogus"}, "unknown flag: --bogus"},
@@ -120,6 +123,8 @@ func TestMisuse(t *testing.T) {
 		{[]string{"serve", "--design", "per-ppv", "--data", dir, "--opens-in", "soon"}, `invalid argument "soon"`},
 		{[]string{"serve", "--design", "per-ppv", "--data", dir, "--scenario", "ci-smoke", "--addr", "127.0.0.1:http-alt-nope"}, "--addr: cannot listen on 127.0.0.1:http-alt-nope"},
 		{[]string{"serve", "--design", "per-ppv", "--data", locked, "--scenario", "ci-smoke", "--addr", "127.0.0.1:0"}, "in use by another process"},
+		{[]string{"serve", "--design", "per-ppv", "--data", dir, "--fault", "partition=all,down"}, `serve: --fault "partition=all,down": column 1: missing for=DURATION`},
+		{[]string{"serve", "--design", "per-ppv", "--data", dir, "--scenario", "ci-smoke", "--fault", "partition=all,down,for=1s"}, `design per-ppv has no partition "all" (its 3 partitions include ppv-idcc-shah-alam, ppv-um, ppv-wtc-kl)`},
 		// attack
 		{[]string{"attack", "--bogus"}, "unknown flag: --bogus"},
 		{[]string{"attack"}, "--url is required"},

@@ -25,8 +25,11 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/slotrush/slotrush/fault"
 	"github.com/slotrush/slotrush/models"
 	refserver "github.com/slotrush/slotrush/reference-server"
+	"github.com/slotrush/slotrush/reference-server/faultstore"
+	"github.com/slotrush/slotrush/reference-server/sqlitestore"
 	"github.com/slotrush/slotrush/reference-server/store"
 	"github.com/slotrush/slotrush/reference-server/storeurl"
 	"github.com/slotrush/slotrush/reports"
@@ -51,6 +54,7 @@ type runOptions struct {
 	seed      int64
 	quiet     bool
 	noReport  bool
+	faults    []string // --fault, as given
 
 	// Seams for tests; their zero values are the real ones.
 	limit         fileLimit     // the limit on open files (systemFileLimit)
@@ -58,18 +62,17 @@ type runOptions struct {
 	progressEvery time.Duration // plain progress lines (progressLineEvery)
 
 	spec *storeurl.Spec // --store, parsed
+	// resolved holds, per design name, the faults injected into its
+	// in-process server (the scenario's and --fault), partitions by key.
+	resolved map[string][]fault.Spec
 }
 
 // progressLineEvery is how often a run whose stderr is not a terminal (a
 // CI log) prints a progress line.
 const progressLineEvery = 5 * time.Second
 
-func newRunCmd() *cobra.Command {
-	o := &runOptions{}
-	cmd := &cobra.Command{
-		Use:   "run --scenario NAME|FILE [--design a,b,c | --target NAME=URL...] [--out DIR] [--seed N]",
-		Short: "Replay a scenario's crowd live against each design (or against target servers)",
-		Long: `run replays the scenario's registration-day crowd over real HTTP.
+// runLong is run's help.
+const runLong = `run replays the scenario's registration-day crowd over real HTTP.
 
 Without --target it starts the reference server in-process on 127.0.0.1, with a
 fresh data directory per design under OUT/data, runs the designs one after another
@@ -78,6 +81,16 @@ bookings answered 201 but not persisted). --store postgres://… or
 dynamodb://… puts its partitions on that engine instead of SQLite files: each
 design's schema (PostgreSQL) or table (DynamoDB) is dropped and seeded afresh
 before the design runs.
+
+--fault SPEC (repeatable, added to the scenario's faults:) injects a storage
+fault into one partition of each design's in-process server, at the store seam:
+down (answered 503 partition_unavailable; a slot listing leaves that
+partition's days out), slow=DURATION, or errors=PERCENT (answered 500), from
+start= after the opening of bookings for for=. partition=hottest is each
+design's partition with the most first choices in the crowd. run prints which
+partition each fault hit in each design and what it did, and lists the faults
+among the result's parameters. A --target's faults are its own: --fault with
+--target is refused.
 
 With --target NAME=URL (repeatable; a bare URL is named after its host:port) it
 drives systems it did not start, which speak the booking API v1; nothing runs
@@ -108,8 +121,16 @@ every 5 s. Ctrl-C ends the run cleanly and still writes what was measured (exit
 0). Exit codes: 0 fine, 1 a failed check, 2 bad input (a bad flag, scenario,
 design or --target, an --out that cannot be written or is in use, a design over
 the limit on open files, a target that is down or lacks the crowd's centres, a
---reset that failed).`,
+--reset that failed).`
+
+func newRunCmd() *cobra.Command {
+	o := &runOptions{}
+	cmd := &cobra.Command{
+		Use:   "run --scenario NAME|FILE [--design a,b,c | --target NAME=URL...] [--fault SPEC]... [--out DIR] [--seed N]",
+		Short: "Replay a scenario's crowd live against each design (or against target servers)",
+		Long:  runLong,
 		Example: `  slotrush run --scenario ci-smoke
+  slotrush run --scenario demo --fault partition=hottest,down,start=2s,for=15s
   slotrush run --scenario demo --target staging=https://staging.example --target http://127.0.0.1:8080
   slotrush run --scenario demo --target a=http://10.0.0.5:8080 --reset './reset-db.sh "$SLOTRUSH_TARGET_NAME"'`,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -138,8 +159,16 @@ the limit on open files, a target that is down or lacks the crowd's centres, a
 	f.Int64Var(&o.seed, "seed", 0, "crowd seed (default: the scenario's)")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress line")
 	f.BoolVar(&o.noReport, "no-report", false, "write result.json only, no HTML report")
+	f.StringArrayVar(&o.faults, "fault", nil, "storage fault injected into the in-process server of each design, repeatable, added to the scenario's faults:\n"+faultGrammar)
 	return cmd
 }
+
+// faultGrammar is the --fault grammar, for the flags' help (package fault).
+const faultGrammar = `comma-separated terms: partition=KEY (a partition key: all, ppv-PPV or
+ppv-PPV-DATE; or hottest, each design's partition with the most first
+choices in the crowd), one mode (down | slow=DURATION | errors=PERCENT),
+start=DURATION (from the opening of bookings; default 0s) and for=DURATION,
+e.g. partition=hottest,down,start=20s,for=15s`
 
 // runEnv is what every column of a run shares.
 type runEnv struct {
@@ -185,6 +214,7 @@ type runInputs struct {
 	prof    *profile.Profile
 	seg     *results.SegmentInfo // Index, Of and StartAt; nil for the whole crowd
 	store   *storeurl.Spec       // the in-process server's store
+	faults  []fault.Spec         // the scenario's faults, then --fault; hottest unresolved
 }
 
 // inputs checks the flags and loads what they name. Every error is a bad
@@ -224,7 +254,70 @@ func (o *runOptions) inputs() (*runInputs, error) {
 	if in.seg, err = o.parseSegment(targets); err != nil {
 		return nil, badRunInput(err)
 	}
+	if in.faults, err = o.parseFaults(sc, targets); err != nil {
+		return nil, badRunInput(err)
+	}
 	return in, nil
+}
+
+// parseFaults returns the faults to inject into the in-process server:
+// the scenario's, then --fault's. A --target's faults are its own, so
+// --fault with --target is refused (the scenario's are not injected; run
+// says so).
+func (o *runOptions) parseFaults(sc *scenarios.Scenario, targets int) ([]fault.Spec, error) {
+	if targets > 0 {
+		if len(o.faults) > 0 {
+			return nil, errors.New("--fault injects faults into the in-process reference server; a --target's faults are its own")
+		}
+		return nil, nil
+	}
+	specs, err := sc.FaultSpecs()
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range o.faults {
+		sp, err := fault.Parse(f)
+		if err != nil {
+			return nil, fmt.Errorf("--fault %w", err)
+		}
+		specs = append(specs, sp)
+	}
+	return specs, nil
+}
+
+// resolveFaults resolves the faults of each design to its partitions
+// (hottest: from the crowd of seed), into o.resolved. A partition a
+// design does not have is a bad input.
+func (o *runOptions) resolveFaults(sc *scenarios.Scenario, seed int64, specs []fault.Spec, designs []models.Design, inv *models.Inventory) error {
+	o.resolved = map[string][]fault.Spec{}
+	var crowd []scenarios.Arrival
+	for _, d := range designs {
+		hottest := func() models.PartitionKey {
+			if crowd == nil {
+				crowd = sc.Arrivals(seed)
+			}
+			return sc.HottestPartition(d, crowd)
+		}
+		r, err := fault.Resolve(specs, d, inv, hottest)
+		if err != nil {
+			return badRunInput(err)
+		}
+		o.resolved[d.Name] = r
+	}
+	return nil
+}
+
+// faultParameters are the result parameters naming each design's faults:
+// "fault" = "design per-ppv-day: ppv-wtc-kl-2021-06-07 down from 2s for
+// 15s".
+func faultParameters(designs []models.Design, resolved map[string][]fault.Spec) []results.Parameter {
+	var out []results.Parameter
+	for _, d := range designs {
+		for _, sp := range resolved[d.Name] {
+			out = append(out, results.Parameter{Name: "fault", Value: "design " + d.Name + ": " + sp.Describe()})
+		}
+	}
+	return out
 }
 
 // parseSegment reads --segment I/N and --start-at. Segments drive targets
@@ -267,6 +360,12 @@ func (o *runOptions) run(ctx context.Context, stdout, stderr io.Writer, seedSet 
 	}
 	inv := sc.BuildInventory()
 	o.spec = in.store
+	if err := o.resolveFaults(sc, seed, in.faults, in.designs, &inv); err != nil {
+		return err
+	}
+	if len(in.targets) > 0 && len(sc.Faults) > 0 {
+		fmt.Fprintf(stderr, "slotrush run: scenario %s's faults are not injected into --target systems: a target's faults are its own\n", sc.Name)
+	}
 	if o.spec.Engine == storeurl.SQLite {
 		if err := o.checkFiles(in.designs, &inv, sc.Crowd.Size); err != nil {
 			return err
@@ -299,6 +398,7 @@ func (o *runOptions) run(ctx context.Context, stdout, stderr io.Writer, seedSet 
 	for _, kv := range sc.Parameters() {
 		e.res.Parameters = append(e.res.Parameters, results.Parameter{Name: kv[0], Value: kv[1]})
 	}
+	e.res.Parameters = append(e.res.Parameters, faultParameters(in.designs, o.resolved)...)
 	if err := startSegment(e.res, in.seg, sc.Arrivals(seed)); err != nil {
 		return err
 	}
@@ -341,6 +441,11 @@ func (o *runOptions) runDesigns(ctx context.Context, e *runEnv, designs []models
 	}
 	fmt.Fprintf(e.stdout, "slotrush run: scenario %s, %d users, %d places, seed %d, %d design(s)\n",
 		e.sc.Name, len(e.crowd), inv.TotalCapacity(), e.res.Seed, len(designs))
+	for _, d := range designs {
+		for _, sp := range o.resolved[d.Name] {
+			fmt.Fprintf(e.stdout, "slotrush run: fault in design %s: %s after the opening of bookings\n", d.Name, sp.Describe())
+		}
+	}
 	return runColumns(ctx, e, "design", names, func(i int) (*results.DesignResult, error) {
 		dr, err := o.runDesign(ctx, e, designs[i], inv)
 		if err != nil {
@@ -478,7 +583,21 @@ func (o *runOptions) runDesign(ctx context.Context, e *runEnv, d models.Design, 
 	if err := ip.finish(dr, ids); err != nil {
 		return nil, err
 	}
+	if len(o.resolved[d.Name]) > 0 {
+		printFaulted(e.stdout, d.Name, ip.srv.Stats())
+	}
 	return dr, nil
+}
+
+// printFaulted says, for each partition of design with a fault, what the
+// fault did to its store operations.
+func printFaulted(w io.Writer, design string, st refserver.Stats) {
+	for _, p := range st.Partitions {
+		if f := p.Faulted; f != (faultstore.Counts{}) {
+			fmt.Fprintf(w, "slotrush run: design %s: the faults of %s refused %d, delayed %d and failed %d store operations\n",
+				design, p.Key, f.Down, f.Slow, f.Errors)
+		}
+	}
 }
 
 // inProcess is the reference server run starts for a design when it has
@@ -491,8 +610,8 @@ type inProcess struct {
 
 // startInProcess starts the reference server of d over inv in a fresh data
 // directory OUT/data/DESIGN, opening bookings after the scenario's opening
-// delay, behind an HTTP server on a free port of 127.0.0.1. The caller
-// closes its srv.
+// delay, with the design's faults (o.resolved), behind an HTTP server on a
+// free port of 127.0.0.1. The caller closes its srv.
 func (o *runOptions) startInProcess(sc *scenarios.Scenario, d models.Design, inv *models.Inventory) (*inProcess, error) {
 	dir := filepath.Join(o.out, "data", d.Name)
 	if err := os.RemoveAll(dir); err != nil {
@@ -505,12 +624,27 @@ func (o *runOptions) startInProcess(sc *scenarios.Scenario, d models.Design, inv
 		}
 		opener = o.spec.Opener()
 	}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	opts := []refserver.Option{refserver.WithOpensAt(time.Now().Add(sc.Crowd.OpeningDelay)), refserver.WithLogger(logger)}
-	if opener != nil {
-		opts = append(opts, refserver.WithStoreOpener(opener))
+	if opener == nil {
+		opener = sqlitestore.Opener()
 	}
-	srv, err := refserver.New(d, *inv, dir, opts...)
+	// Open (and seed) the store first, then open bookings: the opening,
+	// from which the faults' windows count, is then as close as it can be
+	// to the crowd's start, however long seeding took.
+	st, err := opener(context.Background(), dir, d, *inv)
+	if err != nil {
+		return nil, fmt.Errorf("reference server: %w", err)
+	}
+	taken := false // by New, which closes it when it fails after
+	opened := func(context.Context, string, models.Design, models.Inventory) (store.Store, error) {
+		taken = true
+		return st, nil
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv, err := refserver.New(d, *inv, dir, refserver.WithStoreOpener(opened),
+		refserver.WithOpensAt(time.Now().Add(sc.Crowd.OpeningDelay)), refserver.WithLogger(logger), refserver.WithFaults(o.resolved[d.Name]))
+	if err != nil && !taken {
+		err = errors.Join(err, st.Close())
+	}
 	if err != nil {
 		return nil, err
 	}

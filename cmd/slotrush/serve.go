@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/slotrush/slotrush/fault"
 	"github.com/slotrush/slotrush/models"
 	refserver "github.com/slotrush/slotrush/reference-server"
 	"github.com/slotrush/slotrush/reference-server/store"
@@ -36,12 +37,13 @@ type serveOptions struct {
 	opensIn   time.Duration
 	verbose   bool
 	unlimited bool
+	faults    []string // --fault, as given
 }
 
 func newServeCmd() *cobra.Command {
 	o := &serveOptions{}
 	cmd := &cobra.Command{
-		Use:   "serve --design NAME (--data DIR | --store URL) [--addr 127.0.0.1:8080] [--scenario NAME|FILE]",
+		Use:   "serve --design NAME (--data DIR | --store URL) [--addr 127.0.0.1:8080] [--scenario NAME|FILE] [--fault SPEC]...",
 		Short: "Run the reference booking server for one design",
 		Long: `serve runs the reference booking server (API v1) with its slot storage split by
 one design, each partition an independent SQLite file in --data (WAL,
@@ -63,6 +65,12 @@ then needs the admission token as "Authorization: Bearer <token>"). Its policy
 comes from the scenario's waiting_room section. It opens at start, or
 --opens-in later; a room that opened in an earlier run on the same --data keeps
 its opening, order, tickets and admissions.
+
+--fault SPEC (repeatable) injects a storage fault into one partition, at the
+store seam, timed from the opening of bookings (start, or --opens-in):
+partition=hottest is the partition with the most first choices in the
+scenario's crowd (drawn from its seed). A scenario's own faults: are for
+slotrush run; serve injects only --fault.
 
 Exit codes: 0 after a graceful shutdown, 1 a failure while serving, 2 bad
 input (a missing or bad flag, scenario or design, an --addr it cannot listen
@@ -86,18 +94,25 @@ cannot be reached exits 1 with the engine, the address and what to check.`,
 	f.DurationVar(&o.shutdown, "shutdown-timeout", 10*time.Second, "how long a graceful shutdown waits for requests in flight")
 	f.DurationVar(&o.opensIn, "opens-in", 0, "open bookings (and the waiting room's admission) this long after start; 0 opens at once")
 	f.BoolVar(&o.verbose, "verbose", false, "log refused requests too")
+	f.StringArrayVar(&o.faults, "fault", nil, "storage fault injected into a partition, repeatable:\n"+faultGrammar)
 	return cmd
 }
 
-// serveDesign resolves --scenario and --design to the inventory to serve
-// and the design with its per-partition limits: the scenario's own limits
-// for a design it lists, else those of its first design with a note. With
-// unlimited, every limit is dropped.
-func serveDesign(scenario, name string, unlimited bool, stderr io.Writer) (models.Inventory, models.Design, error) {
+// serveDesign resolves --scenario and --design to the scenario, the
+// inventory to serve and the design with its per-partition limits: the
+// scenario's own limits for a design it lists, else those of its first
+// design with a note. With unlimited, every limit is dropped.
+func serveDesign(scenario, name string, unlimited bool, stderr io.Writer) (*scenarios.Scenario, models.Inventory, models.Design, error) {
 	sc, err := scenarios.Load(scenario)
 	if err != nil {
-		return models.Inventory{}, models.Design{}, fmt.Errorf("--scenario %q: %w", scenario, err)
+		return nil, models.Inventory{}, models.Design{}, fmt.Errorf("--scenario %q: %w", scenario, err)
 	}
+	inv, d, err := scenarioDesign(sc, name, unlimited, stderr)
+	return sc, inv, d, err
+}
+
+// scenarioDesign is serveDesign once the scenario is loaded.
+func scenarioDesign(sc *scenarios.Scenario, name string, unlimited bool, stderr io.Writer) (models.Inventory, models.Design, error) {
 	var d models.Design
 	if ds, err := sc.BuildDesigns([]string{name}); err == nil {
 		d = ds[0]
@@ -126,6 +141,22 @@ func serveDesign(scenario, name string, unlimited bool, stderr io.Writer) (model
 		}
 	}
 	return sc.BuildInventory(), d, nil
+}
+
+// serveFaults parses --fault and resolves each to a partition of design
+// over inv: hottest from the scenario's crowd drawn from its seed.
+func serveFaults(flags []string, sc *scenarios.Scenario, design models.Design, inv *models.Inventory) ([]fault.Spec, error) {
+	specs := make([]fault.Spec, 0, len(flags))
+	for _, f := range flags {
+		sp, err := fault.Parse(f)
+		if err != nil {
+			return nil, fmt.Errorf("--fault %w", err)
+		}
+		specs = append(specs, sp)
+	}
+	return fault.Resolve(specs, design, inv, func() models.PartitionKey {
+		return sc.HottestPartition(design, sc.Arrivals(sc.Seed))
+	})
 }
 
 // describeRoom describes a design's waiting room for the start-up line.
@@ -167,7 +198,11 @@ func (o *serveOptions) run(ctx context.Context, stdout, stderr io.Writer) error 
 	if err != nil {
 		return badRunInput(fmt.Errorf("serve: %w", err))
 	}
-	inv, design, err := serveDesign(o.scenario, o.design, o.unlimited, stderr)
+	sc, inv, design, err := serveDesign(o.scenario, o.design, o.unlimited, stderr)
+	if err != nil {
+		return badRunInput(fmt.Errorf("serve: %w", err))
+	}
+	faults, err := serveFaults(o.faults, sc, design, &inv)
 	if err != nil {
 		return badRunInput(fmt.Errorf("serve: %w", err))
 	}
@@ -186,7 +221,7 @@ func (o *serveOptions) run(ctx context.Context, stdout, stderr io.Writer) error 
 	if err != nil {
 		return badRunInput(fmt.Errorf("serve: --addr: cannot listen on %s: %w", o.addr, err))
 	}
-	opts := []refserver.Option{refserver.WithLogger(logger), refserver.WithStoreOpener(spec.Opener())}
+	opts := []refserver.Option{refserver.WithLogger(logger), refserver.WithStoreOpener(spec.Opener()), refserver.WithFaults(faults)}
 	if o.opensIn > 0 {
 		opts = append(opts, refserver.WithOpensAt(time.Now().Add(o.opensIn)))
 	}
@@ -209,6 +244,9 @@ func (o *serveOptions) run(ctx context.Context, stdout, stderr io.Writer) error 
 	go func() { served <- hs.Serve(ln) }() // Serve closes ln when it returns
 	fmt.Fprintf(stdout, "slotrush serve: design %s, %d partitions, %sstore %s, listening on http://%s\n",
 		design.Name, len(srv.Partitions()), describeRoom(design), describeEngine(srv.Engine()), ln.Addr())
+	for _, f := range faults {
+		fmt.Fprintf(stdout, "slotrush serve: fault: %s after the opening of bookings\n", f.Describe())
+	}
 
 	select {
 	case err := <-served: // Serve failed; it never returns nil

@@ -116,6 +116,9 @@ func (o *simulateOptions) run(ctx context.Context, stdout, stderr io.Writer, see
 	if err != nil {
 		return err
 	}
+	if len(sc.Faults) > 0 {
+		fmt.Fprintf(stderr, "slotrush simulate: scenario %s's faults are not modelled yet; the model runs without them\n", sc.Name)
+	}
 	seed := sc.Seed
 	if seedSet {
 		seed = o.seed

@@ -47,6 +47,10 @@ var (
 	// ThrottlingException, say); nothing was written. Stores wrap it in a
 	// *ThrottledError when the engine suggests a delay.
 	ErrThrottled = errors.New("throttled by the storage engine")
+	// ErrUnavailable means the partition's storage is unavailable (down);
+	// nothing was written. The fault injector (package faultstore) returns
+	// it for a partition it takes down.
+	ErrUnavailable = errors.New("the partition's storage is unavailable; nothing was written")
 )
 
 // ThrottledError is an ErrThrottled with the delay after which a retry may
