@@ -102,6 +102,7 @@ func TestMisuse(t *testing.T) {
 		{[]string{"run", "--scenario", "ci-smoke", "--reset", "true"}, "--reset runs before each target's run: give --target"},
 		{[]string{"run", "--scenario", "ci-smoke", "--target", "ftp://x"}, "--target"},
 		{[]string{"run", "--scenario", "ci-smoke", "--out", ""}, "--out is empty: give a folder for the results"},
+		{[]string{"run", "--scenario", "ci-smoke", "--segment", "1/2", "--target", "http://127.0.0.1:1", "--target", "http://127.0.0.1:2"}, "--segment drives one --target"},
 		{[]string{"run", "--scenario", "ci-smoke", "--store", "mysql://h/db"}, `--store "mysql://h/db": unknown engine "mysql"`},
 		{[]string{"run", "--scenario", "ci-smoke", "--store", "dynamodb://localhost"}, "want dynamodb://HOST:PORT"},
 		{[]string{"run", "--scenario", "ci-smoke", "--store", "postgres://h/db", "--target", "http://127.0.0.1:1"}, "a --target runs on its own store"},
