@@ -223,6 +223,7 @@ func judge(rs []*results.Result, stats []designStats) Verdict {
 		v.People = append(v.People, sent)
 	}
 	v.People = append(v.People, peopleSentences(stats)...)
+	v.People = append(v.People, faultSentences(stats)...)
 	v.Details = detailSentences(stats, order)
 	v.Isolation = isolationSentence(stats)
 	v.Warnings = append(v.Warnings, invariantWarnings(stats)...)

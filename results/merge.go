@@ -323,6 +323,7 @@ func mergeDesign(start time.Time, parts []*Result, name string) (DesignResult, e
 		return m, err
 	}
 	m.ByPartition, err = mergePartitions(ds)
+	m.BlastRadius = mergeBlast(ds, m.Users.Arrived)
 	return m, err
 }
 

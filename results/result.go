@@ -130,6 +130,9 @@ type DesignResult struct {
 	// the engine knew the design's scheme (absent from results written
 	// before it existed, and for a target that stated no scheme).
 	ByPartition *PartitionResults `json:"by_partition,omitempty"`
+	// BlastRadius is what the design's injected faults did to people;
+	// absent without faults (and from results written before it existed).
+	BlastRadius *BlastRadius `json:"blast_radius,omitempty"`
 }
 
 // Target is an external system a run drove: its name (the column's
@@ -578,6 +581,7 @@ func (r *Result) Check() []error {
 		}
 		errs = append(errs, d.checkIntervals()...)
 		errs = append(errs, d.checkPartitions()...)
+		errs = append(errs, d.checkBlast()...)
 	}
 	return errs
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/slotrush/slotrush/results"
 
+	"github.com/slotrush/slotrush/fault"
 	"github.com/slotrush/slotrush/models"
 	"github.com/slotrush/slotrush/scenarios"
 )
@@ -144,6 +145,10 @@ type PartitionModelStats struct {
 	Batches, Attempts int64
 	// BusyNanos is the writer's time inside group commits.
 	BusyNanos int64
+	// Faulted counts the store operations an injected fault acted on:
+	// bookings refused (down) or failed (errors), group commits delayed
+	// (slow).
+	Faulted int64
 }
 
 // ModelStats is what one model run cost and counted.
@@ -175,11 +180,24 @@ func (s ModelStats) EventsPerSecond() float64 {
 // returns an error for invalid parameters or when ctx ends first. It is safe
 // for concurrent use with other calls: crowd is only read.
 func SimulateDesign(ctx context.Context, sc *scenarios.Scenario, d models.Design, inv *models.Inventory, crowd []scenarios.Arrival, seed int64, p ModelParams) (*results.DesignResult, ModelStats, error) {
+	return SimulateDesignFaults(ctx, sc, d, inv, crowd, seed, p, nil)
+}
+
+// SimulateDesignFaults is SimulateDesign with the faults specs injected
+// into the design's partitions, resolved (each names a partition key of d,
+// as fault.Resolve returns them): a down partition answers bookings 503
+// partition_unavailable at once, without taking from its write budget, and
+// its days are left out of listings; a slow one adds the delay to its reads
+// and group commits; an errors one fails that share of booking attempts
+// with 500, drawn from the model's seeded random source. The design's
+// result carries the faults' blast radius.
+func SimulateDesignFaults(ctx context.Context, sc *scenarios.Scenario, d models.Design, inv *models.Inventory, crowd []scenarios.Arrival, seed int64, p ModelParams, faults []fault.Spec) (*results.DesignResult, ModelStats, error) {
 	start := time.Now()
 	m, err := newModelRun(sc, d, inv, crowd, seed, p)
 	if err != nil {
 		return nil, ModelStats{}, err
 	}
+	m.setFaults(faults)
 	if err := m.run(ctx); err != nil {
 		return nil, ModelStats{}, fmt.Errorf("model of %s: %w", d.Name, err)
 	}
@@ -211,6 +229,7 @@ func SimulateDesign(ctx context.Context, sc *scenarios.Scenario, d models.Design
 		virtual = min(m.end, m.lastEvent)
 	}
 	dr.DurationS = time.Duration(virtual).Seconds()
+	dr.BlastRadius = m.blastRadius(dr)
 	var booked int64
 	for i := range m.slots {
 		booked += int64(m.slots[i].capacity - m.slots[i].remaining)
@@ -253,6 +272,13 @@ type modelConfig struct {
 	parallel int
 	progress func(ModelStats)
 	partial  func(*results.Result)
+	faults   func(design string) []fault.Spec
+}
+
+// WithModelFaults sets the faults injected into each design, resolved to
+// its partitions (fault.Resolve); default none. See SimulateDesignFaults.
+func WithModelFaults(f func(design string) []fault.Spec) ModelOption {
+	return func(c *modelConfig) { c.faults = f }
 }
 
 // WithModelParams sets the parameters of each design (default:
@@ -329,7 +355,11 @@ func Simulate(ctx context.Context, sc *scenarios.Scenario, designs []models.Desi
 	for range min(cfg.parallel, len(designs)) {
 		wg.Go(func() {
 			for i := range work {
-				dr, st, err := SimulateDesign(ctx, sc, designs[i], &inv, crowd, seed, cfg.params(designs[i].Name))
+				var faults []fault.Spec
+				if cfg.faults != nil {
+					faults = cfg.faults(designs[i].Name)
+				}
+				dr, st, err := SimulateDesignFaults(ctx, sc, designs[i], &inv, crowd, seed, cfg.params(designs[i].Name), faults)
 				if err == nil && cfg.progress != nil {
 					cfg.progress(st)
 				}

@@ -11,9 +11,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/slotrush/slotrush/results"
-
+	"github.com/slotrush/slotrush/fault"
 	"github.com/slotrush/slotrush/models"
+	"github.com/slotrush/slotrush/results"
 	"github.com/slotrush/slotrush/scenarios"
 )
 
@@ -292,6 +292,11 @@ type modelRun struct {
 	requests                int64
 	inline                  uint64 // request arrivals handled without an event (notOpen)
 	touched                 uint32 // sink of the loads that fetch the next event's user early
+	// faults are the design's injected faults (resolved), pfaults those of
+	// each partition; nil without faults.
+	faults  []fault.Spec
+	pfaults [][]fault.Spec
+	track   faultTrack
 }
 
 // newModelRun builds the model of design d for scenario sc and crowd.
@@ -613,6 +618,9 @@ func (m *modelRun) lookupPPV(id string) int32 {
 func (m *modelRun) finish(u int32, o Outcome, t int64) {
 	us := &m.users[u]
 	m.rec.Finished(int(u), o, &us.j, true, time.Duration(t-us.arrivedAt))
+	if m.pfaults != nil {
+		m.track.doneAt[u] = t
+	}
 	us.phase = phaseDone
 	us.j = Journey{} // its strings and slices go to the collector
 	us.key = ""
@@ -640,6 +648,7 @@ func (m *modelRun) deliver(u int32, resp Response, recv int64) {
 	us := &m.users[u]
 	m.requests++
 	m.tally.record(us.op, m.bookPart(u), &resp, recv-us.due, recv)
+	m.noteAnswer(u, us.op, m.bookPart(u), &resp, us.due)
 	m.act(u, us.j.next(resp, time.Duration(recv-us.arrivedAt)), recv)
 }
 
@@ -756,8 +765,12 @@ func (m *modelRun) readSpan(s int32) {
 	r.part = p.idx
 	if p.gate.servers <= 0 {
 		var d int64
-		for range pv.spans[r.span:] {
+		for _, sp := range pv.spans[r.span:] {
 			d += m.read.sample(m.rng)
+			if m.pfaults != nil {
+				_, delay, _ := m.faultOf(sp.part, m.q.now)
+				d += delay
+			}
 		}
 		r.span = int32(len(pv.spans) - 1)
 		r.state = srReading
@@ -774,6 +787,10 @@ func (m *modelRun) startRead(s int32) {
 	r := &m.reqs[s]
 	r.state = srReading
 	d := m.read.sample(m.rng)
+	if m.pfaults != nil {
+		_, delay, _ := m.faultOf(r.part, m.q.now)
+		d += delay
+	}
 	if int(r.span) == len(m.ppvs[r.ppv].spans)-1 {
 		d += m.front.sample(m.rng)
 	}
@@ -797,7 +814,12 @@ func (m *modelRun) spanDone(s int32, gen uint32) {
 	}
 	u, seq := r.user, r.useq
 	m.freeReq(s)
-	m.reply(u, seq, Response{Status: 200, Slots: pv.views}, m.q.now)
+	views, ok := m.listingOf(pv, m.q.now)
+	if !ok {
+		m.reply(u, seq, Response{Status: 503, Code: "partition_unavailable", RetryAfter: modelRetryAfter(modelFaultRetry)}, m.q.now)
+		return
+	}
+	m.reply(u, seq, Response{Status: 200, Slots: views}, m.q.now)
 }
 
 // book runs a booking attempt through the reference server's checks in its
@@ -821,6 +843,12 @@ func (m *modelRun) book(u int32) {
 	}
 	sl := &m.slots[us.slot]
 	p := &m.parts[sl.part]
+	if m.pfaults != nil && m.isDown(sl.part, now) {
+		// The partition's storage is down: refused at once, nothing taken.
+		p.stats.Faulted++
+		m.reply(u, us.seq, Response{Status: 503, Code: "partition_unavailable", RetryAfter: modelRetryAfter(modelFaultRetry)}, front)
+		return
+	}
 	if wait, ok := p.write.allow(now); !ok {
 		p.stats.Throttled++
 		m.reply(u, us.seq, Response{Status: 429, Code: "throttled", RetryAfter: modelRetryAfter(wait)}, front)
@@ -830,6 +858,14 @@ func (m *modelRun) book(u int32) {
 		p.stats.SoldOut++
 		m.reply(u, us.seq, Response{Status: 409, Code: "sold_out"}, front)
 		return
+	}
+	if m.pfaults != nil {
+		if _, _, share := m.faultOf(sl.part, now); share > 0 && m.rng.Float64() < share {
+			// An errors fault fails the store operation: nothing written.
+			p.stats.Faulted++
+			m.reply(u, us.seq, Response{Status: 500, Code: "server_error"}, front)
+			return
+		}
 	}
 	s := m.alloc(u, opBook)
 	r := &m.reqs[s]
@@ -946,6 +982,13 @@ func (m *modelRun) startBatch(p *mpart) {
 	d := float64(m.p.CommitBase) + float64(n)*float64(m.p.CommitPerBooking)
 	if m.shapeMean > 0 {
 		d *= float64(m.shape.sample(m.rng)) / m.shapeMean
+	}
+	if m.pfaults != nil {
+		// A slow fault delays the store operation (the group commit).
+		if _, delay, _ := m.faultOf(p.idx, m.q.now); delay > 0 {
+			d += float64(delay)
+			p.stats.Faulted++
+		}
 	}
 	p.stats.Batches++
 	p.stats.Attempts += int64(n)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/slotrush/slotrush/fault"
 	"github.com/slotrush/slotrush/models"
 	"github.com/slotrush/slotrush/results"
 	"github.com/slotrush/slotrush/scenarios"
@@ -48,12 +49,13 @@ type simulateOptions struct {
 	parallelSet bool
 	noReport    bool
 	quiet       bool
+	faults      []string // --fault, as given
 }
 
 func newSimulateCmd() *cobra.Command {
 	o := &simulateOptions{}
 	cmd := &cobra.Command{
-		Use:   "simulate --scenario NAME|FILE [--design a,b,c] [--scale F] [--out DIR] [--seed N] [--calibrate RESULT.json]",
+		Use:   "simulate --scenario NAME|FILE [--design a,b,c] [--scale F] [--out DIR] [--seed N] [--calibrate RESULT.json] [--fault SPEC]...",
 		Short: "Simulate a scenario's crowd against a model of each design (discrete-event, virtual clock)",
 		Long: `simulate replays the scenario's crowd, the same seeded crowd and user journeys as
 run, against a model of each design on a virtual clock: every partition a queue
@@ -82,11 +84,19 @@ memory available (MemAvailable, the cgroup's limit, GOMEMLIMIT when set): it
 simulates fewer designs at once when that many would not fit, and refuses (exit 2)
 with the estimate and a --scale that fits when even one would not.
 
+--fault SPEC (repeatable, added to the scenario's faults:) injects a storage
+fault into one partition of each model, as run does live (partition=hottest is
+resolved per design the same way): a down partition answers bookings 503 at once
+and its days leave the listings, slow adds its delay to reads and commits, errors
+fails that share of bookings with 500. With faults each design is also simulated
+without them (same seed) to count the bookings they cost; each design's result
+carries its blast_radius. A bad --fault exits 2.
+
 OUT/result.json is rewritten as each design finishes, marked interrupted until
 the last: Ctrl-C (or a crash) loses no design that finished. Interrupted, it
 writes the designs that finished, marked interrupted, and exits 0 as run does
 (1 when none had finished). Bad input (scenario, design, --scale, --parallel,
---calibrate, memory) exits 2.`,
+--calibrate, --fault, memory) exits 2.`,
 		Example: `  slotrush simulate --scenario jkjav-az-2021-05-26 --design per-ppv-day --scale 0.1
   slotrush run --scenario demo --out out/live
   slotrush simulate --scenario demo --calibrate out/live/result.json --out out/model`,
@@ -107,6 +117,7 @@ writes the designs that finished, marked interrupted, and exits 0 as run does
 	f.IntVar(&o.parallel, "parallel", 0, "designs simulated at once (default: the number of CPUs)")
 	f.BoolVar(&o.noReport, "no-report", false, "write result.json only, no HTML report")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "no per-design progress lines")
+	f.StringArrayVar(&o.faults, "fault", nil, "storage fault injected into the model of each design, repeatable, added to the scenario's faults:\n"+faultGrammar)
 	return cmd
 }
 
@@ -116,12 +127,13 @@ func (o *simulateOptions) run(ctx context.Context, stdout, stderr io.Writer, see
 	if err != nil {
 		return err
 	}
-	if len(sc.Faults) > 0 {
-		fmt.Fprintf(stderr, "slotrush simulate: scenario %s's faults are not modelled yet; the model runs without them\n", sc.Name)
-	}
 	seed := sc.Seed
 	if seedSet {
 		seed = o.seed
+	}
+	faults, err := o.resolveFaults(sc, seed, designs)
+	if err != nil {
+		return err
 	}
 	params, err := o.modelParams(designs)
 	if err != nil {
@@ -154,6 +166,7 @@ func (o *simulateOptions) run(ctx context.Context, stdout, stderr io.Writer, see
 	path := filepath.Join(o.out, "result.json")
 	var once sync.Once
 	opts := []sim.ModelOption{sim.WithModelParams(params), sim.WithParallelism(parallel),
+		sim.WithModelFaults(func(design string) []fault.Spec { return faults[design] }),
 		// Each design is written down as it finishes: a crash or Ctrl-C
 		// loses none that finished.
 		sim.WithModelPartial(func(r *results.Result) {
@@ -178,9 +191,69 @@ func (o *simulateOptions) run(ctx context.Context, stdout, stderr io.Writer, see
 		}
 		fmt.Fprintf(stderr, "slotrush simulate: interrupted; writing the %d of %d design(s) that finished\n", len(res.Designs), len(designs))
 	}
+	if len(faults) > 0 && ctx.Err() == nil {
+		if err := bookingsLost(ctx, sc, designs, seed, params, parallel, res); err != nil {
+			return err
+		}
+	}
 	wall := time.Since(start)
 	res.Environment = env
 	return writeOutputs(stdout, res, o.out, o.noReport, func(w io.Writer) { printModelStats(w, stats, wall) })
+}
+
+// bookingsLost runs designs again without faults (the same crowd and
+// seed) and sets each faulted design's BlastRadius.BookingsLost in res: the
+// places booked without the faults less those booked with them.
+func bookingsLost(ctx context.Context, sc *scenarios.Scenario, designs []models.Design, seed int64, params func(string) sim.ModelParams, parallel int, res *results.Result) error {
+	base, _, err := sim.Simulate(ctx, sc, designs, seed, sim.WithModelParams(params), sim.WithParallelism(parallel))
+	if err != nil {
+		return fmt.Errorf("simulate without the faults: %w", err)
+	}
+	for i := range res.Designs {
+		d := &res.Designs[i]
+		if b, ok := base.Design(d.Design); ok && d.BlastRadius != nil {
+			lost := b.Slots.Booked - d.Slots.Booked
+			d.BlastRadius.BookingsLost = &lost
+		}
+	}
+	return nil
+}
+
+// resolveFaults returns the faults injected into the model of each design:
+// the scenario's, then --fault's, resolved to the design's partitions
+// (hottest: from the crowd of seed) as run does. Every error is a bad input.
+func (o *simulateOptions) resolveFaults(sc *scenarios.Scenario, seed int64, designs []models.Design) (map[string][]fault.Spec, error) {
+	specs, err := sc.FaultSpecs()
+	if err != nil {
+		return nil, badInput("scenario %s: %w", sc.Name, err)
+	}
+	for _, f := range o.faults {
+		sp, err := fault.Parse(f)
+		if err != nil {
+			return nil, badInput("--fault %w", err)
+		}
+		specs = append(specs, sp)
+	}
+	if len(specs) == 0 {
+		return nil, nil
+	}
+	inv := sc.BuildInventory()
+	out := map[string][]fault.Spec{}
+	var crowd []scenarios.Arrival
+	for _, d := range designs {
+		hottest := func() models.PartitionKey {
+			if crowd == nil {
+				crowd = sc.Arrivals(seed)
+			}
+			return sc.HottestPartition(d, crowd)
+		}
+		r, err := fault.Resolve(specs, d, &inv, hottest)
+		if err != nil {
+			return nil, &exitError{code: 2, err: err}
+		}
+		out[d.Name] = r
+	}
+	return out, nil
 }
 
 // badInput returns the error of a bad input: it makes slotrush exit 2.
