@@ -13,10 +13,12 @@ type BlastRadius struct {
 	// Faults are the design's faults, resolved to its partitions, as
 	// fault.Spec.String writes them.
 	Faults []string `json:"faults"`
-	// PeopleHit counts distinct people who got a fault-caused answer: a
-	// refused booking answer (503 but not_open, 500, a timeout or network
-	// error) from a faulted partition, for a request sent inside a fault's
-	// window or up to the request timeout after its end.
+	// PeopleHit counts distinct people who got a fault-caused answer: any
+	// 503 partition_unavailable (a listing too: only a down partition
+	// answers it), or a refused booking answer (503 but not_open, 500, a
+	// timeout or network error) from a faulted partition, for a request
+	// sent inside a fault's window or up to the request timeout after its
+	// end.
 	PeopleHit int64 `json:"people_hit"`
 	// PeopleHitShare is PeopleHit over Users.Arrived (0 with no arrival).
 	PeopleHitShare float64 `json:"people_hit_share"`

@@ -100,12 +100,21 @@ type faultTrack struct {
 	doneAt []int64
 }
 
-// noteAnswer records, with faults, whether booking answer resp to user u,
-// for the request sent at due on partition part, was caused by a fault:
-// refused (503 but not_open, 5xx, a timeout), from a faulted partition,
-// sent within a fault's window or up to the request timeout after it.
+// noteAnswer records, with faults, whether answer resp to user u, for the
+// request sent at due (a booking: on partition part), was caused by a
+// fault: any 503 partition_unavailable (only a down partition answers it,
+// a listing too), or a booking refused (5xx but not_open, a timeout) by a
+// faulted partition, sent within a fault's window or up to the request
+// timeout after it.
 func (m *modelRun) noteAnswer(u int32, op uint8, part int32, resp *Response, due int64) {
-	if m.pfaults == nil || op != opBook || part < 0 || len(m.pfaults[part]) == 0 || m.track.hit[u] {
+	if m.pfaults == nil || m.track.hit[u] {
+		return
+	}
+	if resp.Code == "partition_unavailable" {
+		m.track.hit[u] = true
+		return
+	}
+	if op != opBook || part < 0 || len(m.pfaults[part]) == 0 {
 		return
 	}
 	if refused := resp.Status == 0 || (resp.Status >= 500 && resp.Code != "not_open"); !refused {
