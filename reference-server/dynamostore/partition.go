@@ -4,27 +4,15 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"math/rand/v2"
-	"sync"
-	"sync/atomic"
 	"time"
 
-	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/slotrush/slotrush/models"
 	"github.com/slotrush/slotrush/reference-server/store"
-)
-
-// The commit-time histogram: 1 µs to 1 minute, 2 significant digits, as
-// the SQLite store's.
-const (
-	commitMinMicros = 1
-	commitMaxMicros = 60_000_000
-	commitSigFigs   = 2
 )
 
 // Bounds of a booking's retries.
@@ -43,19 +31,19 @@ const (
 )
 
 // Partition is one partition of the design: its items in the store's
-// table under pk "P#<key>". It is safe for concurrent use.
+// table under pk "P#<key>". It is safe for concurrent use. Its meter counts
+// a batch and an attempt per TransactWriteItems call (SDK retries
+// included), and Busy sums their durations, which overlap: bookings of
+// different slots run at once.
 type Partition struct {
+	store.Meter
+
 	st    *Store
 	api   bookAPI // st's strict client; tests replace it
 	key   models.PartitionKey
 	pk    string
 	slots map[models.SlotKey]*slot // read-only after newPartition
 
-	committed, rejected, failed, batches, attempts atomic.Int64
-	busyNanos                                      atomic.Int64
-
-	commitMu    sync.Mutex
-	commitTimes *hdrhistogram.Histogram // µs per transaction; guarded by commitMu
 }
 
 // bookAPI is what a booking needs of a DynamoDB client.
@@ -78,7 +66,6 @@ type slot struct {
 func newPartition(s *Store, p models.Partition) *Partition {
 	pt := &Partition{
 		st: s, key: p.Key, api: s.db.strict, pk: partitionPK(p.Key), slots: make(map[models.SlotKey]*slot, len(p.Slots)),
-		commitTimes: hdrhistogram.New(commitMinMicros, commitMaxMicros, commitSigFigs),
 	}
 	for _, sl := range p.Slots {
 		// A first guess: exact on a fresh table, corrected by the first
@@ -119,14 +106,7 @@ func (p *Partition) Book(ctx context.Context, rec store.Record) (int, error) {
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bookTimeout)
 	defer cancel()
 	remaining, err := p.take(wctx, sl, rec)
-	switch {
-	case err == nil:
-		p.committed.Add(1)
-	case errors.Is(err, store.ErrSoldOut), errors.Is(err, store.ErrDuplicate), errors.Is(err, store.ErrNoSlot):
-		p.rejected.Add(1)
-	default:
-		p.failed.Add(1)
-	}
+	p.Count(err)
 	return remaining, err
 }
 
@@ -241,13 +221,9 @@ func (p *Partition) transact(ctx context.Context, in *dynamodb.TransactWriteItem
 	start := time.Now()
 	_, err := p.api.TransactWriteItems(ctx, in)
 	d := time.Since(start)
-	p.batches.Add(1)
-	p.attempts.Add(1)
-	p.busyNanos.Add(int64(d))
-	us := min(max(d.Microseconds(), commitMinMicros), commitMaxMicros)
-	p.commitMu.Lock()
-	_ = p.commitTimes.RecordValue(us) // clamped into range: cannot fail
-	p.commitMu.Unlock()
+	p.Batch(d)
+	p.Attempts(1)
+	p.Busy(d)
 	return err
 }
 
@@ -260,29 +236,5 @@ func sleep(ctx context.Context, d time.Duration) error {
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
-	}
-}
-
-// MergeCommitTimes adds the histogram of the partition's booking
-// transactions' durations in microseconds (one value per TransactWriteItems
-// call, SDK retries included) to into (store.CommitTimer).
-func (p *Partition) MergeCommitTimes(into *hdrhistogram.Histogram) {
-	p.commitMu.Lock()
-	defer p.commitMu.Unlock()
-	into.Merge(p.commitTimes)
-}
-
-// Stats returns the partition's cumulative counters. Batches counts
-// transactions sent (one booking each, so BatchedAttempts equals it) and
-// Busy their summed durations, which overlap: bookings of different slots
-// run at once.
-func (p *Partition) Stats() store.PartitionStats {
-	return store.PartitionStats{
-		Committed:       p.committed.Load(),
-		Rejected:        p.rejected.Load(),
-		Failed:          p.failed.Load(),
-		Batches:         p.batches.Load(),
-		BatchedAttempts: p.attempts.Load(),
-		Busy:            time.Duration(p.busyNanos.Load()),
 	}
 }

@@ -48,7 +48,7 @@ func (p *Partition) bookClaimed(ctx context.Context, rec store.Record) (int, err
 		err = s.claimConflict(bctx, rec, p.key)
 	}
 	if err != nil {
-		p.count(err)
+		p.Count(err)
 		return 0, err
 	}
 	var left int
@@ -58,7 +58,7 @@ func (p *Partition) bookClaimed(ctx context.Context, rec store.Record) (int, err
 		return err
 	})
 	s.finishClaim(bctx, ps, rec, err)
-	p.count(err)
+	p.Count(err)
 	return left, err
 }
 

@@ -4,24 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
-	"sync/atomic"
 	"time"
 
-	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/slotrush/slotrush/models"
 	"github.com/slotrush/slotrush/reference-server/store"
-)
-
-// The transaction-time histogram: 1 µs to 1 minute, 2 significant digits,
-// as sqlitestore's.
-const (
-	commitMinMicros = 1
-	commitMaxMicros = 60_000_000
-	commitSigFigs   = 2
 )
 
 // maxRetries bounds the retries of a booking transaction that PostgreSQL
@@ -40,24 +29,22 @@ var errOutcomeUnknown = errors.New("commit outcome unknown")
 
 // Partition is one partition of the design: its rows in the namespace's
 // slots and bookings tables (one LIST partition of each, or the whole
-// tables for monolithic) on its shard. It is safe for concurrent use.
+// tables for monolithic) on its shard. It is safe for concurrent use. Its
+// meter counts a batch per booking transaction (a retried transaction
+// counts again) and an attempt per Book taken up.
 type Partition struct {
+	store.Meter
+
 	s     *Store
 	key   models.PartitionKey
 	shard *shard
 	slots map[models.SlotKey]bool // the partition's slots
 
-	committed, rejected, failed, batches, attempts atomic.Int64
-	busyNanos                                      atomic.Int64
-
-	commitMu    sync.Mutex
-	commitTimes *hdrhistogram.Histogram // µs per booking transaction; guarded by commitMu
 }
 
 func newPartition(s *Store, i int, p models.Partition) *Partition {
 	pt := &Partition{s: s, key: p.Key, shard: s.shards[s.lay.shardOf(i)],
-		slots:       make(map[models.SlotKey]bool, len(p.Slots)),
-		commitTimes: hdrhistogram.New(commitMinMicros, commitMaxMicros, commitSigFigs)}
+		slots: make(map[models.SlotKey]bool, len(p.Slots))}
 	for _, sl := range p.Slots {
 		pt.slots[sl.Key()] = true
 	}
@@ -96,7 +83,7 @@ func (p *Partition) Book(ctx context.Context, rec store.Record) (int, error) {
 	bctx, cancel := p.s.detach(ctx)
 	defer cancel()
 	left, err := p.run(bctx, c.Conn(), rec, false)
-	p.count(err)
+	p.Count(err)
 	return left, err
 }
 
@@ -109,7 +96,7 @@ func (p *Partition) notTakenUp(ctx context.Context, err error) error {
 	if errors.Is(err, store.ErrClosed) {
 		return err
 	}
-	p.failed.Add(1)
+	p.Count(err)
 	return fmt.Errorf("partition %s: %w", p.key, err)
 }
 
@@ -124,7 +111,7 @@ func (s *Store) detach(ctx context.Context) (context.Context, context.CancelFunc
 // person's claim is on another shard (the transaction then registers the
 // booking id in booking_ids instead of inserting the person).
 func (p *Partition) run(ctx context.Context, c *pgx.Conn, rec store.Record, claimed bool) (int, error) {
-	p.attempts.Add(1)
+	p.Attempts(1)
 	for attempt := 0; ; attempt++ {
 		left, err := p.bookTx(ctx, c, rec, claimed)
 		var pgErr *pgconn.PgError
@@ -266,46 +253,8 @@ func (p *Partition) committedAfterAll(ctx context.Context, pid uint32, id string
 	return found, err
 }
 
-// count adds a Book's outcome to the counters.
-func (p *Partition) count(err error) {
-	switch {
-	case err == nil:
-		p.committed.Add(1)
-	case errors.Is(err, store.ErrSoldOut), errors.Is(err, store.ErrDuplicate), errors.Is(err, store.ErrNoSlot):
-		p.rejected.Add(1)
-	default:
-		p.failed.Add(1)
-	}
-}
-
-// recordTx adds one booking transaction to the counters and histogram.
+// recordTx adds one booking transaction that took d to the meter.
 func (p *Partition) recordTx(d time.Duration) {
-	p.batches.Add(1)
-	p.busyNanos.Add(int64(d))
-	us := min(max(d.Microseconds(), commitMinMicros), commitMaxMicros)
-	p.commitMu.Lock()
-	_ = p.commitTimes.RecordValue(us) // clamped into range: cannot fail
-	p.commitMu.Unlock()
-}
-
-// MergeCommitTimes adds the histogram of the booking transactions'
-// durations in microseconds (from BEGIN to COMMIT's answer, one value per
-// transaction) to into (store.CommitTimer).
-func (p *Partition) MergeCommitTimes(into *hdrhistogram.Histogram) {
-	p.commitMu.Lock()
-	defer p.commitMu.Unlock()
-	into.Merge(p.commitTimes)
-}
-
-// Stats returns the partition's cumulative counters: a batch is one
-// booking transaction (one attempt; a retried transaction counts again).
-func (p *Partition) Stats() store.PartitionStats {
-	return store.PartitionStats{
-		Committed:       p.committed.Load(),
-		Rejected:        p.rejected.Load(),
-		Failed:          p.failed.Load(),
-		Batches:         p.batches.Load(),
-		BatchedAttempts: p.attempts.Load(),
-		Busy:            time.Duration(p.busyNanos.Load()),
-	}
+	p.Batch(d)
+	p.Busy(d)
 }

@@ -8,22 +8,12 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
-	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
 
 	"github.com/slotrush/slotrush/models"
 	"github.com/slotrush/slotrush/reference-server/store"
-)
-
-// The commit-time histogram: 1 µs to 1 minute, 2 significant digits
-// (about 20 KiB a partition; its shape is what the simulator needs).
-const (
-	commitMinMicros = 1
-	commitMaxMicros = 60_000_000
-	commitSigFigs   = 2
 )
 
 const schema = `
@@ -85,11 +75,7 @@ type Partition struct {
 	mu     sync.RWMutex // guards closed; held shared while sending to queue
 	closed bool
 
-	committed, rejected, failed, batches, attempts atomic.Int64
-	busyNanos                                      atomic.Int64
-
-	commitMu    sync.Mutex
-	commitTimes *hdrhistogram.Histogram // µs per write transaction; guarded by commitMu
+	store.Meter // a batch per group commit
 }
 
 // bookReq is one booking attempt waiting for the writer.
@@ -118,8 +104,7 @@ func openPartition(ctx context.Context, path string, scheme models.Scheme, p mod
 	pt := &Partition{
 		key: p.Key, path: path, slots: make(map[models.SlotKey]string, len(p.Slots)),
 		queue: make(chan *bookReq, cfg.queueLen), maxBatch: cfg.maxBatch,
-		commitTimes: hdrhistogram.New(commitMinMicros, commitMaxMicros, commitSigFigs),
-		stop:        make(chan struct{}), stopped: make(chan struct{}),
+		stop: make(chan struct{}), stopped: make(chan struct{}),
 	}
 	for _, s := range p.Slots {
 		pt.slots[s.Key()] = s.Date.String()
@@ -339,20 +324,17 @@ func (p *Partition) commit(batch []*bookReq) {
 	}
 	if live > 0 {
 		err := p.runTx(batch, res)
-		p.recordCommit(time.Since(start))
-		p.batches.Add(1)
-		p.attempts.Add(int64(live))
+		p.Batch(time.Since(start))
+		p.Attempts(live)
 		for i := range res {
 			switch {
 			case err != nil:
 				if res[i].err == nil || isDecision(res[i].err) {
 					res[i] = bookRes{err: err} // nothing of the batch was committed
-					p.failed.Add(1)
+					p.Count(err)
 				}
-			case res[i].err == nil:
-				p.committed.Add(1)
-			case isDecision(res[i].err):
-				p.rejected.Add(1)
+			case res[i].err == nil, isDecision(res[i].err):
+				p.Count(res[i].err)
 			}
 		}
 	}
@@ -360,7 +342,7 @@ func (p *Partition) commit(batch []*bookReq) {
 		r.done <- res[i]
 		batch[i] = nil
 	}
-	p.busyNanos.Add(int64(time.Since(start)))
+	p.Busy(time.Since(start))
 	// The answers just readied the waiting goroutines on this P. Yield it
 	// before the next batch's cgo calls, which hold the P while they block
 	// in fsync until the scheduler's monitor takes it back: without this,
@@ -556,34 +538,6 @@ func (p *Partition) Audit(ctx context.Context) ([]store.SlotAudit, error) {
 		return nil, fmt.Errorf("partition %s: audit: %w", p.key, err)
 	}
 	return out, nil
-}
-
-// recordCommit adds one write transaction's duration to the histogram.
-func (p *Partition) recordCommit(d time.Duration) {
-	us := min(max(d.Microseconds(), commitMinMicros), commitMaxMicros)
-	p.commitMu.Lock()
-	_ = p.commitTimes.RecordValue(us) // clamped into range: cannot fail
-	p.commitMu.Unlock()
-}
-
-// MergeCommitTimes adds the histogram of the writer's transaction durations
-// in microseconds to into (store.CommitTimer).
-func (p *Partition) MergeCommitTimes(into *hdrhistogram.Histogram) {
-	p.commitMu.Lock()
-	defer p.commitMu.Unlock()
-	into.Merge(p.commitTimes)
-}
-
-// Stats returns the writer's cumulative counters.
-func (p *Partition) Stats() store.PartitionStats {
-	return store.PartitionStats{
-		Committed:       p.committed.Load(),
-		Rejected:        p.rejected.Load(),
-		Failed:          p.failed.Load(),
-		Batches:         p.batches.Load(),
-		BatchedAttempts: p.attempts.Load(),
-		Busy:            time.Duration(p.busyNanos.Load()),
-	}
 }
 
 // close refuses new attempts, lets the writer commit what it has taken up
