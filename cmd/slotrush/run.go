@@ -289,7 +289,19 @@ func (o *runOptions) parseFaults(sc *scenarios.Scenario, targets int) ([]fault.S
 // (hottest: from the crowd of seed), into o.resolved. A partition a
 // design does not have is a bad input.
 func (o *runOptions) resolveFaults(sc *scenarios.Scenario, seed int64, specs []fault.Spec, designs []models.Design, inv *models.Inventory) error {
-	o.resolved = map[string][]fault.Spec{}
+	r, err := resolveDesignFaults(sc, seed, specs, designs, inv)
+	if err != nil {
+		return badRunInput(err)
+	}
+	o.resolved = r
+	return nil
+}
+
+// resolveDesignFaults resolves specs for each design (by name): hottest
+// becomes the partition the crowd of sc with seed wants first most, drawn
+// only when a spec asks for it; a key the design lacks is an error.
+func resolveDesignFaults(sc *scenarios.Scenario, seed int64, specs []fault.Spec, designs []models.Design, inv *models.Inventory) (map[string][]fault.Spec, error) {
+	out := map[string][]fault.Spec{}
 	var crowd []scenarios.Arrival
 	for _, d := range designs {
 		hottest := func() models.PartitionKey {
@@ -300,11 +312,11 @@ func (o *runOptions) resolveFaults(sc *scenarios.Scenario, seed int64, specs []f
 		}
 		r, err := fault.Resolve(specs, d, inv, hottest)
 		if err != nil {
-			return badRunInput(err)
+			return nil, err
 		}
-		o.resolved[d.Name] = r
+		out[d.Name] = r
 	}
-	return nil
+	return out, nil
 }
 
 // faultParameters are the result parameters naming each design's faults:

@@ -238,20 +238,9 @@ func (o *simulateOptions) resolveFaults(sc *scenarios.Scenario, seed int64, desi
 		return nil, nil
 	}
 	inv := sc.BuildInventory()
-	out := map[string][]fault.Spec{}
-	var crowd []scenarios.Arrival
-	for _, d := range designs {
-		hottest := func() models.PartitionKey {
-			if crowd == nil {
-				crowd = sc.Arrivals(seed)
-			}
-			return sc.HottestPartition(d, crowd)
-		}
-		r, err := fault.Resolve(specs, d, &inv, hottest)
-		if err != nil {
-			return nil, &exitError{code: 2, err: err}
-		}
-		out[d.Name] = r
+	out, err := resolveDesignFaults(sc, seed, specs, designs, &inv)
+	if err != nil {
+		return nil, &exitError{code: 2, err: err}
 	}
 	return out, nil
 }
