@@ -91,6 +91,44 @@ func TestFaultDown(t *testing.T) {
 	}
 }
 
+// TestFaultDownBeforeLimits: a down partition refuses bookings and
+// listings with 503 partition_unavailable even when its budget is spent
+// (storage that is down has no throughput to ration); after the window the
+// budget rations again.
+func TestFaultDownBeforeLimits(t *testing.T) {
+	t.Parallel()
+	clk := &frozenClock{t: time.Date(2021, 5, 26, 12, 0, 0, 0, time.UTC)}
+	opens := clk.now()
+	lim := models.Limits{WriteRate: 1, WriteBurst: 1, ReadRate: 1, ReadBurst: 1}
+	ts := startServer(t, "monolithic", lim, models.SmallInventory(), "",
+		WithNow(clk.now), WithOpensAt(opens), WithFaults(parseFaults(t, "partition=all,down,start=10s,for=20s")))
+	if r := ts.book(t, "p-0", "wtc-kl", june(7), ""); r.status != http.StatusCreated {
+		t.Fatalf("booking before the window = %d %s", r.status, r.body)
+	}
+	if r := ts.do(t, http.MethodGet, "/api/v1/ppvs/wtc-kl/slots", nil, nil); r.status != http.StatusOK {
+		t.Fatalf("listing before the window = %d %s", r.status, r.body)
+	}
+	clk.set(opens.Add(10 * time.Second)) // the frozen clock refills no token
+	for i := range 2 {
+		if r := ts.book(t, fmt.Sprint("p-in-", i), "wtc-kl", june(7), ""); r.status != http.StatusServiceUnavailable || r.code() != string(CodePartitionUnavailable) {
+			t.Errorf("booking in the window = %d %s; want 503 partition_unavailable", r.status, r.body)
+		}
+		if r := ts.do(t, http.MethodGet, "/api/v1/ppvs/wtc-kl/slots", nil, nil); r.status != http.StatusServiceUnavailable || r.code() != string(CodePartitionUnavailable) {
+			t.Errorf("listing in the window = %d %s; want 503 partition_unavailable", r.status, r.body)
+		}
+	}
+	if got := ts.Stats().Partitions[0].Faulted.Down; got != 4 {
+		t.Errorf("faulted down %d; want 4", got)
+	}
+	clk.set(opens.Add(30 * time.Second)) // 20 s refill a burst of 1
+	if r := ts.book(t, "p-after", "wtc-kl", june(7), ""); r.status != http.StatusCreated {
+		t.Errorf("booking after the window = %d %s; want 201", r.status, r.body)
+	}
+	if r := ts.book(t, "p-after-2", "wtc-kl", june(7), ""); r.status != http.StatusTooManyRequests {
+		t.Errorf("booking after the window with the budget spent = %d %s; want 429", r.status, r.body)
+	}
+}
+
 // syncBuffer is a bytes.Buffer safe for the server's logger.
 type syncBuffer struct {
 	mu sync.Mutex // guards b

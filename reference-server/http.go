@@ -163,6 +163,9 @@ func (s *Server) listSlots(w http.ResponseWriter, r *http.Request) (int, *partit
 	if len(spans) == 1 {
 		single = spans[0].part
 	}
+	if e := allDown(info.ppv.ID, spans); e != nil {
+		return writeError(w, s.log, r, e), single
+	}
 	if e := s.chargeReads(spans, s.now()); e != nil {
 		return writeError(w, s.log, r, e), single
 	}
@@ -227,6 +230,30 @@ func (s *Server) readSpans(r *http.Request, ppv string, spans []ppvSpan, from, t
 		return nil, false, partitionUnavailable(fmt.Errorf("list slots of %s: %w", ppv, down))
 	}
 	return out, true, nil
+}
+
+// allDown returns 503 partition_unavailable, before any read is charged,
+// when the storage of every span's partition is down (an injected fault):
+// storage that is down answers at once, whatever its throughput budget.
+// Nil otherwise: a listing with some partitions up charges and reads them
+// (readSpans leaves the down ones out).
+func allDown(ppv string, spans []ppvSpan) *Error {
+	if len(spans) == 0 {
+		return nil
+	}
+	for _, sp := range spans {
+		if sp.part.faults == nil || !sp.part.faults.Down() {
+			return nil
+		}
+	}
+	var err error
+	for _, sp := range spans {
+		err = errors.Join(err, sp.part.faults.Refuse())
+	}
+	if err == nil { // the faults ended between the two looks
+		return nil
+	}
+	return partitionUnavailable(fmt.Errorf("list slots of %s: %w", ppv, err))
 }
 
 // chargeReads takes one read token from each span's partition, all or

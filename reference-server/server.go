@@ -534,6 +534,13 @@ func (s *Server) book(ctx context.Context, req BookingRequest, idemKey string) (
 		}
 	}
 	p := sl.part
+	if p.faults != nil {
+		// Storage that is down refuses before the partition's budget is
+		// charged: its limits are its throughput, and it has none.
+		if err := p.faults.Refuse(); err != nil {
+			return store.Record{}, false, p, partitionUnavailable(err)
+		}
+	}
 	if wait, ok := allow(p.write, now); !ok {
 		p.throttledW.Add(1)
 		p.m.throttledW.Inc()

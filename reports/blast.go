@@ -10,7 +10,8 @@ import (
 // faultSentences says, for each design with injected faults, what they did
 // to people, from what was measured only: "Fault in per-ppv-day:
 // ppv-wtc-kl-2021-06-07 down 2s–17s. It reached 412 people (4.1% of
-// arrivals); bookings lost against no fault: 35; recovered 3 s after."
+// arrivals; 3,102 were present during it); bookings lost against the same
+// crowd without the fault: 35; recovered 3 s after."
 func faultSentences(stats []designStats) []string {
 	var out []string
 	for _, st := range stats {
@@ -23,10 +24,14 @@ func faultSentences(stats []designStats) []string {
 			what = append(what, faultPhrase(f))
 		}
 		var sb strings.Builder
-		fmt.Fprintf(&sb, "Fault in %s: %s. It reached %s %s (%s of arrivals)", st.s.Label, strings.Join(what, "; "),
-			commas(b.PeopleHit), plural(b.PeopleHit, "person", "people"), pct(b.PeopleHitShare))
-		if b.BookingsLost != nil {
-			fmt.Fprintf(&sb, "; bookings lost against no fault: %s", commas(*b.BookingsLost))
+		fmt.Fprintf(&sb, "Fault in %s: %s. It reached %s %s (%s of arrivals; %s %s present during it)", st.s.Label, strings.Join(what, "; "),
+			commas(b.PeopleHit), plural(b.PeopleHit, "person", "people"), pct(b.PeopleHitShare),
+			commas(b.PeopleInWindow), plural(b.PeopleInWindow, "was", "were"))
+		switch {
+		case b.BookingsLost != nil && *b.BookingsLost < 0:
+			fmt.Fprintf(&sb, "; %s more bookings than the run without the fault (noise between the two runs)", commas(-*b.BookingsLost))
+		case b.BookingsLost != nil:
+			fmt.Fprintf(&sb, "; bookings lost against the same crowd without the fault: %s", commas(*b.BookingsLost))
 		}
 		if b.RecoverS != nil {
 			fmt.Fprintf(&sb, "; recovered %g s after", *b.RecoverS)

@@ -32,9 +32,10 @@ type BlastRadius struct {
 	// before the run ended. Not recomputed by Merge (nil there).
 	RecoverS *float64 `json:"recover_s,omitempty"`
 	// BookingsLost is the places booked without the faults (the same
-	// crowd and seed) less those booked with them: measured by the model,
-	// which runs each design twice. Nil live: not measured live (needs a
-	// run without the fault).
+	// crowd and seed) less those booked with them: both engines run each
+	// faulted design a second time without its faults (live: unless
+	// run --no-baseline). Nil when not measured. Live, both runs carry the
+	// machine's noise: a small negative value is noise, not a gain.
 	BookingsLost *int64 `json:"bookings_lost,omitempty"`
 }
 

@@ -27,6 +27,7 @@ type Live struct {
 	every    time.Duration
 	room     bool
 	grace    time.Duration // 0: the journey's request timeout
+	faults   *liveFaults   // WithFaults; nil: no blast radius
 
 	requests, errors, booked, arrived, late atomic.Int64
 }
@@ -159,6 +160,7 @@ func (r *liveRun) sendAt(due time.Time) bool {
 func (l *Live) Run(ctx context.Context, crowd []scenarios.Arrival) *LiveRun {
 	start := time.Now()
 	r := &liveRun{rec: NewRecorder(start, recorderUsers(crowd)), end: start.Add(l.duration), dropped: results.NewLatencyHistogram()}
+	r.rec.faults = l.faults
 	grace := l.grace
 	if grace == 0 {
 		grace = max(l.journey.RequestTimeout, 0)
@@ -269,6 +271,7 @@ func FillLive(run *LiveRun, d *results.DesignResult) ([]string, error) {
 		return nil, err
 	}
 	d.DurationS = run.End.Sub(run.Start).Seconds()
+	d.BlastRadius = run.Recorder.blastRadius(d)
 	d.Users.LateStarts = run.LateStarts
 	d.Requests.Dropped = run.Dropped
 	d.Requests.DroppedLate = nil

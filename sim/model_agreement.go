@@ -21,12 +21,18 @@ type AgreementRow struct {
 	// BookP50Ratio is ModelBookP50Ms / LiveBookP50Ms, 0 when either has no
 	// booking requests.
 	BookP50Ratio float64
+	// Blast is set when both results hold the design's blast radius (a
+	// run with faults): the shares of arrivals hit, live and model, and
+	// ModelHitShare - LiveHitShare in percentage points.
+	Blast                       bool
+	LiveHitShare, ModelHitShare float64
+	HitShareDiffPP              float64
 }
 
 // CompareAgreement returns, for every design of live then every design only
 // in model, how the model's result agrees with the live one: the difference
-// of booked shares in percentage points and the ratio of book p50
-// latencies. It is the scaffold of the agreement check a CI job runs
+// of booked shares in percentage points, the ratio of book p50 latencies
+// and, with faults, the difference of the shares of people hit. It is the scaffold of the agreement check a CI job runs
 // against a real live run. Safe for concurrent use; it only reads.
 func CompareAgreement(live, model *results.Result) []AgreementRow {
 	var rows []AgreementRow
@@ -54,6 +60,10 @@ func CompareAgreement(live, model *results.Result) []AgreementRow {
 				if lb.P50 > 0 {
 					row.BookP50Ratio = mb.P50 / lb.P50
 				}
+			}
+			if lbr, mbr := l.BlastRadius, m.BlastRadius; lbr != nil && mbr != nil {
+				row.Blast, row.LiveHitShare, row.ModelHitShare = true, lbr.PeopleHitShare, mbr.PeopleHitShare
+				row.HitShareDiffPP = 100 * (mbr.PeopleHitShare - lbr.PeopleHitShare)
 			}
 		}
 		rows = append(rows, row)

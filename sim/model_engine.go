@@ -729,6 +729,15 @@ func (m *modelRun) listSlots(u int32) {
 		return
 	}
 	pv := &m.ppvs[us.ppv]
+	if _, ok := m.listingOf(pv, now); !ok {
+		// Every partition of the PPV is down: refused before any read is
+		// charged, as the reference server does.
+		for _, sp := range pv.spans {
+			m.parts[sp.part].stats.Faulted++
+		}
+		m.reply(u, us.seq, Response{Status: 503, Code: "partition_unavailable", RetryAfter: modelRetryAfter(modelFaultRetry)}, now+m.front.sample(m.rng))
+		return
+	}
 	var worst int64
 	blocked := false
 	for _, sp := range pv.spans {

@@ -90,3 +90,45 @@ func TestModelFaultDown(t *testing.T) {
 		t.Errorf("the partition refused %d bookings, its clients got %d 503s", faulted, hit)
 	}
 }
+
+// TestModelFaultDownBeforeLimits: monolithic's one partition down answers
+// every booking and listing 503 before its budget is charged, as the
+// reference server does: no booking is throttled inside the window, and
+// nearly everyone present then is hit.
+func TestModelFaultDownBeforeLimits(t *testing.T) {
+	sc := loadScenario(t, "demo")
+	designs, err := sc.BuildDesigns([]string{"monolithic"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp, err := fault.Parse("partition=all,down,start=3s,for=6s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, _, err := Simulate(context.Background(), sc, designs, 1,
+		WithModelFaults(func(string) []fault.Spec { return []fault.Spec{sp} }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dr := res.Designs[0]
+	// The window's inner seconds: answers of requests sent before it may
+	// come back in its first second, retries after it in its last.
+	lo := int((sc.Crowd.OpeningDelay+3*time.Second)/time.Second) + 1
+	hi := int((sc.Crowd.OpeningDelay+9*time.Second)/time.Second) - 2
+	for _, s := range dr.ByPartition.Series {
+		secs, err := s.Decode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sec := range secs {
+			if sec.TS >= lo && sec.TS <= hi && (sec.Throttled > 0 || sec.OK > 0) {
+				t.Errorf("%s at %ds: %d throttled, %d booked inside the window", s.Key, sec.TS, sec.Throttled, sec.OK)
+			}
+		}
+	}
+	b := dr.BlastRadius
+	t.Logf("blast radius %+v", b)
+	if b == nil || float64(b.PeopleHit) < 0.9*float64(b.PeopleInWindow) {
+		t.Errorf("blast radius %+v; want nearly everyone present hit", b)
+	}
+}

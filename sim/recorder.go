@@ -32,6 +32,9 @@ type Recorder struct {
 	// live run, whose shards keep them by slot.
 	parts    *partTally
 	partKeys []string
+	// faults, set by a live run with WithFaults, tells the answers its
+	// faults caused apart (users[i].hit); nil otherwise.
+	faults *liveFaults
 }
 
 type userRecord struct {
@@ -43,6 +46,12 @@ type userRecord struct {
 	// lostBook is set while the user's last booking request got no
 	// answer (a timeout or a reset) and nothing since resolved it.
 	lostBook bool
+	// hit is set once a fault-caused answer reached the user (faults
+	// only); arrivedAt is when the user arrived, from the start; done is
+	// set when the journey ended (took after arriving) before the run.
+	hit       bool
+	done      bool
+	arrivedAt time.Duration
 }
 
 type shard struct {
@@ -240,6 +249,10 @@ func (r *Recorder) record(key int, op string, slot *models.SlotKey, resp Respons
 	if op == results.OpBook {
 		s.keepBook(slot, packSample(i, partClass(&resp), lat))
 	}
+	if r.faults != nil && key < len(r.users) && !r.users[key].hit {
+		// Only the user's own goroutine records its requests.
+		r.users[key].hit = r.faults.caused(op, slot, &resp, due)
+	}
 	if op == results.OpBook && key < len(r.users) {
 		// Only the user's own goroutine records its requests.
 		k := resp.Classify()
@@ -257,6 +270,7 @@ func (r *Recorder) record(key int, op string, slot *models.SlotKey, resp Respons
 // ended first) are left out of the user figures.
 func (r *Recorder) Arrived(i int, t time.Time) {
 	r.users[i].arrived = true
+	r.users[i].arrivedAt = t.Sub(r.start)
 	s := &r.shards[i%recorderShards]
 	s.mu.Lock()
 	s.sec(int(t.Sub(r.start)/time.Second)).arrivals++
@@ -269,8 +283,9 @@ func (r *Recorder) Arrived(i int, t time.Time) {
 // one goroutine.
 func (r *Recorder) Finished(i int, o Outcome, j *Journey, sentLast bool, took time.Duration) {
 	requests, retries := j.Sent(sentLast)
-	lost := r.users[i].lostBook
-	r.users[i] = userRecord{arrived: true, outcome: o, requests: int32(requests), retries: int32(retries), took: took, lostBook: lost}
+	u := &r.users[i]
+	*u = userRecord{arrived: true, outcome: o, requests: int32(requests), retries: int32(retries), took: took,
+		lostBook: u.lostBook, hit: u.hit, done: o != StillWaiting, arrivedAt: u.arrivedAt}
 }
 
 // LostBookings returns, in order, the indexes of the users whose last

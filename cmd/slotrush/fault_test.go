@@ -94,6 +94,7 @@ func TestRunFaults(t *testing.T) {
 		}
 		t.Logf("%s: answers %v", d.Design, d.Requests.ByStatus)
 	}
+	checkLiveBlast(t, r)
 	var faults []string
 	for _, p := range r.Parameters {
 		if p.Name == "fault" {
@@ -208,5 +209,29 @@ func TestServeFault(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("serve: %v", err)
+	}
+}
+
+// checkLiveBlast checks the blast radii of a live run of per-ppv-day and
+// monolithic with the same faults: both measured, with the bookings lost
+// from the run without the faults; monolithic's down partition refuses
+// every listing, so its share hit is at least per-ppv-day's.
+func checkLiveBlast(t *testing.T, r *results.Result) {
+	t.Helper()
+	share := map[string]float64{}
+	for _, d := range r.Designs {
+		b := d.BlastRadius
+		if b == nil {
+			t.Errorf("%s: no blast radius", d.Design)
+			continue
+		}
+		t.Logf("%s: blast radius %d hit (%.1f%%), %d in the window, lost %v", d.Design, b.PeopleHit, 100*b.PeopleHitShare, b.PeopleInWindow, b.BookingsLost)
+		if len(b.Faults) != 2 || b.BookingsLost == nil || b.PeopleHit > d.Users.Arrived || b.PeopleInWindow > d.Users.Arrived {
+			t.Errorf("%s: blast radius %+v of %d arrived", d.Design, b, d.Users.Arrived)
+		}
+		share[d.Design] = b.PeopleHitShare
+	}
+	if share["monolithic"] == 0 || share["monolithic"] < share["per-ppv-day"] {
+		t.Errorf("people hit: monolithic %.3f, per-ppv-day %.3f; want monolithic > 0 and at least per-ppv-day", share["monolithic"], share["per-ppv-day"])
 	}
 }

@@ -55,6 +55,7 @@ type runOptions struct {
 	quiet     bool
 	noReport  bool
 	faults    []string // --fault, as given
+	noBase    bool     // --no-baseline
 
 	// Seams for tests; their zero values are the real ones.
 	limit         fileLimit     // the limit on open files (systemFileLimit)
@@ -159,6 +160,7 @@ func newRunCmd() *cobra.Command {
 	f.Int64Var(&o.seed, "seed", 0, "crowd seed (default: the scenario's)")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress line")
 	f.BoolVar(&o.noReport, "no-report", false, "write result.json only, no HTML report")
+	f.BoolVar(&o.noBase, "no-baseline", false, "with faults, skip each design's second run without them (blast_radius.bookings_lost is then not measured)")
 	f.StringArrayVar(&o.faults, "fault", nil, "storage fault injected into the in-process server of each design, repeatable, added to the scenario's faults:\n"+faultGrammar)
 	return cmd
 }
@@ -558,11 +560,34 @@ func unusable(res *results.Result) error {
 }
 
 // runDesign replays the crowd live against design d on the in-process
-// reference server it starts, and returns the design's result with the
-// store's audit and the server's statistics; an error closing its store
-// fails the design.
-func (o *runOptions) runDesign(ctx context.Context, e *runEnv, d models.Design, inv *models.Inventory) (_ *results.DesignResult, err error) {
-	ip, err := o.startInProcess(e.sc, d, inv)
+// reference server it starts, with the design's faults, and returns the
+// design's result with the store's audit and the server's statistics. With
+// faults, and unless --no-baseline, it then runs d again without them to
+// measure the bookings the faults lost.
+func (o *runOptions) runDesign(ctx context.Context, e *runEnv, d models.Design, inv *models.Inventory) (*results.DesignResult, error) {
+	faults := o.resolved[d.Name]
+	dr, err := o.runServer(ctx, e, d, inv, faults, d.Name)
+	if err != nil || len(faults) == 0 || o.noBase || ctx.Err() != nil {
+		return dr, err
+	}
+	fmt.Fprintf(e.stdout, "slotrush run: design %s again without its faults, for the bookings they lost\n", d.Name)
+	base, err := o.runServer(ctx, e, d, inv, nil, d.Name+"-baseline")
+	if err != nil {
+		return nil, fmt.Errorf("the run without the faults: %w", err)
+	}
+	if ctx.Err() == nil && dr.BlastRadius != nil {
+		lost := base.Slots.Booked - dr.Slots.Booked
+		dr.BlastRadius.BookingsLost = &lost
+	}
+	return dr, nil
+}
+
+// runServer replays the crowd live against design d on an in-process
+// reference server with faults, its data under OUT/data/DIR, and returns
+// the design's result with the store's audit and the server's statistics;
+// an error closing its store fails the design.
+func (o *runOptions) runServer(ctx context.Context, e *runEnv, d models.Design, inv *models.Inventory, faults []fault.Spec, dir string) (_ *results.DesignResult, err error) {
+	ip, err := o.startInProcess(e.sc, d, inv, faults, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -587,9 +612,14 @@ func (o *runOptions) runDesign(ctx context.Context, e *runEnv, d models.Design, 
 	if err != nil {
 		return nil, err
 	}
-	progress, finish := e.showProgress("design "+d.Name, int64(inv.TotalCapacity()))
+	label := "design " + d.Name
+	if len(faults) == 0 && len(o.resolved[d.Name]) > 0 {
+		label += " (without faults)"
+	}
+	progress, finish := e.showProgress(label, int64(inv.TotalCapacity()))
 	defer finish()
-	opts := append([]sim.LiveOption{sim.WithWaitingRoom(d.WaitingRoom), sim.WithGrace(e.grace)}, progress...)
+	opts := append([]sim.LiveOption{sim.WithWaitingRoom(d.WaitingRoom), sim.WithGrace(e.grace),
+		sim.WithFaults(d, faults, ip.opensAt)}, progress...)
 	run := sim.NewLive(client, e.sc.Journey, e.sc.Duration, opts...).Run(ctx, e.crowd)
 	ids, err := sim.FillLive(run, dr)
 	if err != nil {
@@ -598,7 +628,7 @@ func (o *runOptions) runDesign(ctx context.Context, e *runEnv, d models.Design, 
 	if err := ip.finish(dr, ids); err != nil {
 		return nil, err
 	}
-	if len(o.resolved[d.Name]) > 0 {
+	if len(faults) > 0 {
 		printFaulted(e.stdout, d.Name, ip.srv.Stats())
 	}
 	return dr, nil
@@ -618,17 +648,18 @@ func printFaulted(w io.Writer, design string, st refserver.Stats) {
 // inProcess is the reference server run starts for a design when it has
 // no --target, and the HTTP server in front of it.
 type inProcess struct {
-	srv *refserver.Server
-	hs  *http.Server
-	url string // base URL of hs
+	srv     *refserver.Server
+	hs      *http.Server
+	url     string    // base URL of hs
+	opensAt time.Time // when bookings open on srv
 }
 
 // startInProcess starts the reference server of d over inv in a fresh data
-// directory OUT/data/DESIGN, opening bookings after the scenario's opening
-// delay, with the design's faults (o.resolved), behind an HTTP server on a
-// free port of 127.0.0.1. The caller closes its srv.
-func (o *runOptions) startInProcess(sc *scenarios.Scenario, d models.Design, inv *models.Inventory) (*inProcess, error) {
-	dir := filepath.Join(o.out, "data", d.Name)
+// directory OUT/data/NAME, opening bookings after the scenario's opening
+// delay, with faults, behind an HTTP server on a free port of 127.0.0.1.
+// The caller closes its srv.
+func (o *runOptions) startInProcess(sc *scenarios.Scenario, d models.Design, inv *models.Inventory, faults []fault.Spec, name string) (*inProcess, error) {
+	dir := filepath.Join(o.out, "data", name)
 	if err := os.RemoveAll(dir); err != nil {
 		return nil, fmt.Errorf("fresh data dir: %w", err)
 	}
@@ -655,8 +686,9 @@ func (o *runOptions) startInProcess(sc *scenarios.Scenario, d models.Design, inv
 		return st, nil
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	opensAt := time.Now().Add(sc.Crowd.OpeningDelay)
 	srv, err := refserver.New(d, *inv, dir, refserver.WithStoreOpener(opened),
-		refserver.WithOpensAt(time.Now().Add(sc.Crowd.OpeningDelay)), refserver.WithLogger(logger), refserver.WithFaults(o.resolved[d.Name]))
+		refserver.WithOpensAt(opensAt), refserver.WithLogger(logger), refserver.WithFaults(faults))
 	if err != nil && !taken {
 		err = errors.Join(err, st.Close())
 	}
@@ -669,7 +701,7 @@ func (o *runOptions) startInProcess(sc *scenarios.Scenario, d models.Design, inv
 	}
 	hs := refserver.NewHTTPServer(ln.Addr().String(), srv.Handler())
 	go hs.Serve(ln) //nolint:errcheck // ends with Shutdown in finish
-	return &inProcess{srv: srv, hs: hs, url: "http://" + ln.Addr().String()}, nil
+	return &inProcess{srv: srv, hs: hs, url: "http://" + ln.Addr().String(), opensAt: opensAt}, nil
 }
 
 // resetStore drops what design d left in a PostgreSQL or DynamoDB --store,

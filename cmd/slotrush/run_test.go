@@ -172,7 +172,7 @@ func TestInProcessFinishCopiesReconciliation(t *testing.T) {
 	}
 	inv := sc.BuildInventory()
 	o := &runOptions{out: t.TempDir()}
-	ip, err := o.startInProcess(sc, ds[0], &inv)
+	ip, err := o.startInProcess(sc, ds[0], &inv, nil, ds[0].Name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,6 +286,39 @@ func TestSimulateAgreesWithLive(t *testing.T) {
 		}
 		if r.BookP50Ratio < 0.5 || r.BookP50Ratio > 2 {
 			t.Errorf("%s: model/live book p50 = %.2f; want within [0.5, 2]", r.Design, r.BookP50Ratio)
+		}
+	}
+	checkBlastAgreement(t, dir, livePath)
+}
+
+// checkBlastAgreement runs ci-smoke live with its hottest partition down
+// for 2 s, simulates it with the model calibrated from calibration, and
+// checks that the shares of people hit agree within 10 pp (ci-smoke is
+// tiny: 400 users; the README records the demo-sized partition-outage).
+func checkBlastAgreement(t *testing.T, dir, calibration string) {
+	t.Helper()
+	const spec = "partition=hottest,down,start=1s,for=2s"
+	liveDir, modelDir := filepath.Join(dir, "live-fault"), filepath.Join(dir, "model-fault")
+	if out, err := runCmd(t, "run", "--scenario", "ci-smoke", "--fault", spec, "--no-baseline", "--out", liveDir, "--quiet", "--no-report"); err != nil {
+		t.Fatalf("run: %v\n%s", err, out)
+	}
+	if out, err := runCmd(t, "simulate", "--scenario", "ci-smoke", "--fault", spec, "--calibrate", calibration, "--out", modelDir, "--no-report", "-q"); err != nil {
+		t.Fatalf("simulate: %v\n%s", err, out)
+	}
+	live, err := results.LoadResult(filepath.Join(liveDir, "result.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	model, err := results.LoadResult(filepath.Join(modelDir, "result.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range sim.CompareAgreement(live, model) {
+		t.Logf("%-12s people hit live %.1f%% model %.1f%% (%+.1f pp)", r.Design, 100*r.LiveHitShare, 100*r.ModelHitShare, r.HitShareDiffPP)
+		if !r.Blast {
+			t.Errorf("%s: a blast radius is missing (live %v, model %v)", r.Design, r.InLive, r.InModel)
+		} else if math.Abs(r.HitShareDiffPP) > 10 {
+			t.Errorf("%s: people hit differ by %.1f pp; want within 10", r.Design, r.HitShareDiffPP)
 		}
 	}
 }

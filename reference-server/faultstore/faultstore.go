@@ -47,6 +47,13 @@ type Counter interface {
 	// Faulted returns the operations the partition's faults acted on so
 	// far. It is safe for concurrent use.
 	Faulted() Counts
+	// Down reports whether a down fault is on now.
+	Down() bool
+	// Refuse returns the error of a down fault on now, counting the
+	// operation it refuses, or nil. A server asks before charging the
+	// partition's limits: storage that is down answers at once, whatever
+	// its throughput budget (the model does the same).
+	Refuse() error
 }
 
 // Partition is a store.Partition with faults in front of it. It is safe for
@@ -156,6 +163,27 @@ func (p *Partition) Stats() store.PartitionStats { return p.inner.Stats() }
 // Faulted returns the operations the partition's faults acted on.
 func (p *Partition) Faulted() Counts {
 	return Counts{Down: p.down.Load(), Slow: p.slow.Load(), Errors: p.failed.Load()}
+}
+
+// Down reports whether a down fault of the partition is on now.
+func (p *Partition) Down() bool {
+	since := p.now().Sub(p.opensAt)
+	for _, s := range p.specs {
+		if s.Mode == fault.Down && s.Active(since) {
+			return true
+		}
+	}
+	return false
+}
+
+// Refuse returns store.ErrUnavailable (wrapped), counting a refused
+// operation, when a down fault of the partition is on now; nil otherwise.
+func (p *Partition) Refuse() error {
+	if !p.Down() {
+		return nil
+	}
+	p.down.Add(1)
+	return fmt.Errorf("partition %s: %w", p.inner.Key(), store.ErrUnavailable)
 }
 
 // MergeCommitTimes forwards to the wrapped partition.
