@@ -418,11 +418,17 @@ func (s *Scenario) describeSkew() string {
 	if !(s.Preferences.HotSkew > 0) {
 		how = "uniform"
 	}
-	for _, p := range s.Inventory.PPVs {
-		if p.Popularity > 0 {
-			how = "explicit popularity"
-			break
+	set := 0
+	for k, p := range s.Inventory.PPVs {
+		if p.Popularity > 0 || s.zeros.hasPPV(k, "popularity") {
+			set++
 		}
+	}
+	switch {
+	case set > 0 && set == len(s.Inventory.PPVs):
+		how = "explicit popularity"
+	case set > 0:
+		how = fmt.Sprintf("popularity on %d of %d PPVs, the others %s", set, len(s.Inventory.PPVs), how)
 	}
 	if !(total > 0) {
 		return how

@@ -33,8 +33,9 @@ const prefVariants = 16
 // 0, 1, 2, ... users, or as a Poisson process conditioned on exactly Size
 // arrivals when Poisson is set. Times never decrease.
 //
-// Each user's first choice of PPV is drawn by popularity (explicit weights,
-// or Zipf with exponent HotSkew over the inventory order); the user's state
+// Each user's first choice of PPV is drawn by weight (a listed PPV's
+// popularity, else Zipf with exponent HotSkew over the inventory order: see
+// PPVWeight); the user's state
 // is that PPV's state; then come up to Journey.Alternatives alternatives,
 // drawn by the same popularity (own state first when SameState). Users share
 // their PPVs slices (16 orders per first choice): treat them as read only.
@@ -58,29 +59,55 @@ func (s *Scenario) Arrivals(seed int64) []Arrival {
 	cv.fill(out, s.Crowd.Arrival.Poisson, seed)
 
 	ids, w := personIDs(n)
-	prefs := s.newPreferences(seed)
+	ch := s.newChooser(seed)
 	bcum, bnames := behaviourCDF(s.Behaviours)
-	bias := s.Preferences.EarlyDateBias
 
-	first := newStream(seed, streamFirst)
-	dates := newStream(seed, streamDates)
 	behav := newStream(seed, streamBehaviours)
 	seeds := newStream(seed, streamUserSeeds)
 	for i := range out {
 		a := &out[i]
 		a.Index = i
 		a.PersonID = ids[i*w : (i+1)*w]
-		u, v := unit(first.Uint64()), first.Uint64()
-		if prefs != nil {
-			f := prefs.pick(u)
-			a.State = prefs.ppvs[f].State
-			a.PPVs = prefs.list(f, int(v%prefVariants))
+		f, v, early := ch.next()
+		if f >= 0 {
+			a.State = ch.prefs.ppvs[f].State
+			a.PPVs = ch.prefs.list(f, v)
 		}
-		a.WantsEarliest = unit(dates.Uint64()) < bias
+		a.WantsEarliest = early
 		a.Behaviour = pickBehaviour(bcum, bnames, unit(behav.Uint64()))
 		a.Seed = seeds.Uint64()
 	}
 	return out
+}
+
+// chooser draws, user after user, the first choice and date wish of a
+// crowd: Arrivals takes them from it, and so does Plan, which counts
+// them without building the crowd. Not safe for concurrent use.
+type chooser struct {
+	prefs        *preferences // nil without PPVs
+	first, dates *rand.PCG
+	bias         float64
+}
+
+func (s *Scenario) newChooser(seed int64) *chooser {
+	return &chooser{
+		prefs: s.newPreferences(seed),
+		first: newStream(seed, streamFirst),
+		dates: newStream(seed, streamDates),
+		bias:  s.Preferences.EarlyDateBias,
+	}
+}
+
+// next returns the next user's first choice (an index into prefs.ppvs, -1
+// without PPVs), preference variant and whether they want the earliest
+// date.
+func (c *chooser) next() (first, variant int, early bool) {
+	u, v := unit(c.first.Uint64()), c.first.Uint64()
+	first = -1
+	if c.prefs != nil {
+		first = c.prefs.pick(u)
+	}
+	return first, int(v % prefVariants), unit(c.dates.Uint64()) < c.bias
 }
 
 // PeakRate returns the highest arrival rate of the crowd's curve, in users
@@ -212,6 +239,22 @@ func (c *curve) peakRate() float64 {
 			}
 		}
 		return peak
+	}
+	return 0
+}
+
+// peakAt is when, in seconds from t=0, the curve first reaches peakRate.
+func (c *curve) peakAt() float64 {
+	switch c.shape {
+	case ShapeSpike:
+		return c.ramp
+	case ShapePiecewise:
+		peak := c.peakRate()
+		for k, r := range c.rates {
+			if r == peak && c.cum[k] < c.n {
+				return c.starts[k]
+			}
+		}
 	}
 	return 0
 }

@@ -154,8 +154,11 @@ func TestArrivalsPopularity(t *testing.T) {
 			t.Fatalf("PPVs = %v; want only the first choice with 0 alternatives", u.PPVs)
 		}
 	}
-	if n["c"] != 0 || math.Abs(float64(n["a"])/10000-0.75) > 0.02 {
-		t.Errorf("first choices %v; want a 75%%, b 25%%, c never", n)
+	// c sets no popularity: it takes the default weight 1 (hot_skew 0).
+	for id, want := range map[string]float64{"a": 0.6, "b": 0.2, "c": 0.2} {
+		if got := float64(n[id]) / 10000; math.Abs(got-want) > 0.02 {
+			t.Errorf("first choices %v: %s got %.3f; want %.2f (weights 3, 1 and the default 1)", n, id, got, want)
+		}
 	}
 }
 

@@ -256,6 +256,7 @@ func (s *Scenario) explicitZeros(written func(field string) bool) zeroSet {
 		f := fmt.Sprintf("inventory.ppvs[%d].", i)
 		mark(f+"name", p.Name == "")
 		mark(f+"daily_capacity", p.DailyCapacity == 0)
+		mark(f+"popularity", p.Popularity == 0)
 	}
 	a := &s.Crowd.Arrival
 	mark("crowd.arrival.shape", a.Shape == "")

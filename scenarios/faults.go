@@ -33,43 +33,87 @@ func (s *Scenario) FaultSpecs() ([]fault.Spec, error) {
 // empty crowd gives the smallest key. Safe for concurrent use.
 func (s *Scenario) HottestPartition(d models.Design, crowd []Arrival) models.PartitionKey {
 	inv := s.BuildInventory()
-	// Demand in units of 1/L of an arrival, L the common multiple of the
-	// PPVs' numbers of days (one number in a scenario's inventory), so
-	// that sums are exact and ties are ties.
-	dates := map[string][]models.Date{}
-	l := int64(1)
-	for _, p := range inv.PPVs {
-		for _, sl := range inv.SlotsOf(p.ID) {
-			dates[p.ID] = append(dates[p.ID], sl.Date)
-		}
-		if n := int64(len(dates[p.ID])); n > 0 {
-			l = lcm(l, n)
-		}
+	idx := make(map[string]int, len(inv.PPVs))
+	for i, p := range inv.PPVs {
+		idx[p.ID] = i
 	}
-	demand := map[models.PartitionKey]int64{}
+	fd := newFirstDemand(len(inv.PPVs))
 	for _, a := range crowd {
 		if len(a.PPVs) == 0 {
 			continue
 		}
-		ds := dates[a.PPVs[0]]
-		switch {
-		case len(ds) == 0:
-		case a.WantsEarliest:
-			demand[d.Key(models.SlotKey{PPV: a.PPVs[0], Date: ds[0]})] += l
-		default:
+		if i, ok := idx[a.PPVs[0]]; ok {
+			fd.add(i, a.WantsEarliest)
+		}
+	}
+	demand, _ := fd.partitions(d, &inv)
+	key, _ := hottest(d, &inv, demand)
+	return key
+}
+
+// firstDemand counts a crowd's first choices per PPV, in inventory order:
+// the users who want its earliest date, and those who take any.
+type firstDemand struct{ early, any []int64 }
+
+func newFirstDemand(ppvs int) firstDemand {
+	return firstDemand{early: make([]int64, ppvs), any: make([]int64, ppvs)}
+}
+
+func (fd firstDemand) add(ppv int, early bool) {
+	if early {
+		fd.early[ppv]++
+	} else {
+		fd.any[ppv]++
+	}
+}
+
+// users returns how many users chose PPV i first.
+func (fd firstDemand) users(i int) int64 { return fd.early[i] + fd.any[i] }
+
+// partitions returns the first-choice demand of each partition of d over
+// inv, in units of 1/l of an arrival, and l: the common multiple of the
+// PPVs' numbers of days (one number in a scenario's inventory), so that
+// sums are exact and ties are ties.
+func (fd firstDemand) partitions(d models.Design, inv *models.Inventory) (map[models.PartitionKey]int64, int64) {
+	dates := make([][]models.Date, len(inv.PPVs))
+	l := int64(1)
+	for i, p := range inv.PPVs {
+		for _, sl := range inv.SlotsOf(p.ID) {
+			dates[i] = append(dates[i], sl.Date)
+		}
+		if n := int64(len(dates[i])); n > 0 {
+			l = lcm(l, n)
+		}
+	}
+	demand := map[models.PartitionKey]int64{}
+	for i, p := range inv.PPVs {
+		ds := dates[i]
+		if len(ds) == 0 {
+			continue
+		}
+		if fd.early[i] > 0 {
+			demand[d.Key(models.SlotKey{PPV: p.ID, Date: ds[0]})] += fd.early[i] * l
+		}
+		if fd.any[i] > 0 {
 			for _, date := range ds {
-				demand[d.Key(models.SlotKey{PPV: a.PPVs[0], Date: date})] += l / int64(len(ds))
+				demand[d.Key(models.SlotKey{PPV: p.ID, Date: date})] += fd.any[i] * (l / int64(len(ds)))
 			}
 		}
 	}
+	return demand, l
+}
+
+// hottest returns the partition of d over inv with the most demand, and
+// its demand; ties go to the smallest key.
+func hottest(d models.Design, inv *models.Inventory, demand map[models.PartitionKey]int64) (models.PartitionKey, int64) {
 	var best models.PartitionKey
 	bestN := int64(-1)
-	for _, p := range d.Partitions(&inv) { // sorted by key: the first of equals wins
+	for _, p := range d.Partitions(inv) { // sorted by key: the first of equals wins
 		if n := demand[p.Key]; n > bestN {
 			best, bestN = p.Key, n
 		}
 	}
-	return best
+	return best, max(bestN, 0)
 }
 
 // lcm returns the least common multiple of a and b, both positive, capped

@@ -161,7 +161,25 @@ func parse(name string, data []byte, lim fileLimits) (*Scenario, error) {
 		c.errs.sort()
 		return nil, c.errs
 	}
+	s.warnings = c.place(s.Warnings())
 	return &s, nil
+}
+
+// place returns the warnings of a valid scenario, each a *FieldError,
+// placed at their fields in c's file and sorted by position.
+func (c *checker) place(warnings []error) ErrorList {
+	var out ErrorList
+	for _, w := range warnings {
+		var fe *FieldError
+		field, msg := "", w.Error()
+		if errors.As(w, &fe) {
+			field, msg = fe.Field, fe.Err.Error()
+		}
+		p := c.lookup(field)
+		out = append(out, &Error{File: c.file, Line: p.line, Column: p.col, Field: field, Msg: msg})
+	}
+	out.sort()
+	return out
 }
 
 // parseAndCheck checks data against the limits lim, parses it and runs the

@@ -10,27 +10,19 @@ import (
 )
 
 // ppvList returns the scenario's PPVs in inventory order with the weight of
-// each as a first choice (explicit popularity, else Zipf by rank).
+// each as a first choice (see PPVWeight).
 func (s *Scenario) ppvList() ([]models.PPV, []float64) {
 	inv := &s.Inventory
 	var ppvs []models.PPV
 	var weights []float64
 	if len(inv.PPVs) > 0 {
-		explicit := false
-		for _, p := range inv.PPVs {
-			explicit = explicit || p.Popularity > 0
-		}
 		for k, p := range inv.PPVs {
 			name := p.Name
 			if name == "" {
 				name = p.ID
 			}
 			ppvs = append(ppvs, models.PPV{ID: p.ID, Name: name, State: p.State})
-			w := zipf(k, s.Preferences.HotSkew)
-			if explicit {
-				w = max(p.Popularity, 0)
-			}
-			weights = append(weights, w)
+			weights = append(weights, s.PPVWeight(k))
 		}
 		return ppvs, weights
 	}
@@ -53,6 +45,27 @@ func (s *Scenario) ppvList() ([]models.PPV, []float64) {
 // GeneratedPPVID returns the id the inventory generator gives the k-th
 // (from 1) centre of state, such as "selangor-03".
 func GeneratedPPVID(state string, k int) string { return fmt.Sprintf("%s-%02d", state, k) }
+
+// PPVWeight returns the weight of the k-th listed PPV (from 0) as a first
+// choice: its popularity when it sets one, else the Zipf weight of its
+// place in the list, 1/(k+1)^hot_skew (1 for every PPV when hot_skew is 0).
+// Users choose their first PPV in proportion to the weights, so a
+// popularity is on the same scale: with hot_skew 0, popularity 3 makes a
+// centre three times as wanted as one without. A popularity written as 0 in
+// a file (not one left out) is honoured: nobody chooses that PPV first.
+// It returns 0 when k is not a listed PPV. Safe for concurrent use.
+func (s *Scenario) PPVWeight(k int) float64 {
+	if k < 0 || k >= len(s.Inventory.PPVs) {
+		return 0
+	}
+	switch p := s.Inventory.PPVs[k]; {
+	case p.Popularity > 0:
+		return p.Popularity
+	case p.Popularity < 0 || s.zeros.hasPPV(k, "popularity"):
+		return 0
+	}
+	return zipf(k, s.Preferences.HotSkew)
+}
 
 func zipf(rank int, skew float64) float64 {
 	if !(skew > 0) {

@@ -7,7 +7,9 @@
 // (Scenario.Validate), reporting every problem at once as an ErrorList. From
 // a loaded Scenario, BuildInventory and BuildDesigns give what the reference
 // server and the simulator are built from, Arrivals the crowd, Scaled a
-// smaller or larger copy, and Parameters the facts a report prints. The
+// smaller or larger copy, Parameters the facts a report prints, Plan the
+// figures that say before a run whether the scenario is sensible, and
+// Warnings the settings another setting overrides. The
 // format and the presets are described in README.md next to this file.
 //
 // The package imports models, fault (the grammar of the faults a scenario
@@ -63,6 +65,9 @@ type Scenario struct {
 	// EnsureDefaults would otherwise replace; nil for a scenario built in
 	// Go, where a zero value is an absent one.
 	zeros zeroSet
+	// warnings are Warnings placed in the file Parse read; see
+	// FileWarnings.
+	warnings ErrorList
 }
 
 // InventorySpec describes the slots: either listed PPVs, or a generator that
@@ -90,8 +95,13 @@ type PPVSpec struct {
 	Name          string `yaml:"name"`
 	State         string `yaml:"state"`
 	DailyCapacity int    `yaml:"daily_capacity"`
-	// Popularity weights how many users want this centre first; when no PPV
-	// sets it, the preferences' hot skew (Zipf) decides.
+	// Popularity is the centre's weight as a first choice: users choose
+	// their first centre in proportion to the weights. A centre without
+	// one gets the weight hot_skew gives its place in the list,
+	// 1/k^hot_skew for the k-th (1 for every centre when hot_skew is 0),
+	// so setting it on some centres never leaves the others without
+	// demand. Written as 0 in a file it is honoured (nobody chooses the
+	// centre first) and Warnings says so. See Scenario.PPVWeight.
 	Popularity float64 `yaml:"popularity"`
 }
 
@@ -143,7 +153,8 @@ type PreferencesSpec struct {
 	// HotSkew is the Zipf exponent over PPVs (0 = uniform; 1.2 = a few hot):
 	// the k-th PPV in inventory order (generated inventories: the k-th in
 	// round-robin order over states) is wanted first with weight 1/k^HotSkew.
-	// Ignored when any PPV sets a Popularity.
+	// A listed PPV that sets a Popularity takes that weight instead; the
+	// others keep theirs (Warnings says when popularity overrides it).
 	HotSkew float64 `yaml:"hot_skew"`
 	// EarlyDateBias in [0,1] is the probability a user wants the earliest
 	// date with places left rather than any date.

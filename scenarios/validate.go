@@ -370,6 +370,12 @@ func (s *Scenario) validatePPVs(v *validator) {
 			v.add(f+".popularity", "must be at most %s, got %v", commas(MaxPopularity), p.Popularity)
 		}
 	}
+	for k := range inv.PPVs {
+		if s.PPVWeight(k) > 0 || !(inv.PPVs[k].Popularity >= 0) { // (a negative one is reported above)
+			return
+		}
+	}
+	v.add("inventory.ppvs", "every PPV has popularity 0: nobody would choose one first; give one a popularity above 0, or omit popularity for the default weight")
 }
 
 // validateStates checks the generator's states and PPVs per state, and
