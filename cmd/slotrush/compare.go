@@ -20,6 +20,7 @@ type compareOpts struct {
 	format            string
 	output            string
 	thresholds        reports.CompareOptions
+	capacityDrop      string // --capacity-drop, for capacity files (capacity.go)
 }
 
 func newCompareCmd() *cobra.Command {
@@ -44,7 +45,11 @@ current runs is beyond the baseline runs' [min, max] widened by the threshold
 (latency: max × (1 + threshold) and at least --min-latency-ms slower; error
 rate: max + pp; booked share: min − pp). With one run per side that is the
 plain threshold. The output says for every metric whether the change is
-significant.`,
+significant.
+
+Two capacity files (capacity.json of slotrush capacity, told apart by their
+format field) are compared per design instead: a capacity (people/s) that
+dropped by more than --capacity-drop is a regression.`,
 		Example: `  slotrush compare testdata/baseline/ci-smoke.json out/ci/result.json
   slotrush compare --baseline b1.json --baseline b2.json --current c1.json --current c2.json --format markdown
   slotrush compare base.json cur.json --p99 0.3 --design per-ppv-day --format junit --output compare.xml`,
@@ -80,10 +85,14 @@ significant.`,
 	f.StringSliceVar(&t.Designs, "design", nil, "compare only these designs (repeat or comma-separate)")
 	f.StringVar(&o.format, "format", "text", "output format: text, markdown or junit")
 	f.StringVarP(&o.output, "output", "o", "", "write the report to this file instead of stdout")
+	f.StringVar(&o.capacityDrop, "capacity-drop", "10%", "capacity files: largest drop of a design's capacity (people/s) that is not a regression")
 	return cmd
 }
 
 func (o *compareOpts) run(stdout io.Writer) error {
+	if isCapacityCompare(o.baseline, o.current) {
+		return o.runCapacity(stdout)
+	}
 	t := o.thresholds
 	for name, v := range map[string]float64{"--p50": t.P50, "--p99": t.P99, "--error-rate-pp": t.ErrorRatePP, "--booked-share-pp": t.BookedSharePP, "--min-latency-ms": t.MinLatencyMs} {
 		if v < 0 {
