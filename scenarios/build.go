@@ -127,6 +127,7 @@ func (s *Scenario) Scaled(f float64) *Scenario {
 		panic(fmt.Sprintf("scenarios: Scaled(%v): scale must be a positive finite number", f))
 	}
 	c := s.clone()
+	c.scale = s.Scale() * f
 	c.Crowd.Size = scaleCount(c.Crowd.Size, f)
 	c.Inventory.DailyCapacity = scaleCount(c.Inventory.DailyCapacity, f)
 	for i := range c.Inventory.PPVs {
@@ -136,6 +137,15 @@ func (s *Scenario) Scaled(f float64) *Scenario {
 		c.Crowd.Arrival.Pieces[i].Rate *= f
 	}
 	return c
+}
+
+// Scale returns the factor Scaled applied to the scenario as written: 1
+// when it was not scaled.
+func (s *Scenario) Scale() float64 {
+	if s.scale == 0 {
+		return 1
+	}
+	return s.scale
 }
 
 // scaleCount returns n scaled by f as Scaled does: rounded, at least 1
@@ -254,6 +264,11 @@ func (s *Scenario) Parameters() [][2]string {
 	j := s.Journey
 	p := [][2]string{
 		{"crowd", commas(s.Crowd.Size) + " users"},
+	}
+	if f := s.Scale(); f != 1 {
+		p = append(p, [2]string{"scale", fmt.Sprintf("%s× the scenario as written (crowd, daily capacities and arrival rates; not the limits)", strconv.FormatFloat(f, 'g', 4, 64))})
+	}
+	p = append(p, [][2]string{
 		{"arrival", s.describeArrival()},
 		{"peak arrival rate", fmt.Sprintf("%s users/s", commas(int(math.Round(s.PeakRate()))))},
 		{"opening delay", s.Crowd.OpeningDelay.String()},
@@ -268,7 +283,7 @@ func (s *Scenario) Parameters() [][2]string {
 		{"request timeout", j.RequestTimeout.String()},
 		{"retry policy", describeRetry(j.Retry)},
 		{"behaviours", describeBehaviours(s.Behaviours)},
-	}
+	}...)
 	for _, d := range s.Designs {
 		p = append(p, [2]string{"design " + d.Name, fmt.Sprintf("%s, each %s", plural(s.partitions(d.Name), "partition"), DescribeLimits(d.Limits))})
 	}

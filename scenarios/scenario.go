@@ -61,6 +61,10 @@ type Scenario struct {
 	// design) or a key of one of the scenario's designs. Empty: none.
 	Faults []string `yaml:"faults"`
 
+	// scale is the factor Scaled applied to the scenario as written (0:
+	// none); Parameters names it.
+	scale float64
+
 	// zeros holds the fields the file set explicitly to a zero value
 	// EnsureDefaults would otherwise replace; nil for a scenario built in
 	// Go, where a zero value is an absent one.

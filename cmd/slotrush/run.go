@@ -56,6 +56,8 @@ type runOptions struct {
 	noReport  bool
 	faults    []string // --fault, as given
 	noBase    bool     // --no-baseline
+	scale     float64  // --scale; 0 without scaleSet is 1 (a runOptions built in Go)
+	scaleSet  bool     // --scale was given
 
 	// Seams for tests; their zero values are the real ones.
 	limit         fileLimit     // the limit on open files (systemFileLimit)
@@ -127,7 +129,7 @@ the limit on open files, a target that is down or lacks the crowd's centres, a
 func newRunCmd() *cobra.Command {
 	o := &runOptions{}
 	cmd := &cobra.Command{
-		Use:   "run --scenario NAME|FILE [--design a,b,c | --target NAME=URL...] [--fault SPEC]... [--out DIR] [--seed N]",
+		Use:   "run --scenario NAME|FILE [--design a,b,c | --target NAME=URL...] [--scale F] [--fault SPEC]... [--out DIR] [--seed N]",
 		Short: "Replay a scenario's crowd live against each design (or against target servers)",
 		Long:  runLong,
 		Example: `  slotrush run --scenario ci-smoke
@@ -141,6 +143,7 @@ func newRunCmd() *cobra.Command {
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.scaleSet = cmd.Flags().Changed("scale")
 			return o.run(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), cmd.Flags().Changed("seed"))
 		},
 	}
@@ -160,6 +163,7 @@ func newRunCmd() *cobra.Command {
 	f.Int64Var(&o.seed, "seed", 0, "crowd seed (default: the scenario's)")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress line")
 	f.BoolVar(&o.noReport, "no-report", false, "write result.json only, no HTML report")
+	f.Float64Var(&o.scale, "scale", 1, scaleFlagUsage+", as simulate does")
 	f.BoolVar(&o.noBase, "no-baseline", false, "with faults, skip each design's second run without them (blast_radius.bookings_lost is then not measured)")
 	f.StringArrayVar(&o.faults, "fault", nil, "storage fault injected into the in-process server of each design, repeatable, added to the scenario's faults:\n"+faultGrammar)
 	return cmd
@@ -222,9 +226,17 @@ type runInputs struct {
 // inputs checks the flags and loads what they name. Every error is a bad
 // input.
 func (o *runOptions) inputs() (*runInputs, error) {
-	sc, err := scenarios.Load(o.scenario)
+	base, err := scenarios.Load(o.scenario)
 	if err != nil {
 		return nil, badRunInput(err)
+	}
+	scale := o.scale
+	if scale == 0 && !o.scaleSet {
+		scale = 1
+	}
+	sc, err := scaleScenario(base, scale)
+	if err != nil {
+		return nil, err
 	}
 	in := &runInputs{sc: sc}
 	if in.targets, err = parseTargets(o.targets); err != nil {

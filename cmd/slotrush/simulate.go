@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -110,7 +109,7 @@ writes the designs that finished, marked interrupted, and exits 0 as run does
 	f := cmd.Flags()
 	f.StringVar(&o.scenario, "scenario", "demo", "preset name or scenario file")
 	f.StringSliceVar(&o.designs, "design", nil, "designs to simulate, comma separated (default: the scenario's)")
-	f.Float64Var(&o.scale, "scale", 1, "multiply the crowd and the capacities (not the limits) by F")
+	f.Float64Var(&o.scale, "scale", 1, scaleFlagUsage)
 	f.StringVar(&o.out, "out", "out/simulate", "output directory")
 	f.Int64Var(&o.seed, "seed", 0, "crowd seed (default: the scenario's)")
 	f.StringVar(&o.calibrate, "calibrate", "", "live result to measure the model's parameters from")
@@ -263,15 +262,9 @@ func (o *simulateOptions) load() (*scenarios.Scenario, []models.Design, error) {
 	if err != nil {
 		return nil, nil, &exitError{code: 2, err: err}
 	}
-	if err := checkScale(base, o.scale); err != nil {
+	sc, err := scaleScenario(base, o.scale)
+	if err != nil {
 		return nil, nil, err
-	}
-	sc := base
-	if o.scale != 1 {
-		sc = base.Scaled(o.scale)
-		if errs := sc.Validate(); len(errs) > 0 {
-			return nil, nil, badInput("scenario %s at --scale %g: %w", sc.Name, o.scale, errors.Join(errs...))
-		}
 	}
 	designs, err := sc.BuildDesigns(o.designs)
 	if err != nil {
