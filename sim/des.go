@@ -1,6 +1,9 @@
 package sim
 
-import "math/bits"
+import (
+	"math"
+	"math/bits"
+)
 
 // The discrete-event core of the model engine: a virtual clock, an event set
 // ordered by (time, sequence number), and the admission gate every partition
@@ -8,9 +11,9 @@ import "math/bits"
 //
 // Events are small values (32 bytes), never boxed, so scheduling allocates
 // nothing once the structures have grown. The event set is a calendar queue
-// (desCalendar: a timing wheel of 1 ms buckets over 4-ary heaps), so its
-// cost does not grow with the hundreds of thousands of events a national
-// crowd keeps pending. Events whose delay is the same for everyone (client
+// (desCalendar: a wheel of 67 ms buckets, each spread over 1 ms buckets
+// when its turn comes, over 4-ary heaps), so its cost does not grow with
+// the hundreds of thousands of events a national crowd keeps pending. Events whose delay is the same for everyone (client
 // timeouts, queue-wait bounds, waiting-room tokens) arrive in the order they
 // are scheduled; they go to FIFO rings instead, which is O(1). Ties are
 // broken by the sequence number given at scheduling, so a run is a pure
@@ -87,66 +90,117 @@ func (h *desHeap) pop() desEvent {
 	return top
 }
 
-// desCalendar is the event set: a calendar queue (a timing wheel of
-// buckets 2^calShift ns wide, 2^calBits of them) in front of two heaps.
-// Events of the bucket being served, or earlier, are in the small heap near;
-// events of the next buckets within the wheel's horizon are appended,
-// unsorted, to their bucket; events beyond it wait in the heap far and move
-// into the wheel as it turns. Each event is thus sorted only among the few
-// of its own bucket, so scheduling and popping cost about O(1) however many
-// events are pending, where one big heap pays O(log n) cache misses.
+// desCalendar is the event set: a two-level calendar queue in front of two
+// heaps. The wheel has calSize coarse buckets, each 2^(calShift+calFineBits)
+// ns wide (67 ms), whose events are stored unsorted in chunks; the coarse
+// bucket being served is spread over calFine fine buckets of 2^calShift ns
+// (1.05 ms), unsorted too. Events of the fine bucket being served, or
+// earlier, are in the small heap near; events beyond the wheel's horizon
+// wait in the heap far and move into the wheel as it turns. Each event is
+// thus sorted only among the few of its own fine bucket, so scheduling and
+// popping cost about O(1) however many events are pending; and the wheel's
+// bookkeeping (a 16-byte list head per coarse bucket, the open chunk of
+// each) stays small enough to stay in the processor's caches, where one
+// wheel of fine buckets over the whole horizon would cost a cache miss on
+// nearly every push.
 type desCalendar struct {
 	near, far desHeap
-	buckets   [][]desEvent
-	bitmap    []uint64 // bit k%calSize set: bucket k holds events
-	cur       int64    // the bucket being served (at >> calShift)
-	inWheel   int
-	// turned holds the events of the bucket advance last moved into near,
-	// until the owner reads it (see desQueue.turned).
+	// fine holds the fine buckets of the coarse bucket curC (index: the
+	// fine bucket's number modulo calFine); fineBits has bit i set when
+	// fine[i] holds events.
+	fine     [calFine][]desEvent
+	fineBits uint64
+	// coarse holds the coarse buckets after curC within the horizon (index:
+	// the number modulo calSize); coarseBits has bit i%64 of word i/64 set
+	// when coarse[i] holds events.
+	coarse     []desChunkList
+	coarseBits []uint64
+	free       *desChunk // emptied chunks, for the buckets that fill next
+	cur        int64     // the fine bucket being served (at >> calShift)
+	curC       int64     // the coarse bucket being served
+	inFine     int
+	inCoarse   int
+	// turned holds the events of the fine bucket advance last moved into
+	// near, until the owner reads it (see desQueue.turned).
 	turned []desEvent
-	// spare holds emptied bucket arrays too big to stay with their bucket,
-	// for buckets that fill next: a storm reuses them instead of making a
-	// garbage collector's worth of new ones.
-	spare [][]desEvent
 }
 
 const (
-	calShift  = 20 // buckets of 1.05 ms
-	calBits   = 17 // 131,072 buckets: a horizon of 137 s, beyond a minute's backoff
-	calSize   = 1 << calBits
-	calKeep   = 16   // bucket capacity kept after a bucket is served
-	calSpares = 1024 // big bucket arrays kept for reuse
+	calShift    = 20 // fine buckets of 1.05 ms
+	calFineBits = 6  // 64 fine buckets to a coarse bucket of 67 ms
+	calFine     = 1 << calFineBits
+	calBits     = 11 // 2,048 coarse buckets: a horizon of 137 s, beyond a minute's backoff
+	calSize     = 1 << calBits
+	calChunk    = 128 // events per chunk of a coarse bucket
 )
 
-func (c *desCalendar) len() int { return c.near.len() + c.far.len() + c.inWheel }
+// desChunk is a block of a coarse bucket's events; full chunks are linked
+// from the bucket's first to its last, which is being filled.
+type desChunk struct {
+	ev   [calChunk]desEvent
+	n    int
+	next *desChunk
+}
+
+// desChunkList is a coarse bucket: its chunks, first to last.
+type desChunkList struct{ head, tail *desChunk }
+
+func (c *desCalendar) len() int { return c.near.len() + c.far.len() + c.inFine + c.inCoarse }
 
 func (c *desCalendar) push(e desEvent) {
 	k := e.at >> calShift
-	switch {
+	switch kc := k >> calFineBits; {
 	case k <= c.cur:
 		c.near.push(e)
-	case k < c.cur+calSize:
-		if c.buckets == nil {
-			c.buckets = make([][]desEvent, calSize)
-			c.bitmap = make([]uint64, calSize/64)
-		}
-		i := k & (calSize - 1)
-		if c.buckets[i] == nil && len(c.spare) > 0 {
-			c.buckets[i] = c.spare[len(c.spare)-1]
-			c.spare[len(c.spare)-1] = nil
-			c.spare = c.spare[:len(c.spare)-1]
-		}
-		c.buckets[i] = append(c.buckets[i], e)
-		c.bitmap[i>>6] |= 1 << (i & 63)
-		c.inWheel++
+	case kc == c.curC:
+		i := k & (calFine - 1)
+		c.fine[i] = append(c.fine[i], e)
+		c.fineBits |= 1 << i
+		c.inFine++
+	case kc < c.curC+calSize:
+		c.pushCoarse(kc, e)
 	default:
 		c.far.push(e)
 	}
 }
 
-// min returns the earliest event, or nil. It may turn the wheel.
-func (c *desCalendar) min() *desEvent {
-	if c.near.len() == 0 && !c.advance() {
+// pushCoarse appends e to coarse bucket kc, within the horizon.
+func (c *desCalendar) pushCoarse(kc int64, e desEvent) {
+	if c.coarse == nil {
+		c.coarse = make([]desChunkList, calSize)
+		c.coarseBits = make([]uint64, calSize/64)
+	}
+	i := kc & (calSize - 1)
+	l := &c.coarse[i]
+	if l.tail == nil || l.tail.n == calChunk {
+		ch := c.free
+		if ch != nil {
+			c.free = ch.next
+			ch.next = nil
+		} else {
+			ch = new(desChunk)
+		}
+		if l.tail == nil {
+			l.head = ch
+			c.coarseBits[i>>6] |= 1 << (i & 63)
+		} else {
+			l.tail.next = ch
+		}
+		l.tail = ch
+	}
+	l.tail.ev[l.tail.n] = e
+	l.tail.n++
+	c.inCoarse++
+}
+
+// min returns the earliest event, or nil when none is at or before until
+// (it may return a later one). It turns the wheel, but never to a bucket
+// that starts after until: events the caller then schedules between until
+// and that bucket still go to their own buckets, not to near. A caller that
+// moves the clock only forward from until on (the model's crowd arrivals)
+// thus keeps near down to a bucket's events.
+func (c *desCalendar) min(until int64) *desEvent {
+	if c.near.len() == 0 && !c.advance(until) {
 		return nil
 	}
 	return &c.near.ev[0]
@@ -155,62 +209,102 @@ func (c *desCalendar) min() *desEvent {
 // pop removes the earliest event; min must have returned one.
 func (c *desCalendar) pop() desEvent { return c.near.pop() }
 
-// advance turns the wheel to the next bucket holding events, moving them
-// into near, and reports whether there was one.
-func (c *desCalendar) advance() bool {
-	next := int64(-1)
-	if c.inWheel > 0 {
-		next = c.nextBucket()
-	} else if c.far.len() > 0 {
-		next = c.far.ev[0].at >> calShift
-	}
-	if next < 0 {
-		return false
-	}
-	c.cur = next
-	if c.inWheel > 0 {
-		i := next & (calSize - 1)
-		b := c.buckets[i]
-		for _, e := range b {
-			c.near.push(e)
-		}
-		c.turned = b
-		c.inWheel -= len(b)
-		// Keep small buckets' arrays; pass big ones on to the next buckets
-		// that fill (a few: more would hold a storm's peak for the whole
-		// run), or a storm would leave every bucket of the wheel holding
-		// its peak.
-		if cap(b) <= calKeep {
-			c.buckets[i] = b[:0]
-		} else {
-			c.buckets[i] = nil
-			if len(c.spare) < calSpares {
-				c.spare = append(c.spare, b[:0])
+// advance turns the wheel until near holds events: to the next fine bucket
+// holding events, else to the next coarse bucket, as long as that bucket
+// starts at or before until. It reports whether near holds events. Call
+// with near empty.
+func (c *desCalendar) advance(until int64) bool {
+	for c.near.len() == 0 {
+		if c.fineBits != 0 {
+			i := int64(bits.TrailingZeros64(c.fineBits))
+			if (c.curC<<calFineBits|i)<<calShift > until {
+				return false
 			}
+			c.turnFine(i)
+			continue
 		}
-		c.bitmap[i>>6] &^= 1 << (i & 63)
+		if !c.turnCoarse(until) {
+			return false
+		}
 	}
-	// Far events now within the horizon join the wheel (or near).
-	for c.far.len() > 0 && c.far.ev[0].at>>calShift < c.cur+calSize {
-		c.push(c.far.pop())
-	}
-	return c.near.len() > 0
+	return true
 }
 
-// nextBucket returns the first bucket after cur holding events; the wheel
-// must hold some.
-func (c *desCalendar) nextBucket() int64 {
-	start := (c.cur + 1) & (calSize - 1)
+// turnFine moves fine bucket i, the first holding events, into near and
+// serves it. Every fine bucket holding events is after cur.
+func (c *desCalendar) turnFine(i int64) {
+	c.cur = c.curC<<calFineBits | i
+	b := c.fine[i]
+	for _, e := range b {
+		c.near.push(e)
+	}
+	c.turned = b
+	c.inFine -= len(b)
+	c.fine[i] = b[:0] // reused by the next coarse bucket at the earliest
+	c.fineBits &^= 1 << i
+}
+
+// turnCoarse makes the next coarse bucket holding events (in the wheel, or
+// when the wheel is empty the far heap's first) the one being served: it
+// spreads the bucket's events over the fine buckets and moves far events
+// now within the horizon into the wheel. It reports false when the wheel
+// and far are empty, or that bucket starts after until. Call with the fine
+// buckets empty.
+func (c *desCalendar) turnCoarse(until int64) bool {
+	var next int64
+	switch {
+	case c.inCoarse > 0:
+		next = c.nextCoarse()
+	case c.far.len() > 0:
+		next = c.far.ev[0].at >> (calShift + calFineBits)
+	default:
+		return false
+	}
+	if next<<(calShift+calFineBits) > until {
+		return false
+	}
+	// Before the bucket's first fine bucket: its events all go to fine.
+	c.curC, c.cur = next, next<<calFineBits-1
+	if c.inCoarse > 0 {
+		i := next & (calSize - 1)
+		l := &c.coarse[i]
+		for ch := l.head; ch != nil; {
+			for _, e := range ch.ev[:ch.n] {
+				f := (e.at >> calShift) & (calFine - 1)
+				c.fine[f] = append(c.fine[f], e)
+				c.fineBits |= 1 << f
+			}
+			c.inFine += ch.n
+			c.inCoarse -= ch.n
+			nx := ch.next
+			ch.n, ch.next = 0, c.free
+			c.free = ch
+			ch = nx
+		}
+		*l = desChunkList{}
+		c.coarseBits[i>>6] &^= 1 << (i & 63)
+	}
+	// Far events now within the horizon join the wheel.
+	for c.far.len() > 0 && c.far.ev[0].at>>(calShift+calFineBits) < c.curC+calSize {
+		c.push(c.far.pop())
+	}
+	return true
+}
+
+// nextCoarse returns the first coarse bucket after curC holding events; the
+// wheel must hold some.
+func (c *desCalendar) nextCoarse() int64 {
+	start := (c.curC + 1) & (calSize - 1)
 	w := start >> 6
-	word := c.bitmap[w] &^ (1<<(start&63) - 1)
-	for n := 0; ; n++ {
+	word := c.coarseBits[w] &^ (1<<(start&63) - 1)
+	for {
 		if word != 0 {
 			i := w<<6 + int64(bits.TrailingZeros64(word))
 			// Distance from start, modulo the wheel.
-			return c.cur + 1 + (i-start+calSize)&(calSize-1)
+			return c.curC + 1 + (i-start+calSize)&(calSize-1)
 		}
 		w = (w + 1) & (calSize/64 - 1)
-		word = c.bitmap[w]
+		word = c.coarseBits[w]
 	}
 }
 
@@ -280,9 +374,15 @@ func (q *desQueue) scheduleFIFO(r int, at int64, kind uint8, id int32, aux uint3
 
 // peekSrc returns the earliest pending event (nil when none is left) and
 // where it is, for popFrom: a ring's index, or -1 for the heap.
-func (q *desQueue) peekSrc() (*desEvent, int) {
+func (q *desQueue) peekSrc() (*desEvent, int) { return q.peekUntil(math.MaxInt64) }
+
+// peekUntil is peekSrc for a caller that will move the clock to until
+// itself when no event comes first: it returns nil when no event is at or
+// before until, and turns the calendar's wheel no further (see
+// desCalendar.min).
+func (q *desQueue) peekUntil(until int64) (*desEvent, int) {
 	src := -1
-	best := q.heap.min()
+	best := q.heap.min(until)
 	for i := range q.rings {
 		if r := &q.rings[i]; r.n > 0 {
 			if e := r.peek(); best == nil || e.before(best) {

@@ -261,7 +261,7 @@ func TestCalendarOrder(t *testing.T) {
 	var q desQueue
 	ref := &refHeap{}
 	var seq uint64
-	spans := []int64{1_000, 1 << calShift, 1 << (calShift + calBits), 1 << (calShift + calBits + 3)}
+	spans := []int64{1_000, 1 << calShift, 1 << (calShift + calFineBits), 1 << (calShift + calFineBits + calBits), 1 << (calShift + calFineBits + calBits + 3)}
 	for step := 0; step < 300_000; step++ {
 		if rng.IntN(3) > 0 || ref.Len() == 0 {
 			at := q.now + rng.Int64N(spans[rng.IntN(len(spans))])
@@ -281,6 +281,45 @@ func TestCalendarOrder(t *testing.T) {
 	}
 	if q.pending() != ref.Len() {
 		t.Errorf("pending() = %d; want %d", q.pending(), ref.Len())
+	}
+}
+
+// TestCalendarUntil drives the queue as the model's run loop does, with
+// outside arrivals (the crowd's) that move the clock between events, each
+// scheduling an event 1 s to a minute ahead or, one in eight, within a
+// millisecond: peeking
+// no further than the next arrival keeps the order, and keeps the near
+// heap down to about a bucket's events however far ahead the next event is.
+func TestCalendarUntil(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(5, 7))
+	var q desQueue
+	ref := &refHeap{}
+	var seq uint64
+	var arrival int64
+	maxNear := 0
+	for step := 0; step < 200_000; step++ {
+		e, src := q.peekUntil(arrival)
+		if e == nil || arrival <= e.at {
+			q.now = arrival
+			d := 1e9 + rng.Int64N(60e9)
+			if rng.IntN(8) == 0 {
+				d = rng.Int64N(1e6)
+			}
+			q.schedule(arrival+d, 1, 0, 0)
+			seq++
+			heap.Push(ref, desEvent{at: arrival + d, seq: seq})
+			maxNear = max(maxNear, q.heap.near.len())
+			arrival += rng.Int64N(2e6)
+			continue
+		}
+		want := heap.Pop(ref).(desEvent)
+		if got := q.popFrom(src); got.at != want.at || got.seq != want.seq {
+			t.Fatalf("step %d: popped (%d, %d); want (%d, %d)", step, got.at, got.seq, want.at, want.seq)
+		}
+	}
+	if maxNear > 100 {
+		t.Errorf("the near heap held up to %d events; want about a bucket's (a few)", maxNear)
 	}
 }
 

@@ -247,11 +247,14 @@ type mroom struct {
 	ticking  bool
 }
 
-// touch reads a field in each cache line of us that handling an event
-// reads (muser's and its journey's hot fields, about 250 bytes) and returns
-// a sum of them, which the caller keeps so the loads are not optimised away.
+// touch reads fields at most 64 bytes apart from the start of us to its
+// end (muser's and its journey's hot fields, then the waiting room's view
+// of the person), so that every cache line of us is fetched wherever the
+// record starts in a line, and returns a sum of them, which the caller
+// keeps so the loads are not optimised away.
 func (us *muser) touch() uint32 {
-	return us.seq + uint32(len(us.bookedKey)) + uint32(us.j.attempts) + uint32(len(us.j.curKey)) + uint32(len(us.j.token))
+	return uint32(us.arrivedAt) + us.seq + uint32(len(us.bookedKey)) + uint32(us.j.attempts) + uint32(len(us.j.curPPV)) +
+		uint32(len(us.j.token)) + uint32(us.lock) + uint32(us.tokenExp)
 }
 
 // modelRun is one simulation of one design. Not safe for concurrent use.
@@ -477,7 +480,13 @@ func (m *modelRun) run(ctx context.Context) error {
 				return ctx.Err()
 			}
 		}
-		e, src := m.q.peekSrc()
+		// The next user's arrival is handled outside the event set: peek
+		// no further than it.
+		until := int64(math.MaxInt64)
+		if next < len(crowd) {
+			until = int64(crowd[next].At)
+		}
+		e, src := m.q.peekUntil(until)
 		if next < len(crowd) && (e == nil || int64(crowd[next].At) <= e.at) {
 			at := int64(crowd[next].At)
 			if at > m.end {
@@ -1206,7 +1215,13 @@ func (m *modelRun) queueOp(u int32) {
 	us := &m.users[u]
 	w := m.room
 	now := m.q.now
-	id := m.crowd[u].PersonID
+	// The ticket and the token are the person id. A poll carries the
+	// ticket the room gave (the journey keeps it in the user's record), so
+	// only a join reads the crowd, whose entries are far apart in memory.
+	id := us.j.ticket
+	if id == "" {
+		id = m.crowd[u].PersonID
+	}
 	if us.join && us.room != roomWaiting && (us.room != roomAdmitted || now >= us.tokenExp) {
 		us.room = roomWaiting
 		us.qpos = int32(len(w.queue))

@@ -44,12 +44,14 @@ const (
 	// modelPartitionBytes is a partition: its mpart, its key and its entry
 	// in the design's list of partitions.
 	modelPartitionBytes = 448
-	// modelWheelBytes is the calendar's wheel: a slice header and a bit per
-	// bucket.
-	modelWheelBytes = calSize*int64(unsafe.Sizeof([]desEvent(nil))) + calSize/8
-	// modelSpareBytes is the bucket arrays the calendar keeps for reuse
-	// after a storm: calSpares of them, of 128 events each.
-	modelSpareBytes = calSpares * 128 * int64(unsafe.Sizeof(desEvent{}))
+	// modelWheelBytes is the calendar's wheel: a list head and a bit per
+	// coarse bucket.
+	modelWheelBytes = calSize*int64(unsafe.Sizeof(desChunkList{})) + calSize/8
+	// modelSpareBytes is the chunks the calendar holds beyond its events:
+	// one partly filled chunk per coarse bucket holding events, counted for
+	// an eighth of the wheel (17 s of events ahead; the whole wheel, for a
+	// run that keeps events 137 s ahead all along, is 8 MB).
+	modelSpareBytes = calSize / 8 * int64(unsafe.Sizeof(desChunk{}))
 	// modelArrivalBytes is a user of the crowd, which every design shares:
 	// its Arrival and the bytes of its person id.
 	modelArrivalBytes = int64(unsafe.Sizeof(scenarios.Arrival{})) + 16
