@@ -27,6 +27,12 @@ var Schemes = []Scheme{Monolithic, PerPPV, PerPPVDay}
 // the design's name, as in "per-ppv-day+waiting-room".
 const WaitingRoomSuffix = "+waiting-room"
 
+// CentreRoomsSuffix puts one waiting room in front of each PPV (centre) of a
+// design when it ends the design's name, as in "per-ppv-day+centre-rooms":
+// a person queues for the centre they want, and the admission token is
+// bound to that centre (see Design.CentreRooms).
+const CentreRoomsSuffix = "+centre-rooms"
+
 // PartitionKey names one partition of a design. It is safe as a file name.
 type PartitionKey string
 
@@ -86,6 +92,10 @@ type Design struct {
 	Limits Limits `json:"limits"`
 	// WaitingRoom reports whether a waiting room fronts the design.
 	WaitingRoom bool `json:"waiting_room,omitempty"`
+	// CentreRooms reports whether the waiting room is one queue per PPV
+	// (CentreRoomsSuffix); it implies WaitingRoom. Each centre's room admits
+	// at the rate its partitions take (Design.AdmitRates).
+	CentreRooms bool `json:"centre_rooms,omitempty"`
 	// Room is how the waiting room admits people, when WaitingRoom is set.
 	Room RoomPolicy `json:"room,omitzero"`
 }
@@ -113,21 +123,26 @@ const (
 // RoomPolicy is how a waiting room admits people: AdmitPerInterval new
 // people every Interval and/or at most MaxActive admitted people holding an
 // unexpired token who have not booked yet (0 = no cap). Admission tokens
-// are valid for TokenTTL. Order is RoomFIFO or RoomRandom.
+// are valid for TokenTTL. Order is RoomFIFO or RoomRandom. With Auto, the
+// admission per interval is sized from the design's limits instead
+// (Design.AdmitRates, scaled by Headroom); centre rooms are always sized so.
 type RoomPolicy struct {
 	AdmitPerInterval int           `json:"admit_per_interval"`
 	Interval         time.Duration `json:"interval"`
 	MaxActive        int           `json:"max_active"`
 	Order            string        `json:"order"`
 	TokenTTL         time.Duration `json:"token_ttl"`
+	Auto             bool          `json:"auto,omitempty"`
+	Headroom         float64       `json:"headroom,omitempty"`
 }
 
-// Validate returns every problem of the policy.
 // String describes p in words: "admits 30 every 250ms, at most 100 active,
 // fifo order, tokens valid 30s", leaving out a rate or cap that is not set.
 func (p RoomPolicy) String() string {
 	var parts []string
-	if p.AdmitPerInterval > 0 {
+	if p.Auto {
+		parts = append(parts, fmt.Sprintf("admits what the partitions take x %g every %v", p.headroom(), p.Interval))
+	} else if p.AdmitPerInterval > 0 {
 		parts = append(parts, fmt.Sprintf("admits %d every %v", p.AdmitPerInterval, p.Interval))
 	}
 	if p.MaxActive > 0 {
@@ -142,10 +157,10 @@ func (p RoomPolicy) String() string {
 // is not positive. It never mutates p.
 func (p RoomPolicy) Validate() []error {
 	var errs []error
-	if p.AdmitPerInterval <= 0 && p.MaxActive <= 0 {
+	if p.AdmitPerInterval <= 0 && p.MaxActive <= 0 && !p.Auto {
 		errs = append(errs, fmt.Errorf("waiting room admits nobody: set admit_per_interval or max_active"))
 	}
-	if p.AdmitPerInterval > 0 && p.Interval <= 0 {
+	if (p.AdmitPerInterval > 0 || p.Auto) && p.Interval <= 0 {
 		errs = append(errs, fmt.Errorf("waiting room interval %v: want > 0", p.Interval))
 	}
 	if p.MaxActive < 0 {
@@ -157,18 +172,26 @@ func (p RoomPolicy) Validate() []error {
 	if p.TokenTTL <= 0 {
 		errs = append(errs, fmt.Errorf("waiting room token_ttl %v: want > 0", p.TokenTTL))
 	}
+	if !(p.Headroom >= 0 && p.Headroom <= 1) {
+		errs = append(errs, fmt.Errorf("waiting room headroom %v: want a share in (0, 1], or 0 for %v", p.Headroom, DefaultRoomHeadroom))
+	}
 	return errs
 }
 
 // ParseDesign returns the design named name ("monolithic", "per-ppv",
-// "per-ppv-day", each optionally followed by "+waiting-room") with the given
-// per-partition limits. It returns an error naming the unknown design.
+// "per-ppv-day", each optionally followed by "+waiting-room" or
+// "+centre-rooms") with the given per-partition limits. It returns an error
+// naming the unknown design.
 func ParseDesign(name string, limits Limits) (Design, error) {
 	d := Design{Name: name, Limits: limits}
 	base := name
-	if strings.HasSuffix(base, WaitingRoomSuffix) {
+	switch {
+	case strings.HasSuffix(base, WaitingRoomSuffix):
 		d.WaitingRoom = true
 		base = strings.TrimSuffix(base, WaitingRoomSuffix)
+	case strings.HasSuffix(base, CentreRoomsSuffix):
+		d.WaitingRoom, d.CentreRooms = true, true
+		base = strings.TrimSuffix(base, CentreRoomsSuffix)
 	}
 	for _, s := range Schemes {
 		if string(s) == base {
@@ -176,7 +199,7 @@ func ParseDesign(name string, limits Limits) (Design, error) {
 			return d, nil
 		}
 	}
-	return Design{}, fmt.Errorf("unknown design %q (want one of monolithic, per-ppv, per-ppv-day, optionally with %s)", name, WaitingRoomSuffix)
+	return Design{}, fmt.Errorf("unknown design %q (want one of monolithic, per-ppv, per-ppv-day, optionally with %s or %s)", name, WaitingRoomSuffix, CentreRoomsSuffix)
 }
 
 // Key returns the partition that stores slot k.

@@ -61,17 +61,23 @@ func DecodeBookingRequest(r io.Reader) (BookingRequest, error) {
 type QueueRequest = api.QueueRequest
 
 // DecodeQueueRequest strictly decodes a waiting-room join from r, by the
-// rules of DecodeBookingRequest: exactly one JSON object whose only member
-// is person_id, a string, non-empty, at most 128 bytes, without control
+// rules of DecodeBookingRequest: exactly one JSON object whose members are
+// person_id and optionally ppv (the centre's queue with rooms per centre),
+// strings, person_id non-empty, each at most 128 bytes, without control
 // characters or surrounding space. It returns an *Error (CodeInvalidJSON,
 // CodeInvalidRequest, CodeBodyTooLarge). It is safe for concurrent use.
 func DecodeQueueRequest(r io.Reader) (QueueRequest, error) {
 	var req QueueRequest
-	if err := decodeStrings(r, []string{"person_id"}, []*string{&req.PersonID}); err != nil {
+	if err := decodeStringsRequired(r, []string{"person_id", "ppv"}, []*string{&req.PersonID, &req.PPV}, 1); err != nil {
 		return req, err
 	}
 	if err := checkID("person_id", req.PersonID); err != nil {
 		return req, err
+	}
+	if req.PPV != "" {
+		if err := checkID("ppv", req.PPV); err != nil {
+			return req, err
+		}
 	}
 	return req, nil
 }
@@ -102,6 +108,12 @@ func decodeBody[T any](w http.ResponseWriter, r *http.Request, decode func(io.Re
 // names, each once, each a string, into dst (dst[i] receives names[i]),
 // with nothing but white space after it.
 func decodeStrings(r io.Reader, names []string, dst []*string) *Error {
+	return decodeStringsRequired(r, names, dst, len(names))
+}
+
+// decodeStringsRequired is decodeStrings where only the first required
+// names must be present; the others may be left out (their dst unset).
+func decodeStringsRequired(r io.Reader, names []string, dst []*string, required int) *Error {
 	dec := json.NewDecoder(r)
 	tok, err := dec.Token()
 	if err != nil {
@@ -150,7 +162,7 @@ func decodeStrings(r io.Reader, names []string, dst []*string) *Error {
 		}
 		return jsonError(err)
 	}
-	for i, name := range names {
+	for i, name := range names[:required] {
 		if !seen[i] {
 			return errorf(CodeInvalidRequest, "missing field %q", name)
 		}

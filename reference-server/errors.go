@@ -30,6 +30,7 @@ const (
 	CodeTokenInvalid         Code = "token_invalid"          // 403: the token is malformed or its signature does not verify
 	CodeTokenExpired         Code = "token_expired"          // 403: the token's admission expired: join the queue again
 	CodeTokenWrongPerson     Code = "token_wrong_person"     // 403: the token admits another person than the booking's
+	CodeTokenWrongCentre     Code = "token_wrong_centre"     // 403: rooms per centre: the token admits to another centre
 	CodeMethodNotAllowed     Code = "method_not_allowed"     // 405, with Allow
 	CodeBodyTooLarge         Code = "body_too_large"         // 413
 	CodeUnsupportedMediaType Code = "unsupported_media_type" // 415: Content-Type is not application/json
@@ -37,6 +38,8 @@ const (
 	CodeAlreadyBooked        Code = "already_booked"         // 409: the person holds a booking
 	CodeIdempotencyMismatch  Code = "idempotency_mismatch"   // 422: Idempotency-Key reused with another body
 	CodeThrottled            Code = "throttled"              // 429, with Retry-After: a partition's rate limit
+	CodeGatewayThrottled     Code = "gateway_throttled"      // 429, with Retry-After: the gateway in front of every partition
+	CodeStepFailed           Code = "step_failed"            // 422: a journey step's call failed (a wrong OTP): try it again
 	CodeOverloaded           Code = "overloaded"             // 503, with Retry-After: a partition's queue is full
 	CodeNotOpen              Code = "not_open"               // 503, with Retry-After: booking opens later
 	CodeUnavailable          Code = "unavailable"            // 503, with Retry-After: the server is shutting down
@@ -52,7 +55,7 @@ func StatusOf(code Code) int {
 		return http.StatusBadRequest
 	case CodeNotFound, CodeWaitingRoomOff:
 		return http.StatusNotFound
-	case CodeTokenMissing, CodeTokenInvalid, CodeTokenExpired, CodeTokenWrongPerson:
+	case CodeTokenMissing, CodeTokenInvalid, CodeTokenExpired, CodeTokenWrongPerson, CodeTokenWrongCentre:
 		return http.StatusForbidden
 	case CodeMethodNotAllowed:
 		return http.StatusMethodNotAllowed
@@ -62,9 +65,9 @@ func StatusOf(code Code) int {
 		return http.StatusUnsupportedMediaType
 	case CodeSoldOut, CodeAlreadyBooked:
 		return http.StatusConflict
-	case CodeIdempotencyMismatch:
+	case CodeIdempotencyMismatch, CodeStepFailed:
 		return http.StatusUnprocessableEntity
-	case CodeThrottled:
+	case CodeThrottled, CodeGatewayThrottled:
 		return http.StatusTooManyRequests
 	case CodeOverloaded, CodeNotOpen, CodeUnavailable, CodePartitionUnavailable:
 		return http.StatusServiceUnavailable

@@ -30,6 +30,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /api/v1/bookings/{id}", s.op(OpGetBooking, s.guarded(s.getBooking)))
 	mux.Handle("POST /api/v1/queue", s.op(OpQueue, s.joinQueue))
 	mux.Handle("GET /api/v1/queue/{ticket}", s.op(OpQueue, s.pollQueue))
+	mux.Handle("POST /api/v1/steps/{name}", s.op(OpStep, s.guarded(s.step)))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.m.reg, promhttp.HandlerOpts{}))
 	for path, allow := range map[string]string{
 		"/healthz":                 "GET, HEAD",
@@ -40,6 +41,7 @@ func (s *Server) routes() http.Handler {
 		"/api/v1/bookings/{id}":    "GET, HEAD",
 		"/api/v1/queue":            "POST",
 		"/api/v1/queue/{ticket}":   "GET, HEAD",
+		"/api/v1/steps/{name}":     "POST",
 		"/metrics":                 "GET, HEAD",
 	} {
 		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
@@ -50,7 +52,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, s.log, r, errorf(CodeNotFound, "no such path %q", truncate(r.URL.Path)))
 	})
-	return s.recoverer(mux)
+	return s.recoverer(s.gatewayed(mux))
 }
 
 // recoverer turns a handler panic into a logged 500 with a JSON body.
@@ -131,6 +133,9 @@ func (s *Server) listSlots(w http.ResponseWriter, r *http.Request) (int, *partit
 	info, ok := s.ppvs[r.PathValue("ppv")]
 	if !ok {
 		return writeError(w, s.log, r, errorf(CodeNotFound, "unknown PPV %q", truncate(r.PathValue("ppv")))), nil
+	}
+	if e := s.checkCentre(r.Context(), info.ppv.ID); e != nil {
+		return writeError(w, s.log, r, e), nil
 	}
 	q := r.URL.Query()
 	if e := onlyParams(q, "from", "to"); e != nil {
@@ -334,6 +339,9 @@ func (s *Server) createBooking(w http.ResponseWriter, r *http.Request) (int, *pa
 		return writeError(w, s.log, r, e), nil
 	}
 	if e := s.checkPerson(r.Context(), req.PersonID); e != nil {
+		return writeError(w, s.log, r, e), nil
+	}
+	if e := s.checkCentre(r.Context(), req.PPV); e != nil {
 		return writeError(w, s.log, r, e), nil
 	}
 	rec, replayed, p, e := s.book(r.Context(), req, idemKey)

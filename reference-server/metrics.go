@@ -28,7 +28,7 @@ const (
 )
 
 // operations lists the measured operations.
-var operations = []string{OpListPPVs, OpListSlots, OpBook, OpGetBooking, OpQueue}
+var operations = []string{OpListPPVs, OpListSlots, OpBook, OpGetBooking, OpQueue, OpStep}
 
 // Service-time histograms record microseconds from 1 µs to one hour with
 // three significant digits, the bounds of slotrush results, so they merge
@@ -150,7 +150,7 @@ func newMetrics(s *Server) *metrics {
 	}
 	m.reg.MustRegister(m.requests, m.duration, inFlight, throttled, shed, storeCollector{s},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	if s.room != nil {
+	if s.roomOn() {
 		rejected := prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "slotrush_room_tokens_rejected_total",
 			Help: "Booking API calls refused 403 by the waiting room, by reason (the error code).",
@@ -246,7 +246,7 @@ func (c roomCollector) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect implements prometheus.Collector.
 func (c roomCollector) Collect(ch chan<- prometheus.Metric) {
-	st := c.s.room.stats(c.s.now())
+	st := c.s.roomStats()
 	ch <- prometheus.MustNewConstMetric(descRoomTickets, prometheus.GaugeValue, float64(st.Tickets))
 	ch <- prometheus.MustNewConstMetric(descRoomWaiting, prometheus.GaugeValue, float64(st.Waiting))
 	ch <- prometheus.MustNewConstMetric(descRoomAdmitted, prometheus.CounterValue, float64(st.Admitted))
@@ -266,6 +266,9 @@ type Stats struct {
 	// Room holds the waiting room's counters; nil when the design has no
 	// waiting room.
 	Room *RoomStats
+	// GatewayThrottled counts the requests the gateway refused with 429
+	// gateway_throttled (WithGateway); they reach no operation.
+	GatewayThrottled int64
 }
 
 // CommitTimes returns the histogram of the partitions' write transactions
@@ -314,7 +317,7 @@ type PartitionStats struct {
 // Stats returns a snapshot of the server's measurements. It is safe for
 // concurrent use and cheap enough to call once a second.
 func (s *Server) Stats() Stats {
-	st := Stats{Operations: map[string]*hdrhistogram.Histogram{}, Partitions: make([]PartitionStats, len(s.parts))}
+	st := Stats{Operations: map[string]*hdrhistogram.Histogram{}, Partitions: make([]PartitionStats, len(s.parts)), GatewayThrottled: s.GatewayThrottled()}
 	for op, r := range s.m.service {
 		st.Operations[op] = r.snapshot()
 	}
@@ -334,8 +337,8 @@ func (s *Server) Stats() Stats {
 		}
 		st.Partitions[i] = ps
 	}
-	if s.room != nil {
-		rs := s.room.stats(s.now())
+	if s.roomOn() {
+		rs := s.roomStats()
 		rs.TokensRejected = make(map[Code]int64, len(tokenReasons))
 		for i, c := range tokenReasons {
 			rs.TokensRejected[c] = s.tokensRejected[i].Load()

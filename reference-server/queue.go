@@ -8,7 +8,7 @@ import (
 
 // tokenReasons are the codes of refused admission tokens, in the order of
 // Server.tokensRejected.
-var tokenReasons = [...]Code{CodeTokenMissing, CodeTokenInvalid, CodeTokenExpired, CodeTokenWrongPerson}
+var tokenReasons = [...]Code{CodeTokenMissing, CodeTokenInvalid, CodeTokenExpired, CodeTokenWrongPerson, CodeTokenWrongCentre}
 
 // claimsKey keys the verified claims of a request's admission token in its
 // context.
@@ -20,7 +20,7 @@ type claimsKey struct{}
 // request's context for the operation.
 func (s *Server) guarded(f opFunc) opFunc {
 	return func(w http.ResponseWriter, r *http.Request) (int, *partition) {
-		if s.room == nil {
+		if !s.roomOn() {
 			return f(w, r)
 		}
 		if s.closed.Load() {
@@ -38,7 +38,7 @@ func (s *Server) guarded(f opFunc) opFunc {
 func (s *Server) checkToken(auth []string, now time.Time) (claims, *Error) {
 	tok, e := bearer(auth)
 	if e == nil {
-		c, err := s.room.signer.verify(tok)
+		c, err := s.tokenSigner().verify(tok)
 		switch {
 		case err != nil:
 			e = errorf(CodeTokenInvalid, "the admission token is malformed or was not issued by this server")
@@ -54,7 +54,7 @@ func (s *Server) checkToken(auth []string, now time.Time) (claims, *Error) {
 
 // checkPerson refuses a booking for another person than the token's.
 func (s *Server) checkPerson(ctx context.Context, person string) *Error {
-	if s.room == nil {
+	if !s.roomOn() {
 		return nil
 	}
 	if c, _ := ctx.Value(claimsKey{}).(claims); c.person != person {
@@ -67,11 +67,13 @@ func (s *Server) checkPerson(ctx context.Context, person string) *Error {
 // bookedWithToken frees the waiting-room place of the token's holder after
 // a booking.
 func (s *Server) bookedWithToken(ctx context.Context) {
-	if s.room == nil {
+	if !s.roomOn() {
 		return
 	}
 	if c, ok := ctx.Value(claimsKey{}).(claims); ok {
-		s.room.booked(c.ticket, c.expires, s.now())
+		if rm := s.ticketRoom(c.ticket); rm != nil {
+			rm.booked(c.ticket, c.expires, s.now())
+		}
 	}
 }
 
@@ -93,7 +95,7 @@ func roomOff() *Error {
 // waiting room, the server closing, or query parameters.
 func (s *Server) queueCall(r *http.Request) *Error {
 	switch {
-	case s.room == nil:
+	case !s.roomOn():
 		return roomOff()
 	case s.closed.Load():
 		return unavailable()
@@ -111,9 +113,13 @@ func (s *Server) joinQueue(w http.ResponseWriter, r *http.Request) (int, *partit
 	if e != nil {
 		return writeError(w, s.log, r, e), nil
 	}
-	st, poll, err := s.room.join(r.Context(), req.PersonID, s.now())
+	rm, e := s.queueRoom(req.PPV)
+	if e != nil {
+		return writeError(w, s.log, r, e), nil
+	}
+	st, poll, err := rm.join(r.Context(), req.PersonID, s.now())
 	if err != nil {
-		return writeError(w, s.log, r, s.fault(r, err)), nil
+		return writeError(w, s.log, r, s.queueFault(r, rm, err)), nil
 	}
 	return writeQueueStatus(w, st, poll), nil
 }
@@ -124,10 +130,15 @@ func (s *Server) pollQueue(w http.ResponseWriter, r *http.Request) (int, *partit
 		return writeError(w, s.log, r, e), nil
 	}
 	id := r.PathValue("ticket")
-	st, poll, found, err := s.room.poll(r.Context(), id, s.now())
+	var st QueueStatus
+	var poll time.Duration
+	found, err := false, error(nil)
+	if rm := s.ticketRoom(id); rm != nil {
+		st, poll, found, err = rm.poll(r.Context(), id, s.now())
+	}
 	switch {
 	case err != nil:
-		return writeError(w, s.log, r, s.fault(r, err)), nil
+		return writeError(w, s.log, r, s.queueFault(r, s.ticketRoom(id), err)), nil
 	case !found:
 		return writeError(w, s.log, r, errorf(CodeNotFound, "no ticket %q", truncate(id))), nil
 	}

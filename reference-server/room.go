@@ -9,6 +9,7 @@ import (
 	"math"
 	mrand "math/rand/v2"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,6 +37,10 @@ type QueueStatus = api.QueueStatus
 
 // errRoomClosed is returned by the room after close.
 var errRoomClosed = errors.New("waiting room closed")
+
+// errCentreFull is returned by a centre's room when the centre has no
+// place left: its queue leads nowhere.
+var errCentreFull = errors.New("the centre has no place left")
 
 // ticket is a person's place in the room. Its fields are guarded by the
 // room's mu.
@@ -88,6 +93,8 @@ type pendingTicket struct {
 // never holding mu. It is safe for concurrent use.
 type room struct {
 	policy    models.RoomPolicy
+	ppv       string        // the centre of a room per centre, "" for the single room
+	soldOut   func() bool   // reports that the centre has no place left; nil for the single room
 	interval  time.Duration // length of a round
 	perRound  int64         // people admitted per round at most (MaxInt64: no rate)
 	maxActive int64         // 0: no cap
@@ -133,6 +140,10 @@ type roomConfig struct {
 	opensAt time.Time // used unless the stored room has opened
 	start   time.Time // the server's start: admission resumes here
 	seed    uint64
+	// ppv is the centre of a room per centre ("" for the single room),
+	// and soldOut reports that it has no place left (nil: never).
+	ppv     string
+	soldOut func() bool
 	// bookedAt returns when person booked, if they hold a booking.
 	bookedAt func(person string) (time.Time, bool)
 	log      *slog.Logger
@@ -148,7 +159,8 @@ func newRoom(st store.Room, state store.RoomState, cfg roomConfig) (*room, error
 		return nil, fmt.Errorf("waiting room key has %d bytes; want at least 32", len(st.Key()))
 	}
 	r := &room{
-		policy: p, interval: p.Interval, perRound: int64(p.AdmitPerInterval), maxActive: int64(p.MaxActive),
+		policy: p, ppv: cfg.ppv, soldOut: cfg.soldOut,
+		interval: p.Interval, perRound: int64(p.AdmitPerInterval), maxActive: int64(p.MaxActive),
 		seed: cfg.seed, signer: newSigner(st.Key()), st: st, log: cfg.log,
 		kick: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{}),
 		opensAt: cfg.opensAt.Round(0).UTC(), resume: cfg.start.Round(0).UTC(),
@@ -398,14 +410,31 @@ func (r *room) admitLocked(n int64, t time.Time) {
 	r.pendingR = append(r.pendingR, rd)
 }
 
-// newTicketID returns a fresh ticket id: "t" and 128 random bits.
+// newTicketIDLocked returns a fresh ticket id: "t" and 128 random bits,
+// after the centre's PPV id and a dot in a room per centre (ticketCentre).
 func (r *room) newTicketIDLocked() string {
+	prefix := "t"
+	if r.ppv != "" {
+		prefix = r.ppv + ".t"
+	}
 	for {
-		if id := "t" + rand.Text(); r.byID[id] == nil {
+		if id := prefix + rand.Text(); r.byID[id] == nil {
 			return id
 		}
 	}
 }
+
+// ticketCentre returns the centre named by the ticket id of a room per
+// centre (before its last dot), "" for the single room's.
+func ticketCentre(id string) string {
+	if i := strings.LastIndexByte(id, '.'); i > 0 {
+		return id[:i]
+	}
+	return ""
+}
+
+// full reports whether the room's centre has no place left.
+func (r *room) full() bool { return r.soldOut != nil && r.soldOut() }
 
 // joinLocked returns person's ticket, making one at the back of the queue
 // for a newcomer, and re-entering at the back a person whose admission
@@ -491,6 +520,9 @@ func (r *room) statusLocked(t *ticket, now time.Time) (QueueStatus, *claims, tim
 // reveals is durable. It returns errRoomClosed, the context's error, or
 // the store's commit error.
 func (r *room) join(ctx context.Context, person string, now time.Time) (QueueStatus, time.Duration, error) {
+	if r.full() {
+		return QueueStatus{}, 0, errCentreFull
+	}
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
@@ -506,6 +538,9 @@ func (r *room) join(ctx context.Context, person string, now time.Time) (QueueSta
 // poll returns the status of ticket id (re-entering the queue after an
 // expired admission), found false for an unknown ticket.
 func (r *room) poll(ctx context.Context, id string, now time.Time) (_ QueueStatus, _ time.Duration, found bool, _ error) {
+	if r.full() {
+		return QueueStatus{}, 0, true, errCentreFull
+	}
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()

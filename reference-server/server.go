@@ -35,6 +35,11 @@ type config struct {
 	opener   store.Opener
 	roomSeed *uint64
 	faults   []fault.Spec
+	// gateway, steps and openings: see WithGateway, WithSteps,
+	// WithStateOpenings (journey.go).
+	gateway  models.RateLimit
+	steps    []models.StepService
+	openings map[string]time.Time
 }
 
 // WithOpensAt makes POST /api/v1/bookings answer 503 not_open, with
@@ -106,12 +111,18 @@ type Server struct {
 	ppvJSON map[string][]byte        // state ("" for all) -> encoded PPV list; read-only after New
 	persons *persons                 // nil when shared keeps the rule
 	shared  store.SharedStore        // nil unless the store keeps one booking per person itself
-	room    *room                    // nil: no waiting room
+	room    *room                    // nil: no single waiting room
+	jx      *journeyExtras           // nil: no gateway, steps nor state openings
 	opensAt time.Time
 	now     func() time.Time
 	log     *slog.Logger
 	m       *metrics
 	handler http.Handler
+
+	// centres holds the rooms per centre by PPV id (nil without), and
+	// anyCentre one of them; read-only after New.
+	centres   map[string]*room
+	anyCentre *room
 
 	tokensRejected [len(tokenReasons)]atomic.Int64 // by tokenReasons
 
@@ -201,7 +212,11 @@ func New(design models.Design, inv models.Inventory, dataDir string, opts ...Opt
 	if err := s.build(ctx); err != nil {
 		return nil, fmt.Errorf("reference server: %w", errors.Join(err, st.Close()))
 	}
-	if design.WaitingRoom {
+	if design.CentreRooms {
+		if err := s.openCentreRooms(ctx, cfg); err != nil {
+			return nil, fmt.Errorf("reference server: %w", errors.Join(err, st.Close()))
+		}
+	} else if design.WaitingRoom {
 		if err := s.openRoom(ctx, cfg); err != nil {
 			return nil, fmt.Errorf("reference server: %w", errors.Join(err, st.Close()))
 		}
@@ -209,7 +224,11 @@ func New(design models.Design, inv models.Inventory, dataDir string, opts ...Opt
 	if err := s.injectFaults(cfg.faults); err != nil {
 		return nil, fmt.Errorf("reference server: %w", errors.Join(err, st.Close()))
 	}
+	if s.jx, err = setupJourney(cfg); err != nil {
+		return nil, fmt.Errorf("reference server: %w", errors.Join(err, st.Close()))
+	}
 	s.m = newMetrics(s)
+	s.registerJourneyMetrics()
 	s.handler = s.routes()
 	return s, nil
 }
@@ -398,8 +417,12 @@ func (s *Server) openRoom(ctx context.Context, cfg config) error {
 	if cfg.roomSeed != nil {
 		seed = *cfg.roomSeed
 	}
+	rooms, err := s.design.Rooms(&s.inv) // sizes a policy with Auto
+	if err != nil {
+		return err
+	}
 	s.room, err = newRoom(st, state, roomConfig{
-		policy: s.design.Room, opensAt: opensAt, start: start, seed: seed, log: s.log,
+		policy: rooms[0].Policy, opensAt: opensAt, start: start, seed: seed, log: s.log,
 		bookedAt: s.bookedAt,
 	})
 	if err != nil {
@@ -453,9 +476,7 @@ func (s *Server) StoreDescription() string { return s.st.Describe() }
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		s.closed.Store(true)
-		if s.room != nil {
-			s.room.close() // commits what is pending
-		}
+		s.closeRooms() // commits what is pending
 		if err := s.st.Close(); err != nil {
 			s.closeErr = fmt.Errorf("close reference server: %w", err)
 		}
@@ -522,9 +543,9 @@ func (s *Server) book(ctx context.Context, req BookingRequest, idemKey string) (
 		return store.Record{}, false, nil, errorf(CodeNoSlot, "PPV %q has no slot on %s", req.PPV, req.Date)
 	}
 	now := s.now()
-	if now.Before(s.opensAt) {
-		return store.Record{}, false, nil, &Error{Code: CodeNotOpen, RetryAfter: s.opensAt.Sub(now),
-			Message: "booking opens at " + s.opensAt.UTC().Format(time.RFC3339)}
+	if opens := s.opensFor(req.PPV); now.Before(opens) {
+		return store.Record{}, false, nil, &Error{Code: CodeNotOpen, RetryAfter: opens.Sub(now),
+			Message: "booking opens at " + opens.UTC().Format(time.RFC3339)}
 	}
 	// The person index answers replays and conflicts without charging the
 	// partition: it is memory, like a cache in front of the store.

@@ -97,8 +97,10 @@ type boxInfo struct {
 // the network off, and checks that every image decodes, every inline SVG
 // has a size, nothing was fetched from the network, the console stays
 // clean, and the page does not overflow a phone's width. It saves
-// full-page screenshots (desktop and phone) in a temp dir, and also under
-// testdata/screenshots with -update, or at $SLOTRUSH_SCREENSHOT.
+// full-page screenshots (desktop and phone; the mixed report at 1280 and
+// 420 px) in a temp dir, and also under testdata/screenshots with -update,
+// or at $SLOTRUSH_SCREENSHOT. $SLOTRUSH_MIXED_RESULTS picks the result
+// files of the mixed report (mixedResults).
 func TestReportInBrowser(t *testing.T) {
 	needChromium(t)
 	dir := t.TempDir()
@@ -117,6 +119,7 @@ func TestReportInBrowser(t *testing.T) {
 	}{
 		{"live", pngDPI, []*results.Result{resultstest.SyntheticResult(1)}, []string{"per-ppv-day+waiting-room booked 5,950 of 6,000 places (99%)", "What the people lived through", "What these figures assume", "Side by side"}},
 		{"model", goldenDPI, []*results.Result{model}, []string{"SIMULATED (model) results", "Model parameters"}},
+		{"mixed", goldenDPI, mixedResults(t), []string{"Live and SIMULATED (model) results", "SIMULATED (model): ", "Live run: "}},
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -209,7 +212,19 @@ func TestReportInBrowser(t *testing.T) {
 			if err != nil {
 				t.Fatalf("screenshot: %v", err)
 			}
-			saveShot(t, "report-"+tc.name+".png", shot)
+			if tc.name != "mixed" {
+				saveShot(t, "report-"+tc.name+".png", shot)
+			} else {
+				saveShot(t, "report-mixed-1280.png", shot)
+				if err := chromedp.Do(tab, chromedp.EmulateViewport(420, 900)); err != nil {
+					t.Fatalf("emulate 420 px: %v", err)
+				}
+				narrow, err := chromedp.Run(tab, chromedp.FullScreenshot(100))
+				if err != nil {
+					t.Fatalf("420 px screenshot: %v", err)
+				}
+				saveShot(t, "report-mixed-420.png", narrow)
+			}
 
 			// A phone: the page must not scroll sideways (tables scroll in
 			// their own box) and images must fit.
@@ -245,6 +260,34 @@ func TestReportInBrowser(t *testing.T) {
 			}
 		})
 	}
+}
+
+// mixedResults returns a mixed set for the "mixed" report: the result
+// files listed in $SLOTRUSH_MIXED_RESULTS (comma separated), or else a
+// synthetic live run and simulations of the same crowd at scales 1 and 10.
+func mixedResults(t *testing.T) []*results.Result {
+	t.Helper()
+	if env := os.Getenv("SLOTRUSH_MIXED_RESULTS"); env != "" {
+		var rs []*results.Result
+		for _, p := range strings.Split(env, ",") {
+			r, err := results.LoadResult(strings.TrimSpace(p))
+			if err != nil {
+				t.Fatalf("SLOTRUSH_MIXED_RESULTS: %v", err)
+			}
+			rs = append(rs, r)
+		}
+		return rs
+	}
+	x1 := resultstest.SyntheticResult(2)
+	x1.Engine = results.EngineModel
+	x1.Seed = 1
+	x10 := resultstest.SyntheticResult(3)
+	x10.Engine, x10.Seed = results.EngineModel, 1
+	x10.Parameters = append(x10.Parameters, results.Parameter{Name: "scale", Value: "10× the scenario as written"})
+	x10.Parameters[1].Value = "150,000 people"
+	// Fewer designs in the simulations keep the test quick under -race.
+	x1.Designs, x10.Designs = x1.Designs[1:3], x10.Designs[:1]
+	return []*results.Result{resultstest.SyntheticResult(1), x1, x10}
 }
 
 const imagesJS = `Array.from(document.images).map(i => ({src: (i.currentSrc || i.src).slice(0, 40), natural: i.naturalWidth, complete: i.complete}))`

@@ -32,6 +32,10 @@ type CompareOptions struct {
 	// Designs restricts the comparison to these designs; empty compares
 	// every design found on both sides.
 	Designs []string
+	// AllowDifferentCrowds compares results whose crowds differ
+	// (results.Crowd: scale, seed, people, segment) instead of refusing
+	// them; the comparison then notes how the crowds differ.
+	AllowDifferentCrowds bool
 }
 
 // DefaultCompareOptions returns the default thresholds: p50 +25%, p99 +50%,
@@ -164,10 +168,15 @@ var ErrIncomparable = errors.New("cannot compare")
 // Options.Designs restricts the comparison (a design it names must be on
 // both sides). Designs only in the current results are noted.
 //
+// Results of different crowds (results.Crowd: another scale, seed, crowd
+// size or segment) are refused unless Options.AllowDifferentCrowds: their
+// figures differ by the crowd, not by the code. When allowed, the
+// comparison notes how the crowds differ, the size first.
+//
 // Errors: no results on a side; ErrIncomparable when the results are of
-// different scenarios or engines (on either side or between them) or a
-// baseline run was interrupted; a design named in Designs missing from a
-// side; ErrNoCommonDesigns.
+// different scenarios, engines or (unless allowed) crowds, on either side
+// or between them, or a baseline run was interrupted; a design named in
+// Designs missing from a side; ErrNoCommonDesigns.
 func Compare(baseline, current []*results.Result, opts CompareOptions) (*Comparison, error) {
 	baseline, current = nonNil(baseline), nonNil(current)
 	if len(baseline) == 0 {
@@ -180,6 +189,13 @@ func Compare(baseline, current []*results.Result, opts CompareOptions) (*Compari
 		return nil, err
 	}
 	c := &Comparison{Options: opts, BaselineRuns: len(baseline), CurrentRuns: len(current)}
+	note, err := checkCrowds(baseline, current, opts.AllowDifferentCrowds)
+	if err != nil {
+		return nil, err
+	}
+	if note != "" {
+		c.Notes = append(c.Notes, note)
+	}
 	bNames, cNames := designNames(baseline), designNames(current)
 	names, err := c.designsCompared(bNames, cNames, opts.Designs)
 	if err != nil {
@@ -224,6 +240,45 @@ func checkComparable(baseline, current []*results.Result) error {
 		}
 	}
 	return nil
+}
+
+// ErrDifferentCrowds is returned (wrapped, with ErrIncomparable) by Compare
+// when the results faced different crowds and CompareOptions does not
+// allow it.
+var ErrDifferentCrowds = errors.New("the results faced different crowds")
+
+// checkCrowds returns an ErrIncomparable and ErrDifferentCrowds error
+// naming both crowds and how they differ when the runs faced different
+// crowds (within a side or between the sides), unless allow; allowed, it
+// returns that as a note ("" when the crowds are the same).
+func checkCrowds(baseline, current []*results.Result, allow bool) (string, error) {
+	type pair struct {
+		what string
+		a, b *results.Result
+	}
+	var pairs []pair
+	for _, side := range []struct {
+		name string
+		rs   []*results.Result
+	}{{"baseline", baseline}, {"current", current}} {
+		for _, r := range side.rs[1:] {
+			pairs = append(pairs, pair{"the " + side.name + " runs", side.rs[0], r})
+		}
+	}
+	pairs = append(pairs, pair{"the baseline and the current runs", baseline[0], current[0]})
+	for _, p := range pairs {
+		ca, cb := p.a.Crowd(), p.b.Crowd()
+		diff := ca.Diff(cb)
+		if len(diff) == 0 {
+			continue
+		}
+		msg := fmt.Sprintf("%s faced different crowds, %s and %s: %s", p.what, ca, cb, strings.Join(diff, "; "))
+		if allow {
+			return "compared although " + msg + "; places booked, latency and errors change with the crowd, so a difference here may come from the crowd, not the code", nil
+		}
+		return "", fmt.Errorf("%w: %w: %s; compare results of one crowd, or allow different crowds to compare them anyway", ErrIncomparable, ErrDifferentCrowds, msg)
+	}
+	return "", nil
 }
 
 // valuesOf returns the distinct values of f over rs, sorted.

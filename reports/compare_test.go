@@ -233,6 +233,52 @@ func TestCompareErrors(t *testing.T) {
 	}
 }
 
+// Results of different crowds are refused, within a side or between the
+// sides, unless allowed; allowed, the comparison says how they differ.
+func TestCompareCrowds(t *testing.T) {
+	t.Parallel()
+	seeded := func(seed int64) *results.Result {
+		r := fixture()
+		r.Seed = seed
+		return r
+	}
+	scaled := fixture()
+	scaled.Parameters = append(scaled.Parameters, results.Parameter{Name: "scale", Value: "0.5× the scenario as written"})
+	scaled.Parameters[1].Value = "7,500 people"
+	tests := []struct {
+		name      string
+		base, cur []*results.Result
+		want      string // in the error, and in the note when allowed; "" for the same crowd
+	}{
+		{"same crowd", []*results.Result{fixture(), fixture()}, []*results.Result{fixture()}, ""},
+		{"half the crowd", []*results.Result{fixture()}, []*results.Result{scaled},
+			"the baseline and the current runs faced different crowds, synthetic-rush (15,000 people, seed 1) and synthetic-rush ×0.5 (7,500 people, seed 1): the first crowd is 2× the size of the second (15,000 against 7,500 people); scale ×1 against ×0.5"},
+		{"another seed in the baseline", []*results.Result{fixture(), seeded(2)}, []*results.Result{fixture()},
+			"the baseline runs faced different crowds, synthetic-rush (15,000 people, seed 1) and synthetic-rush (15,000 people, seed 2): seed 1 against 2"},
+	}
+	for _, tc := range tests {
+		_, err := Compare(tc.base, tc.cur, DefaultCompareOptions())
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: Compare = %v; want no error", tc.name, err)
+		case tc.want != "" && (!errors.Is(err, ErrIncomparable) || !errors.Is(err, ErrDifferentCrowds) || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%s: Compare = %v; want ErrIncomparable, ErrDifferentCrowds and %q", tc.name, err, tc.want)
+		}
+		o := DefaultCompareOptions()
+		o.AllowDifferentCrowds = true
+		c, err := Compare(tc.base, tc.cur, o)
+		if err != nil {
+			t.Fatalf("%s: allowed: %v", tc.name, err)
+		}
+		if noted := containsAny(c.Notes, tc.want); tc.want != "" && !noted {
+			t.Errorf("%s: allowed: Notes = %q; want %q", tc.name, c.Notes, tc.want)
+		}
+		if tc.want == "" && len(c.Notes) > 0 {
+			t.Errorf("%s: Notes = %q; want none", tc.name, c.Notes)
+		}
+	}
+}
+
 func TestCompareFormats(t *testing.T) {
 	t.Parallel()
 	base, cur := fixture(), fixture()

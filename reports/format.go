@@ -83,11 +83,19 @@ func ms(v float64) string {
 	}
 }
 
-// seconds formats a duration in seconds: "23 s", "1.5 s", "4 min 10 s".
+// seconds formats a duration in seconds: "23 s", "1.5 s", "4 min 10 s",
+// "3 h", "2 h 30 min".
 func seconds(v float64) string {
 	switch {
 	case math.IsNaN(v) || math.IsInf(v, 0):
 		return "n/a"
+	case v >= 2*3600:
+		// Hours: to the minute.
+		m := int(math.Round(v / 60))
+		if m%60 == 0 {
+			return fmt.Sprintf("%d h", m/60)
+		}
+		return fmt.Sprintf("%d h %d min", m/60, m%60)
 	case v >= 120:
 		m := int(v) / 60
 		return fmt.Sprintf("%d min %d s", m, int(v)-60*m)

@@ -108,6 +108,10 @@ func designRank(name string) int {
 	return 1 << 20
 }
 
+// lineDashes are the dash patterns (in points) that tell apart lines of
+// one plot once every colour is taken: solid first.
+var lineDashes = [][]float64{nil, {7, 3}, {2, 2}, {9, 3, 2, 3}}
+
 // series is one design of one result as a report shows it.
 type series struct {
 	Label  string // unique within the report
@@ -115,6 +119,39 @@ type series struct {
 	Design *results.DesignResult
 	Result *results.Result
 	Color  color.RGBA
+	// Dashes is the dash pattern of the series' lines (nil: solid); with
+	// Color it is unique within the series' group.
+	Dashes []float64
+	// Group is the index of the series' group: the results of one crowd
+	// by one engine (groupKey), numbered in the order of the results.
+	Group int
+}
+
+// groupKey is what a report groups results by: the crowd they faced
+// (scenario, scale, seed, people) and the engine, live or model. Designs
+// are ranked, plotted on shared axes and given colours only within one
+// group.
+type groupKey struct {
+	crowd  results.Crowd
+	engine string
+}
+
+func keyOf(r *results.Result) groupKey {
+	return groupKey{crowd: r.Crowd(), engine: r.Engine}
+}
+
+// short names the group in a label: "demo ×10, model".
+func (k groupKey) short() string {
+	return scaledName(k.crowd) + ", " + k.engine
+}
+
+// scaledName names a crowd's scenario and its scale, when not 1: "demo
+// ×10".
+func scaledName(c results.Crowd) string {
+	if c.Scale != 1 && c.Scale > 0 {
+		return c.Scenario + " ×" + results.FormatNumber(c.Scale)
+	}
+	return c.Scenario
 }
 
 // columnRank orders a column as reports show it: a design by designRank,
@@ -127,40 +164,85 @@ func columnRank(d *results.DesignResult) int {
 	return designRank(d.Design)
 }
 
-// collect lists the designs of every result in report order, labels them
-// uniquely by name (a target by its name; adding scenario, engine and start
-// time when a name appears in several results) and gives each its colour:
-// a known design its fixed one, a target the next free one.
+// collect lists the designs of every result, grouped by crowd and engine
+// (groupKey, groups in the order of the results) and in report order
+// within a group. It labels them uniquely: by name (a target by its
+// name); a name in several groups adds the group ("per-ppv (demo ×10,
+// model)"), a name twice in one group the start time. It gives each its
+// colour and dashes, unique within its group: a known design its fixed
+// colour, the others the next free one, then the colours again dashed.
 func collect(rs []*results.Result) []series {
 	var out []series
-	count := map[string]int{}
+	var keys []groupKey
+	index := map[groupKey]int{}
 	for _, r := range rs {
 		if r == nil {
 			continue
 		}
+		k := keyOf(r)
+		g, ok := index[k]
+		if !ok {
+			g = len(keys)
+			index[k] = g
+			keys = append(keys, k)
+		}
 		for i := range r.Designs {
-			out = append(out, series{Design: &r.Designs[i], Result: r})
-			count[columnName(&r.Designs[i])]++
+			out = append(out, series{Design: &r.Designs[i], Result: r, Group: g})
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Group != out[j].Group {
+			return out[i].Group < out[j].Group
+		}
 		if ra, rb := columnRank(out[i].Design), columnRank(out[j].Design); ra != rb {
 			return ra < rb
 		}
 		return columnName(out[i].Design) < columnName(out[j].Design)
 	})
+	labelSeries(out, keys)
+	for g := range keys {
+		var in []*series
+		for i := range out {
+			if out[i].Group == g {
+				in = append(in, &out[i])
+			}
+		}
+		colorGroup(in)
+	}
+	return out
+}
+
+// labelSeries gives each series of out a unique label and slug (see
+// collect); keys are the groups' keys by index.
+func labelSeries(out []series, keys []groupKey) {
+	groupsOf := map[string]map[int]bool{}
+	inGroup := map[string]map[int]int{}
+	for _, s := range out {
+		name := columnName(s.Design)
+		if groupsOf[name] == nil {
+			groupsOf[name], inGroup[name] = map[int]bool{}, map[int]int{}
+		}
+		groupsOf[name][s.Group] = true
+		inGroup[name][s.Group]++
+	}
 	usedLabel := map[string]bool{}
 	usedSlug := map[string]bool{}
-	usedColor := map[color.RGBA]bool{}
 	for i := range out {
 		s := &out[i]
 		name := columnName(s.Design)
+		var quals []string
+		if len(groupsOf[name]) > 1 {
+			quals = append(quals, keys[s.Group].short())
+		}
+		if inGroup[name][s.Group] > 1 {
+			quals = append(quals, s.Result.StartedAt.UTC().Format("2006-01-02 15:04"))
+		}
 		if name == "" {
 			name = "design"
 		}
 		label := name
-		if count[columnName(s.Design)] > 1 {
-			label = fmt.Sprintf("%s (%s, %s, %s)", name, s.Result.Scenario, s.Result.Engine, s.Result.StartedAt.UTC().Format("2006-01-02 15:04"))
+		if len(quals) > 0 {
+			label += " (" + strings.Join(quals, ", ") + ")"
 		}
 		base := label
 		for n := 2; usedLabel[label]; n++ {
@@ -176,31 +258,77 @@ func collect(rs []*results.Result) []series {
 		usedSlug[slug] = true
 		s.Slug = slug
 	}
-	// Fixed colours first, so the first copy of a known design keeps its
-	// colour whatever else is in the report.
-	assigned := make([]bool, len(out))
-	for i := range out {
-		if c, ok := designColors[out[i].Design.Design]; ok && !isTarget(out[i].Design) && !usedColor[c] {
-			out[i].Color = c
-			usedColor[c] = true
+}
+
+// style is a line's colour and dash pattern.
+type style struct {
+	color  color.RGBA
+	dashes int // index in lineDashes
+}
+
+// colorGroup gives the series of one group their styles, unique within
+// it: fixed colours first, so the first copy of a known design keeps its
+// colour whatever else is in the report; then the free fallback colours,
+// solid; then every colour again with the next dash pattern.
+func colorGroup(in []*series) {
+	used := map[style]bool{}
+	assigned := make([]bool, len(in))
+	for i, s := range in {
+		c, ok := designColors[s.Design.Design]
+		if ok && !isTarget(s.Design) && !used[style{c, 0}] {
+			s.Color = c
+			used[style{c, 0}] = true
 			assigned[i] = true
 		}
 	}
-	for i := range out {
+	var order []style
+	for d := range lineDashes {
+		for _, c := range fallbackColors {
+			order = append(order, style{c, d})
+		}
+		if d == 0 {
+			continue
+		}
+		for _, c := range designColors {
+			order = append(order, style{c, d})
+		}
+	}
+	// designColors is a map: sort the dashed fixed colours for a stable order.
+	sortStyles(order)
+	next := 0
+	for i, s := range in {
 		if assigned[i] {
 			continue
 		}
-		c := colGrey
-		for _, f := range fallbackColors {
-			if !usedColor[f] {
-				c = f
+		st := style{colGrey, len(lineDashes) - 1}
+		for ; next < len(order); next++ {
+			if !used[order[next]] {
+				st = order[next]
 				break
 			}
 		}
-		usedColor[c] = true
-		out[i].Color = c
+		used[st] = true
+		s.Color, s.Dashes = st.color, lineDashes[st.dashes]
 	}
-	return out
+}
+
+// sortStyles orders styles by dash pattern, the fallback colours first in
+// their order, then the fixed colours by value.
+func sortStyles(ss []style) {
+	rank := func(c color.RGBA) int {
+		for i, f := range fallbackColors {
+			if f == c {
+				return i
+			}
+		}
+		return len(fallbackColors) + int(c.R)<<16 + int(c.G)<<8 + int(c.B)
+	}
+	sort.SliceStable(ss, func(i, j int) bool {
+		if ss[i].dashes != ss[j].dashes {
+			return ss[i].dashes < ss[j].dashes
+		}
+		return rank(ss[i].color) < rank(ss[j].color)
+	})
 }
 
 func slugify(s string) string {
@@ -225,7 +353,8 @@ func slugify(s string) string {
 	return out
 }
 
-// resultLabel names a result in lists: "demo, live, 2021-05-23 10:00 UTC".
+// resultLabel names a result in lists: "demo, live, 2021-05-23 10:00
+// UTC", "demo ×10, model, 2021-05-23 10:00 UTC".
 func resultLabel(r *results.Result) string {
-	return fmt.Sprintf("%s, %s, %s", r.Scenario, r.Engine, r.StartedAt.UTC().Format("2006-01-02 15:04 MST"))
+	return fmt.Sprintf("%s, %s, %s", scaledName(r.Crowd()), r.Engine, r.StartedAt.UTC().Format("2006-01-02 15:04 MST"))
 }

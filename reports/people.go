@@ -407,7 +407,7 @@ func cdfFigure(ss []series, get func(results.Users) string, name, title, xLabel 
 		if err != nil {
 			continue
 		}
-		l.LineStyle = lineStyle(c.s.Color, 2.5, nil)
+		l.LineStyle = lineStyle(c.s.Color, 2.5, c.s.Dashes)
 		f.plot.Add(l)
 		f.legend.Add(fmt.Sprintf("%s: median %s, 99%% within %s", c.s.Label, seconds(c.p50), seconds(c.p99)), l)
 	}

@@ -27,8 +27,14 @@ func figures(ss []series) []*figure {
 			out = append(out, f)
 		}
 	}
-	add(bookedOverTime(ss))
-	add(goodputOverTime(ss))
+	// Runs of very different lengths get their own time axes.
+	clusters := durationClusters(ss)
+	for k, c := range clusters {
+		add(clustered(bookedOverTime(c), c, k, len(clusters)))
+	}
+	for k, c := range clusters {
+		add(clustered(goodputOverTime(c), c, k, len(clusters)))
+	}
 	add(userOutcomes(ss))
 	// The two waits, shown one after the other, share their time axis.
 	ttb, tto := timeToBook(ss), timeToOutcome(ss)
@@ -43,23 +49,44 @@ func figures(ss []series) []*figure {
 	add(errorRates(ss))
 	add(p99ByOperation(ss))
 	add(partitionAvailability(ss))
-	var perDesign []*figure
-	for _, s := range ss {
-		for _, f := range []*figure{latencySpectrum(s), requestsByOutcome(s), latencyOverTime(s)} {
-			if f != nil {
-				perDesign = append(perDesign, f)
+	perDesign := map[string][]*figure{}
+	span := map[string]int{}
+	for _, c := range clusters {
+		var share []*figure
+		for _, s := range c {
+			for _, f := range []*figure{latencySpectrum(s), requestsByOutcome(s), latencyOverTime(s)} {
+				if f != nil {
+					perDesign[s.Slug] = append(perDesign[s.Slug], f)
+					share = append(share, f)
+				}
 			}
+			// The heatmaps share their time axis but not their rows,
+			// whose number is each design's.
+			span[s.Slug] = partitionSpan(c)
 		}
+		shareAxes(share)
 	}
-	shareAxes(perDesign)
-	out = append(out, perDesign...)
-	// The heatmaps share their time axis but not their rows, whose
-	// number is each design's.
-	span := partitionSpan(ss)
 	for _, s := range ss {
-		add(partitionHeatmap(s, span))
+		out = append(out, perDesign[s.Slug]...)
+	}
+	for _, s := range ss {
+		add(partitionHeatmap(s, span[s.Slug]))
 	}
 	return out
+}
+
+// clustered names the time plot f of cluster k of n (durationClusters)
+// apart from the others' and says in its title which runs it shows; f as
+// it is when there is one cluster, nil when f is.
+func clustered(f *figure, c []series, k, n int) *figure {
+	if f == nil || n <= 1 {
+		return f
+	}
+	if k > 0 {
+		f.Name = fmt.Sprintf("%s-%d", f.Name, k+1)
+	}
+	f.Title += clusterTitle(c)
+	return f
 }
 
 // shareAxes gives the per-design plots of each kind the same axes, so the
@@ -304,7 +331,7 @@ func bookedOverTime(ss []series) *figure {
 		if err != nil {
 			continue
 		}
-		l.LineStyle = lineStyle(s.Color, 2.5, nil)
+		l.LineStyle = lineStyle(s.Color, 2.5, s.Dashes)
 		f.plot.Add(l)
 		f.legend.Add(fmt.Sprintf("%s: %s booked", s.Label, commas(int64(cum[len(cum)-1].Y))), l)
 		top = math.Max(top, cum[len(cum)-1].Y)
@@ -316,6 +343,8 @@ func bookedOverTime(ss []series) *figure {
 	if n == 0 {
 		return nil
 	}
+	recTop, _ := addRecord(f, ss)
+	top = math.Max(top, recTop)
 	if len(caps) == 1 {
 		xmin, xmax := f.plot.X.Min, f.plot.X.Max
 		l, err := plotter.NewLine(plotter.XYs{{X: xmin, Y: float64(capacity)}, {X: xmax, Y: float64(capacity)}})

@@ -3,6 +3,7 @@ package reports
 import (
 	"bytes"
 	"encoding/xml"
+	"fmt"
 	"image"
 	"image/draw"
 	"image/png"
@@ -291,16 +292,89 @@ func TestDesignColorsConsistent(t *testing.T) {
 			t.Errorf("%s is %s; want %s", d, colors[d], c)
 		}
 	}
-	// Two results with the same designs: distinct labels and colours.
-	two := collect([]*results.Result{fixture(), rerun(fixture(), results.EngineModel)})
-	seen := map[string]bool{}
-	labels := map[string]bool{}
-	for _, s := range two {
-		if seen[string(cssColor(s))] || labels[s.Label] {
-			t.Errorf("%s repeats a colour or label", s.Label)
-		}
-		seen[string(cssColor(s))], labels[s.Label] = true, true
+	// Results of one crowd and engine share plots: every line of them has
+	// its own colour or dashes, however many (13 here), and every label
+	// is unique.
+	rs := []*results.Result{fixture(), rerun(fixture(), results.EngineLive), rerun(rerun(fixture(), results.EngineLive), results.EngineLive)}
+	rs[2].Designs = rs[2].Designs[:1]
+	rs = append(rs, rerun(rerun(rerun(fixture(), results.EngineLive), results.EngineLive), results.EngineLive))
+	many := collect(rs)
+	if len(many) != 13 {
+		t.Fatalf("%d series; want 13", len(many))
 	}
+	seen := map[string]string{}
+	labels := map[string]bool{}
+	for _, s := range many {
+		key := fmt.Sprint(cssColor(s), s.Dashes)
+		if prev, ok := seen[key]; ok || labels[s.Label] {
+			t.Errorf("%s repeats the colour and dashes of %s, or a label", s.Label, prev)
+		}
+		seen[key], labels[s.Label] = s.Label, true
+		if s.Group != 0 {
+			t.Errorf("%s is in group %d; want one group", s.Label, s.Group)
+		}
+	}
+	// Another engine is another group, whose known designs keep their
+	// colours: they never share a plot with the first group's.
+	two := collect([]*results.Result{fixture(), rerun(fixture(), results.EngineModel)})
+	for _, s := range two {
+		if want := designColors[s.Design.Design]; s.Color != want || s.Dashes != nil {
+			t.Errorf("%s is %v %v; want its own colour %v, solid", s.Label, s.Color, s.Dashes, want)
+		}
+	}
+}
+
+// Runs of very different lengths get their own time axes.
+func TestDurationClusters(t *testing.T) {
+	t.Parallel()
+	of := func(ds ...float64) []series {
+		var ss []series
+		for i, d := range ds {
+			ss = append(ss, series{Label: fmt.Sprint(i), Design: &results.DesignResult{DurationS: d}})
+		}
+		return ss
+	}
+	tests := []struct {
+		name string
+		in   []series
+		want [][]string
+	}{
+		{"alike", of(40, 28, 100), [][]string{{"0", "1", "2"}}},
+		{"a live run and a 3 h simulation", of(40, 10800, 28), [][]string{{"0", "2"}, {"1"}}},
+		{"unknown length joins the first", of(0, 40, 900), [][]string{{"0", "1"}, {"2"}}},
+		{"three scales", of(30, 400, 9000, 35), [][]string{{"0", "3"}, {"1"}, {"2"}}},
+	}
+	for _, tc := range tests {
+		var got [][]string
+		for _, c := range durationClusters(tc.in) {
+			got = append(got, labelsOfSeries(c))
+		}
+		if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("%s: durationClusters = %v; want %v", tc.name, got, tc.want)
+		}
+	}
+	// The booked-over-time plot of each cluster is its own figure, its
+	// title saying which runs it shows.
+	r := fixture()
+	keepDesigns(r, "monolithic", "per-ppv")
+	r.Designs[1].DurationS = 3 * 3600
+	titles := map[string]string{}
+	for _, f := range figures(collect([]*results.Result{r})) {
+		titles[f.Name] = f.Title
+	}
+	for name, want := range map[string]string{"booked-over-time": "(runs of about 40 s)", "booked-over-time-2": "(runs of about 3 h"} {
+		if !strings.Contains(titles[name], want) {
+			t.Errorf("figure %s is titled %q; want it to say %q", name, titles[name], want)
+		}
+	}
+}
+
+func labelsOfSeries(ss []series) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = s.Label
+	}
+	return out
 }
 
 // rerun returns r run by another engine an hour later.

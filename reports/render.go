@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -61,9 +62,54 @@ func render(outDir string, dpi int, in []*results.Result) (string, error) {
 	if err := os.MkdirAll(plotDir, 0o755); err != nil {
 		return "", fmt.Errorf("render report: %w", err)
 	}
-	pg := buildPage(rs, ss)
-	// Plots are independent: draw them on every core, keep their order.
-	figs := figures(ss)
+	groups := groupSeries(ss)
+	pg := buildPage(rs, groups)
+	figs, owner := groupFigures(groups)
+	views, errs := writeFigures(plotDir, figs, dpi)
+	for i, fv := range views {
+		if errs[i] != nil {
+			pg.Problems = append(pg.Problems, errs[i].Error())
+			continue
+		}
+		g := &pg.Groups[owner[i]]
+		if fv.Series == "" {
+			g.Cross = append(g.Cross, fv)
+		} else {
+			g.addDesignFigure(fv)
+		}
+	}
+	pg.HLogs, pg.Problems = writeHLogs(outDir, rs, pg.Problems)
+	var buf bytes.Buffer
+	if err := pageTmpl.Execute(&buf, pg); err != nil {
+		return "", fmt.Errorf("render report: %w", err)
+	}
+	indexPath := filepath.Join(outDir, "index.html")
+	if err := writeFileAtomic(indexPath, buf.Bytes()); err != nil {
+		return "", fmt.Errorf("render report: %w", err)
+	}
+	return indexPath, nil
+}
+
+// groupFigures returns the plots of every group, in order, and the index
+// of each plot's group. With several groups the plots across designs are
+// named after their group, so their files do not clash.
+func groupFigures(groups []reportGroup) ([]*figure, []int) {
+	var figs []*figure
+	var owner []int
+	for gi, g := range groups {
+		for _, f := range figures(g.series) {
+			if len(groups) > 1 && f.Series == "" {
+				f.Name = g.slug() + "-" + f.Name
+			}
+			figs = append(figs, f)
+			owner = append(owner, gi)
+		}
+	}
+	return figs, owner
+}
+
+// writeFigures draws figs on every core, keeping their order.
+func writeFigures(plotDir string, figs []*figure, dpi int) ([]figView, []error) {
 	views := make([]figView, len(figs))
 	errs := make([]error, len(figs))
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
@@ -78,43 +124,33 @@ func render(outDir string, dpi int, in []*results.Result) (string, error) {
 		}()
 	}
 	wg.Wait()
-	for i, fv := range views {
-		if errs[i] != nil {
-			pg.Problems = append(pg.Problems, errs[i].Error())
-			continue
-		}
-		if fv.Series == "" {
-			pg.Cross = append(pg.Cross, fv)
-		} else {
-			pg.addDesignFigure(fv)
-		}
-	}
+	return views, errs
+}
+
+// writeHLogs writes the interval logs of rs under outDir/hlog (a folder
+// per result, named after its crowd and engine, when there are several)
+// and returns their paths relative to outDir, and problems with the
+// failures added.
+func writeHLogs(outDir string, rs []*results.Result, problems []string) ([]string, []string) {
+	var out []string
 	for i, r := range rs {
 		dir := filepath.Join(outDir, "hlog")
 		if len(rs) > 1 {
-			dir = filepath.Join(dir, fmt.Sprintf("%d-%s", i+1, slugify(r.Scenario+"-"+r.Engine)))
+			dir = filepath.Join(dir, fmt.Sprintf("%d-%s", i+1, slugify(keyOf(r).short())))
 		}
 		paths, err := results.WriteHistogramLogs(dir, r)
 		if err != nil {
-			pg.Problems = append(pg.Problems, err.Error())
+			problems = append(problems, err.Error())
 		}
 		for _, p := range paths {
 			rel, err := filepath.Rel(outDir, p)
 			if err != nil {
 				rel = p
 			}
-			pg.HLogs = append(pg.HLogs, filepath.ToSlash(rel))
+			out = append(out, filepath.ToSlash(rel))
 		}
 	}
-	var buf bytes.Buffer
-	if err := pageTmpl.Execute(&buf, pg); err != nil {
-		return "", fmt.Errorf("render report: %w", err)
-	}
-	indexPath := filepath.Join(outDir, "index.html")
-	if err := writeFileAtomic(indexPath, buf.Bytes()); err != nil {
-		return "", fmt.Errorf("render report: %w", err)
-	}
-	return indexPath, nil
+	return out, problems
 }
 
 func writeFileAtomic(path string, data []byte) error {
@@ -147,26 +183,41 @@ func writeFigure(dir string, f *figure, dpi int) (figView, error) {
 	}, nil
 }
 
-// page is what the template shows.
+// page is what the template shows: what every result shares, then one
+// group per crowd and engine (groupSeries), each with its own verdict,
+// tables and plots.
 type page struct {
-	Title     string
-	Columns   string // "designs", "targets" or "designs and targets"
-	Question  string // the h1: which of the columns survives the rush
+	Title    string
+	Lead     string // the h1's start: "SIMULATED (model) results: ", "Live and SIMULATED (model) results: " or ""
+	Question string // the h1: which of the columns survives the rush
+	Subtitle string
+	// Simulated: some result comes from the model; Mixed: live ones too.
 	Simulated bool
 	Mixed     bool
+	Groups    []groupView
+	Calib     []calibView
+	Results   []resultView
+	HLogs     []string
+	Problems  []string
+	Format    int
+}
+
+// groupView is one group of the page: the results of one crowd by one
+// engine.
+type groupView struct {
+	// ID suffixes the group's element ids: "" for the first group.
+	ID string
+	// Heading names the group; "" when the page has only one.
+	Heading   string
+	Subtitle  string
+	Columns   string // "designs", "targets" or "designs and targets"
 	Verdict   Verdict
 	Designs   []designView
 	Table     []row
 	Assume    []row
 	Common    []results.Parameter // assumptions shared by every design
-	Subtitle  string
-	Calib     []calibView
 	Cross     []figView
 	PerDesign []designFigs
-	Results   []resultView
-	HLogs     []string
-	Problems  []string
-	Format    int
 }
 
 type designView struct {
@@ -220,10 +271,10 @@ type resultView struct {
 	Parameters  []results.Parameter
 }
 
-func (p *page) addDesignFigure(f figView) {
-	for i := range p.PerDesign {
-		if p.PerDesign[i].Design.Label == f.Series {
-			p.PerDesign[i].Figs = append(p.PerDesign[i].Figs, f)
+func (g *groupView) addDesignFigure(f figView) {
+	for i := range g.PerDesign {
+		if g.PerDesign[i].Design.Label == f.Series {
+			g.PerDesign[i].Figs = append(g.PerDesign[i].Figs, f)
 			return
 		}
 	}
@@ -234,71 +285,103 @@ func cssColor(s series) template.CSS {
 	return template.CSS(fmt.Sprintf("#%02X%02X%02X", c.R, c.G, c.B))
 }
 
-func buildPage(rs []*results.Result, ss []series) *page {
+// buildPage returns the page of rs, whose series are grouped in groups.
+// Its title says what the results are: live, simulated or both.
+func buildPage(rs []*results.Result, groups []reportGroup) *page {
 	pg := &page{Format: results.FormatVersion}
-	stats := statsOfAll(ss)
-	pg.Verdict = judge(rs, stats)
-	pg.Simulated = pg.Verdict.Simulated
-	scen := map[string]bool{}
 	var scenarios []string
-	live := false
 	for _, r := range rs {
-		if !scen[r.Scenario] {
-			scen[r.Scenario] = true
+		if !slices.Contains(scenarios, r.Scenario) {
 			scenarios = append(scenarios, r.Scenario)
 		}
-		if r.Engine != results.EngineModel {
-			live = true
-		}
 	}
-	pg.Mixed = pg.Simulated && live
-	var runs []string
-	for _, r := range rs {
-		runs = append(runs, fmt.Sprintf("scenario %s, %s engine, started %s", r.Scenario, r.Engine, stamp(r.StartedAt)))
+	var all []series
+	for _, g := range groups {
+		all = append(all, g.series...)
 	}
-	pg.Columns = columnsNoun(ss)
+	columns := columnsNoun(all)
 	pg.Question = map[string]string{
 		"designs": "Which booking design survives the rush?", "targets": "Which target survives the rush?",
 		"designs and targets": "Which design or target survives the rush?",
-	}[pg.Columns]
-	pg.Subtitle = fmt.Sprintf("%s; %d %s compared.", strings.Join(runs, "; "), len(ss), pg.Columns)
-	if len(ss) == 1 {
-		pg.Subtitle = strings.Join(runs, "; ") + "."
-	}
+	}[columns]
+	mix := engineMix(rs)
+	pg.Simulated, pg.Mixed = mix != "live", mix == "mixed"
 	pg.Title = "slotrush report: " + strings.Join(scenarios, ", ")
-	if pg.Simulated {
+	switch mix {
+	case "simulated":
+		pg.Lead = "SIMULATED (model) results: "
 		pg.Title = "SIMULATED (model) results — " + pg.Title
+	case "mixed":
+		pg.Lead = "Live and SIMULATED (model) results: "
+		pg.Title = "Live and SIMULATED (model) results — " + pg.Title
 	}
-	for _, s := range ss {
-		dv := designView{Label: s.Label, Color: cssColor(s), Engine: s.Result.Engine, URL: targetURL(s.Design)}
-		pg.Designs = append(pg.Designs, dv)
-		pg.PerDesign = append(pg.PerDesign, designFigs{Design: dv})
-	}
-	pg.Table = comparisonTable(stats)
-	for _, r := range assumptionTable(ss) {
-		if len(ss) > 1 && allEqual(r.Cells) {
-			pg.Common = append(pg.Common, results.Parameter{Name: r.Name, Value: r.Cells[0].Text})
-			continue
+	for i, g := range groups {
+		gv := buildGroup(g)
+		if len(groups) > 1 {
+			gv.Heading = g.heading()
+			if i > 0 {
+				gv.ID = fmt.Sprintf("-%d", i+1)
+			}
 		}
-		pg.Assume = append(pg.Assume, r)
+		pg.Groups = append(pg.Groups, gv)
 	}
-	for _, s := range ss {
+	pg.Subtitle = pg.Groups[0].Subtitle
+	if len(groups) > 1 {
+		pg.Subtitle = fmt.Sprintf("%d results in %d groups, one per crowd (scenario, scale, seed, people) and engine. Each group has its own verdict, tables and plots: designs are compared only with designs that faced the same crowd the same way.",
+			len(rs), len(groups))
+	}
+	for _, s := range all {
 		if len(s.Design.Calibration) > 0 {
 			pg.Calib = append(pg.Calib, calibView{Design: s.Label, Params: s.Design.Calibration})
 		}
 	}
 	for _, r := range rs {
-		rv := resultView{
-			Label: resultLabel(r), Scenario: r.Scenario, Engine: r.Engine, Seed: r.Seed,
-			Started: stamp(r.StartedAt), Finished: stamp(r.FinishedAt), Target: r.Target,
-			Interrupted: r.Interrupted, Env: r.Environment, Parameters: otherParameters(r),
-		}
-		if !r.StartedAt.IsZero() && r.FinishedAt.After(r.StartedAt) {
-			rv.Duration = seconds(r.FinishedAt.Sub(r.StartedAt).Seconds())
-		}
-		pg.Results = append(pg.Results, rv)
+		pg.Results = append(pg.Results, viewOf(r))
 	}
 	return pg
+}
+
+// buildGroup returns the view of one group: its verdict, its tables and
+// the subtitle that lists its runs.
+func buildGroup(g reportGroup) groupView {
+	ss := g.series
+	stats := statsOfAll(ss)
+	gv := groupView{Verdict: judge(g.results, stats), Columns: columnsNoun(ss)}
+	var runs []string
+	for _, r := range g.results {
+		runs = append(runs, fmt.Sprintf("scenario %s, %s engine, started %s", keyOf(r).crowd, r.Engine, stamp(r.StartedAt)))
+	}
+	gv.Subtitle = fmt.Sprintf("%s; %d %s compared.", strings.Join(runs, "; "), len(ss), gv.Columns)
+	if len(ss) == 1 {
+		gv.Subtitle = strings.Join(runs, "; ") + "."
+	}
+	for _, s := range ss {
+		dv := designView{Label: s.Label, Color: cssColor(s), Engine: s.Result.Engine, URL: targetURL(s.Design)}
+		gv.Designs = append(gv.Designs, dv)
+		gv.PerDesign = append(gv.PerDesign, designFigs{Design: dv})
+	}
+	gv.Table = comparisonTable(stats)
+	for _, r := range assumptionTable(ss) {
+		if len(ss) > 1 && allEqual(r.Cells) {
+			gv.Common = append(gv.Common, results.Parameter{Name: r.Name, Value: r.Cells[0].Text})
+			continue
+		}
+		gv.Assume = append(gv.Assume, r)
+	}
+	return gv
+}
+
+// viewOf returns what the scenario and environment sections show of r.
+func viewOf(r *results.Result) resultView {
+	rv := resultView{
+		Label: resultLabel(r), Scenario: r.Scenario, Engine: r.Engine, Seed: r.Seed,
+		Started: stamp(r.StartedAt), Finished: stamp(r.FinishedAt), Target: r.Target,
+		Interrupted: r.Interrupted, Env: r.Environment, Parameters: otherParameters(r),
+	}
+	if !r.StartedAt.IsZero() && r.FinishedAt.After(r.StartedAt) {
+		rv.Duration = seconds(r.FinishedAt.Sub(r.StartedAt).Seconds())
+	}
+	return rv
 }
 
 // otherParameters returns r's scenario parameters without a scenario name
@@ -410,6 +493,9 @@ func requestRows(stats []designStats) []rowSpec {
 			return cell{Text: countOf(st.unexpected, st.total), Bad: st.unexpected > 0}
 		}},
 		{"Requests", "all requests sent", func(st designStats) cell { return cell{Text: commas(st.total)} }},
+	}
+	if anyDesign(seriesOf(stats), func(d *results.DesignResult) bool { return d.Requests.GatewayThrottled > 0 }) {
+		rows = append(rows, gatewayRow())
 	}
 	if anyDesign(seriesOf(stats), func(d *results.DesignResult) bool { return d.Requests.Dropped > 0 }) {
 		rows = append(rows, rowSpec{"Dropped (due, never sent)", "requests due before the run ended but never sent, not among the requests; in brackets how late the latest was", func(st designStats) cell {

@@ -134,10 +134,12 @@ func TestRenderSeveralResults(t *testing.T) {
 	}
 	page := readIndex(t, index)
 	for _, w := range []string{
-		"per-ppv-day (synthetic-rush, live, 2021-05-23 04:00)",
-		"per-ppv-day (national, model, 2021-05-24 04:00)",
-		"Mixed live and SIMULATED (model) results",
-		"different scenarios (national, synthetic-rush)",
+		"per-ppv-day (synthetic-rush, live)",
+		"per-ppv-day (national, model)",
+		"<title>Live and SIMULATED (model) results — slotrush report: synthetic-rush, national</title>",
+		"<h1>Live and SIMULATED (model) results: ",
+		`<h2 class="grouph" id="group-h">Live run: synthetic-rush (15,000 people, seed 1)</h2>`,
+		`<h2 class="grouph" id="group-h-2">SIMULATED (model): national (15,000 people, seed 1)</h2>`,
 	} {
 		if !strings.Contains(page, w) {
 			t.Errorf("index.html lacks %q", w)
@@ -147,6 +149,51 @@ func TestRenderSeveralResults(t *testing.T) {
 		if logs, _ := filepath.Glob(filepath.Join(dir, "hlog", sub, "*.hlog")); len(logs) != 13 {
 			t.Errorf("hlog/%s has %d logs; want 13", sub, len(logs))
 		}
+	}
+}
+
+// A live run and simulations of the same scenario at two scales: a group
+// per crowd and engine, each with its own verdict that ranks only its own
+// designs, plots named apart, a title that says the results are both live
+// and simulated, and labels that tell the scales apart without a time.
+func TestRenderMixedScales(t *testing.T) {
+	t.Parallel()
+	live := fixture()
+	x1 := fixture()
+	x1.Engine = results.EngineModel
+	x10 := fixture()
+	x10.Engine = results.EngineModel
+	x10.Parameters = append(x10.Parameters, results.Parameter{Name: "scale", Value: "10× the scenario as written"})
+	x10.Parameters[1].Value = "150,000 people"
+	keepDesigns(x10, "monolithic")
+	// At ×10 monolithic books the most places of all: it must not be
+	// ranked above the designs that faced a tenth of the people.
+	x10.Designs[0].Slots.Capacity, x10.Designs[0].Slots.Booked = 60000, 12040
+	dir := t.TempDir()
+	index, err := render(dir, cheapDPI, []*results.Result{live, x1, x10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := readIndex(t, index)
+	for _, w := range []string{
+		"<title>Live and SIMULATED (model) results — slotrush report: synthetic-rush</title>",
+		"SIMULATED (model): synthetic-rush ×10 (150,000 people, seed 1)",
+		"SIMULATED (model): synthetic-rush (15,000 people, seed 1)",
+		"monolithic (synthetic-rush ×10, model)",
+		`<p class="headline">SIMULATED (model) results: monolithic (synthetic-rush ×10, model) booked 12,040 of 60,000 places (20%)`,
+		`<p class="headline">per-ppv-day+waiting-room (synthetic-rush, live) booked 5,950 of 6,000 places (99%)`,
+		`id="fig-synthetic-rush-10-model-booked-over-time"`,
+		`id="fig-synthetic-rush-live-booked-over-time"`,
+	} {
+		if !strings.Contains(page, w) {
+			t.Errorf("index.html lacks %q", w)
+		}
+	}
+	if n := strings.Count(page, `<section class="verdict"`); n != 3 {
+		t.Errorf("index.html has %d verdicts; want one per group, 3", n)
+	}
+	if strings.Contains(page, "against 12,040") || strings.Contains(page, "2021-05-23 04:00)") {
+		t.Error("index.html ranks across crowds or tells them apart by time")
 	}
 }
 

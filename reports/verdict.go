@@ -26,6 +26,10 @@ type Verdict struct {
 	// partitions stayed available throughout and how much the others
 	// refused at their worst; "" when no design has them.
 	Isolation string
+	// Record says, per design whose result carries observed milestones of
+	// the real event, how far the design is from that record; nil
+	// without milestones.
+	Record []string
 	// People are the sentences about what the people who came lived
 	// through: who got a place, requests per person (retry amplification),
 	// retry storms, fairness and how long they waited to know.
@@ -47,6 +51,7 @@ func (v Verdict) String() string {
 	if v.Isolation != "" {
 		parts = append(parts, v.Isolation)
 	}
+	parts = append(parts, v.Record...)
 	parts = append(parts, v.People...)
 	for _, w := range v.Warnings {
 		parts = append(parts, "Warning: "+w)
@@ -66,6 +71,7 @@ type designStats struct {
 	unexpected             int64                 // answers outside the API (results.DesignResult.UnexpectedAnswers)
 	odd                    []results.AnswerCount // unexpected, by answer, the most frequent first
 	bookP99                float64               // NaN when book was not measured
+	bookedP99, refusedP99  float64               // of the bookings that booked (201) and were refused (429, 503); NaN when not split or none
 	soldOutAt, halfAt      float64               // seconds; NaN when never reached
 	duration               float64
 	perUser                float64
@@ -156,7 +162,7 @@ func statsOf(s series) designStats {
 	st := designStats{
 		s: s, booked: d.Slots.Booked, capacity: d.Slots.Capacity,
 		arrived: d.Users.Arrived, users: d.Users.Booked, gaveUp: d.Users.GaveUp, waiting: d.Users.StillWaiting,
-		errRate: d.ErrorRate(), total: d.Requests.Total, bookP99: math.NaN(),
+		errRate: d.ErrorRate(), total: d.Requests.Total, bookP99: math.NaN(), bookedP99: math.NaN(), refusedP99: math.NaN(),
 		soldOutAt: math.NaN(), halfAt: math.NaN(), duration: d.DurationS, perUser: d.APIRequestsPerPerson(), polls: d.RoomPollsPerPerson(),
 		shareOfCapacity: math.NaN(), amp: d.Amplification(), ampMeasured: d.Users.RetryAmplification > 0,
 		fair: d.Users.Fairness, fairMax: d.Users.FairnessCeiling(), fairScore: d.Users.FirstComeScore(),
@@ -173,6 +179,12 @@ func statsOf(s series) designStats {
 	}
 	if l, ok := d.LatencyMs[results.OpBook]; ok && l.Count > 0 {
 		st.bookP99 = l.P99
+	}
+	if l, ok := d.LatencyMs[results.OpBookBooked]; ok && l.Count > 0 {
+		st.bookedP99 = l.P99
+	}
+	if l, ok := d.LatencyMs[results.OpBookRefused]; ok && l.Count > 0 {
+		st.refusedP99 = l.P99
 	}
 	cum := cumulativeBooked(d)
 	for _, p := range cum {
@@ -202,9 +214,21 @@ func statsOf(s series) designStats {
 // more of the people still trying at the end. Of designs with results by
 // partition it says how many partitions stayed available throughout and
 // how much the others refused at their worst (Isolation). It never fails:
-// with no designs the headline says so. Safe for concurrent use.
+// with no designs the headline says so. It ranks designs only against
+// designs that faced the same crowd by the same engine (results.Crowd):
+// given results of several such groups it judges the first and warns that
+// the others were left out (Render gives each group its own verdict).
+// Of results with observed milestones it says how far each design is from
+// that record (Record). Safe for concurrent use.
 func Judge(rs ...*results.Result) Verdict {
-	return judge(rs, statsOfAll(collect(rs)))
+	ss := collect(rs)
+	groups := groupSeries(ss)
+	if len(groups) <= 1 {
+		return judge(rs, statsOfAll(ss))
+	}
+	v := judge(groups[0].results, statsOfAll(groups[0].series))
+	v.Warnings = append(v.Warnings, groupsWarning(groups))
+	return v
 }
 
 // judge is Judge over the statistics of the results' designs.
@@ -226,6 +250,7 @@ func judge(rs []*results.Result, stats []designStats) Verdict {
 	v.People = append(v.People, faultSentences(stats)...)
 	v.Details = detailSentences(stats, order)
 	v.Isolation = isolationSentence(stats)
+	v.Record = recordSentences(stats)
 	v.Warnings = append(v.Warnings, invariantWarnings(stats)...)
 	if len(mix.scenarios) > 1 {
 		names := make([]string, 0, len(mix.scenarios))
@@ -346,18 +371,46 @@ func detailSentences(stats []designStats, order []int) []string {
 		}
 		out = append(out, sent+".")
 	}
-	// Latency of booking.
-	if !math.IsNaN(best.bookP99) {
-		sent := fmt.Sprintf("99 in 100 booking requests were answered within %s with %s", ms(best.bookP99), best.s.Label)
-		if len(stats) > 1 && !math.IsNaN(worst.bookP99) {
-			sent += fmt.Sprintf(", against %s with %s", ms(worst.bookP99), worst.s.Label)
-		}
-		out = append(out, sent+".")
-	}
+	out = append(out, latencySentences(best, worst, len(stats))...)
 	// The designs in between.
 	for k := 1; k < len(order)-1; k++ {
 		st := stats[order[k]]
 		out = append(out, fmt.Sprintf("%s booked %s with %s.", st.s.Label, bookedPhrase(st, st.capacity != best.capacity), errorsShort(st)))
+	}
+	return out
+}
+
+// latencySentences say how fast bookings were answered with the best
+// design, and the worst when there are n > 1: the p99 of the bookings that
+// succeeded (201), then how fast refusals (429, 503) came back, apart,
+// since a fast refusal is no booking; for results that do not split booking
+// latency by answer, the p99 of every booking request, refusals included.
+func latencySentences(best, worst designStats, n int) []string {
+	two := n > 1
+	split := !math.IsNaN(best.bookedP99) && (!two || !math.IsNaN(worst.bookedP99))
+	if !split {
+		if math.IsNaN(best.bookP99) {
+			return nil
+		}
+		sent := fmt.Sprintf("99 in 100 booking requests, refusals included, were answered within %s with %s", ms(best.bookP99), best.s.Label)
+		if two && !math.IsNaN(worst.bookP99) {
+			sent += fmt.Sprintf(", against %s with %s", ms(worst.bookP99), worst.s.Label)
+		}
+		return []string{sent + "."}
+	}
+	sent := fmt.Sprintf("99 in 100 bookings that succeeded (201) were answered within %s with %s", ms(best.bookedP99), best.s.Label)
+	if two {
+		sent += fmt.Sprintf(", against %s with %s", ms(worst.bookedP99), worst.s.Label)
+	}
+	out := []string{sent + "."}
+	var refused []string
+	for _, st := range []designStats{best, worst}[:min(n, 2)] {
+		if !math.IsNaN(st.refusedP99) {
+			refused = append(refused, fmt.Sprintf("within %s with %s", ms(st.refusedP99), st.s.Label))
+		}
+	}
+	if len(refused) > 0 {
+		out = append(out, "Refusals (429 throttled, 503 shed), which booked nothing, are counted apart: 99 in 100 came back "+strings.Join(refused, ", ")+".")
 	}
 	return out
 }
@@ -741,9 +794,10 @@ func withRoom(st designStats) string {
 	return st.s.Label
 }
 
-// fairPhrase says what a first-come score means, as the predicate of a
-// sentence about a design: 1 strictly in arrival order, 0 a lottery, -1 the
-// latest first.
+// fairPhrase says what a first-come score means, by its sign and size, as
+// the predicate of a sentence about a design: 1 strictly in arrival order,
+// 0 a lottery, -1 the latest first. A negative score never reads as
+// "barely helped": arriving early hurt.
 func fairPhrase(score float64) string {
 	switch {
 	case score >= 0.9:
@@ -752,8 +806,14 @@ func fairPhrase(score float64) string {
 		return "served people mostly in arrival order"
 	case score >= 0.3:
 		return "served people only partly in arrival order"
+	case score >= 0.1:
+		return "was close to a lottery: arriving early helped a little"
+	case score > -0.1:
+		return "was a lottery: arriving early made no difference"
 	case score > -0.3:
-		return "was close to a lottery: arriving early barely helped"
+		return "was close to a lottery, but arriving early hurt a little: late comers fared slightly better"
+	case score > -0.6:
+		return "favoured late comers over early ones: arriving early hurt"
 	}
-	return "favoured late comers over early ones"
+	return "favoured late comers over early ones: arriving early hurt a lot"
 }

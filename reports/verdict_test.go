@@ -27,7 +27,7 @@ func TestJudge(t *testing.T) {
 			wantHeadline: "per-ppv-day+waiting-room booked 5,950 of 6,000 places (99%) with <0.01% errors; monolithic booked 1,204 (20%) with 39% of requests throttled or shed.",
 			wantDetails: []string{
 				"per-ppv-day+waiting-room sold 99% of its places in 40 s (half within 18 s); monolithic sold 20% of its places in 40 s.",
-				"99 in 100 booking requests were answered within 28 ms with per-ppv-day+waiting-room, against 10 s with monolithic.",
+				"99 in 100 booking requests, refusals included, were answered within 28 ms with per-ppv-day+waiting-room, against 10 s with monolithic.",
 				"per-ppv-day booked 5,812 (97%) with 0.4% errors.",
 				"per-ppv booked 4,371 (73%) with 12% errors.",
 			},
@@ -36,7 +36,7 @@ func TestJudge(t *testing.T) {
 				"With monolithic the booking API received 3.8× the requests people made (retry amplification, estimated from requests per person over the 3 a booking needs; 11.5 requests per person): most of its load was retries.",
 				"With per-ppv, per-ppv-day and per-ppv-day+waiting-room the booking API received between 1× and 1.4× the requests people made (retry amplification, estimated from requests per person over the 3 a booking needs; 2.5 to 4.2 requests per person): few retries.",
 				"With monolithic the load fed on itself: requests per second rose from 3,400 to 5,000 while places booked per second fell from 46 to 18, though places were still free.",
-				"per-ppv-day+waiting-room served people almost strictly in arrival order (fairness ρ 0.80, where strictly first come, first served would score 0.85 and a lottery 0); monolithic was close to a lottery: arriving early barely helped (ρ 0.12 of a possible 0.47).",
+				"per-ppv-day+waiting-room served people almost strictly in arrival order (fairness ρ 0.80, where strictly first come, first served would score 0.85 and a lottery 0); monolithic was close to a lottery: arriving early helped a little (ρ 0.12 of a possible 0.47).",
 				"Half of those who finished knew where they stood (booked or gave up) within 11 s of arriving with per-ppv-day (99 in 100 within 31 s), against 19 s with per-ppv-day+waiting-room (31 s).",
 			},
 			notPeople: []string{"With per-ppv the load", "With per-ppv-day the load"}, // no storm where load fell or places sold out
@@ -188,8 +188,38 @@ func TestJudge(t *testing.T) {
 				only("per-ppv")(r)
 				r.Designs[0].Users.Fairness = -0.5
 			},
-			wantPeople: []string{"per-ppv favoured late comers over early ones (fairness ρ -0.50, where strictly first come, first served would score 0.79"},
+			wantPeople: []string{"per-ppv favoured late comers over early ones: arriving early hurt a lot (fairness ρ -0.50, where strictly first come, first served would score 0.79"},
 			best:       "per-ppv", worst: "per-ppv",
+		},
+		{
+			name: "a negative rho: arriving early hurt",
+			change: func(r *results.Result) {
+				only("per-ppv")(r)
+				r.Designs[0].Users.Fairness = -0.22
+			},
+			wantPeople: []string{"per-ppv was close to a lottery, but arriving early hurt a little: late comers fared slightly better (fairness ρ -0.22"},
+			notPeople:  []string{"barely helped", "helped a little"},
+			best:       "per-ppv", worst: "per-ppv",
+		},
+		{
+			name: "booking latency split by answer",
+			change: func(r *results.Result) {
+				only("monolithic", "per-ppv")(r)
+				// An overloaded monolithic refuses fast and books slowly.
+				split := map[string][2]float64{"monolithic": {9800, 5.6}, "per-ppv": {153, 2.1}}
+				for i := range r.Designs {
+					d := &r.Designs[i]
+					p := split[d.Design]
+					d.LatencyMs[results.OpBookBooked] = results.LatencySummary{P99: p[0], Count: 10}
+					d.LatencyMs[results.OpBookRefused] = results.LatencySummary{P99: p[1], Count: 10}
+				}
+			},
+			wantDetails: []string{
+				"99 in 100 bookings that succeeded (201) were answered within 153 ms with per-ppv, against 9.8 s with monolithic.",
+				"Refusals (429 throttled, 503 shed), which booked nothing, are counted apart: 99 in 100 came back within 2.1 ms with per-ppv, within 5.6 ms with monolithic.",
+			},
+			wantWarnings: []string{"retry amplification above 3×"},
+			best:         "per-ppv", worst: "monolithic",
 		},
 		{
 			name: "no retry storm once sold out",
@@ -267,6 +297,28 @@ func containsAny(ss []string, sub string) bool {
 	return false
 }
 
+// Results of different crowds are never ranked against each other: Judge
+// ranks the first crowd's designs and says the others were left out.
+func TestJudgeSeveralCrowds(t *testing.T) {
+	t.Parallel()
+	small := fixture()
+	keepDesigns(small, "per-ppv")
+	big := fixture()
+	keepDesigns(big, "per-ppv-day", "monolithic")
+	big.Engine = results.EngineModel
+	big.Parameters = append(big.Parameters, results.Parameter{Name: "scale", Value: "10× the scenario as written"})
+	v := Judge(small, big)
+	if v.Best != "per-ppv" || v.Worst != "per-ppv" {
+		t.Errorf("Best, Worst = %q, %q; want per-ppv twice (the first crowd alone)", v.Best, v.Worst)
+	}
+	if !containsAny(v.Warnings, "these results faced 2 different crowds or engines") || !containsAny(v.Warnings, "synthetic-rush ×10 (15,000 people, seed 1) by the model engine") {
+		t.Errorf("Warnings = %q; want the other crowd named", v.Warnings)
+	}
+	if strings.Contains(v.Headline, "per-ppv-day") {
+		t.Errorf("Headline %q ranks a design of another crowd", v.Headline)
+	}
+}
+
 func TestJudgeEmpty(t *testing.T) {
 	t.Parallel()
 	if v := Judge(); v.Headline != "No design results to judge." {
@@ -280,7 +332,7 @@ func TestFormatting(t *testing.T) {
 		{commas(0), "0"}, {commas(999), "999"}, {commas(5812), "5,812"}, {commas(-1234567), "-1,234,567"},
 		{pct(0.97), "97%"}, {pct(0.004), "0.4%"}, {pct(0.0004), "0.04%"}, {pct(0.042), "4.2%"}, {pct(0), "0%"}, {pct(0.00001), "<0.01%"},
 		{ms(0.42), "0.42 ms"}, {ms(4.1), "4.1 ms"}, {ms(78.4), "78 ms"}, {ms(1500), "1.5 s"}, {ms(10035), "10 s"},
-		{seconds(4), "4 s"}, {seconds(40), "40 s"}, {seconds(250), "4 min 10 s"},
+		{seconds(4), "4 s"}, {seconds(40), "40 s"}, {seconds(250), "4 min 10 s"}, {seconds(10800), "3 h"}, {seconds(9000 + 29), "2 h 30 min"},
 		{ninesLabel(1), "90%"}, {ninesLabel(2), "99%"}, {ninesLabel(4), "99.99%"},
 	} {
 		if tt.got != tt.want {

@@ -98,6 +98,9 @@ const ParamMergedFairness = "fairness (merged)"
 //     exactly: the merge gives the arrival-weighted mean of the parts'
 //     values (each segment samples the whole arrival window, so it is a
 //     fair estimate) and says so in the parameter ParamMergedFairness;
+//   - milestones are recomputed from the merged timeline against the
+//     parts' observed milestones (Result.Observed), which must be the same
+//     in every part (else an error): a part's own count only its segment;
 //   - summaries without a histogram (Requests.DroppedLate, an operation a
 //     part has no histogram for): counts add, means are weighted, the max
 //     is the max and percentiles the largest of the parts', an upper bound;
@@ -150,6 +153,9 @@ func Merge(parts ...*Result) (*Result, error) {
 			return nil, fmt.Errorf("merge: design %s: %w", d.Design, err)
 		}
 		out.Designs = append(out.Designs, md)
+	}
+	if err := mergeRecord(out, parts); err != nil {
+		return nil, fmt.Errorf("merge: %w", err)
 	}
 	if len(parts) > 1 && len(out.Designs) > 0 {
 		out.Parameters = append(out.Parameters, Parameter{Name: ParamMergedFairness,
@@ -310,6 +316,15 @@ func mergeDesign(start time.Time, parts []*Result, name string) (DesignResult, e
 	if m.Intervals, err = mergeIntervals(start, parts, ds); err != nil {
 		return m, err
 	}
+	if !allSplitBook(ds) {
+		// A part from before OpBook was split by answer: the merged split
+		// would count only the other parts' bookings.
+		for _, op := range []string{OpBookBooked, OpBookRefused} {
+			delete(m.Histograms, op)
+			delete(m.LatencyMs, op)
+			delete(m.Intervals, op)
+		}
+	}
 	if m.Timeline, err = mergeTimeline(start, ds, m.Intervals); err != nil {
 		return m, err
 	}
@@ -336,6 +351,7 @@ func mergeRequests(ds []*DesignResult) Requests {
 		r.TransportErrors += q.TransportErrors
 		r.Dropped += q.Dropped
 		r.Unexpected += q.Unexpected
+		r.GatewayThrottled += q.GatewayThrottled
 		for code, n := range q.ByStatus {
 			r.ByStatus[code] += n
 		}
@@ -406,6 +422,20 @@ func mergeEncoded(encs []string) (string, error) {
 		return "", err
 	}
 	return EncodeHistogram(h)
+}
+
+// allSplitBook reports whether every part that made booking requests
+// also split them by answer (OpBookBooked, OpBookRefused), so the merged
+// split is exact.
+func allSplitBook(ds []*DesignResult) bool {
+	for _, d := range ds {
+		_, b := d.LatencyMs[OpBookBooked]
+		_, r := d.LatencyMs[OpBookRefused]
+		if d.LatencyMs[OpBook].Count > 0 && !b && !r {
+			return false
+		}
+	}
+	return true
 }
 
 // mergeLatency adds the operations' histograms and summarises the sums.
@@ -564,13 +594,17 @@ func allIntervals(ds []*DesignResult) bool {
 	return true
 }
 
-// secondHistograms adds the intervals of all operations per absolute
-// second, at the timeline's precision. The buckets of a 3-digit histogram
+// secondHistograms adds the intervals of all operations (but the split of
+// OpBook by answer, IsOutcomeOp) per absolute second, at the timeline's
+// precision. The buckets of a 3-digit histogram
 // nest in a 2-digit one's, so recording each bucket's lowest value gives
 // the 2-digit histogram of the raw values.
 func secondHistograms(start time.Time, ivs map[string][]Interval) (map[int64]*hdrhistogram.Histogram, error) {
 	out := map[int64]*hdrhistogram.Histogram{}
 	for op, list := range ivs {
+		if IsOutcomeOp(op) {
+			continue // its requests are in OpBook's intervals already
+		}
 		for _, iv := range list {
 			h, err := DecodeHistogram(iv.Histogram)
 			if err != nil {

@@ -70,6 +70,18 @@ func runOfKeep(t *testing.T, at time.Duration, reqs []req, keep int) *results.Re
 		_ = hists[r.op].RecordValue(r.us)
 		_ = secs[r.op][sec].RecordValue(r.us)
 		_ = tlh[sec].RecordValue(r.us)
+		if sub := bookOutcome(r); sub != "" {
+			// The split of booking latency by answer, as the recorder
+			// keeps it: histograms and intervals, not the timeline.
+			if hists[sub] == nil {
+				hists[sub], secs[sub] = results.NewLatencyHistogram(), map[int]*hdrhistogram.Histogram{}
+			}
+			if secs[sub][sec] == nil {
+				secs[sub][sec] = results.NewLatencyHistogram()
+			}
+			_ = hists[sub].RecordValue(r.us)
+			_ = secs[sub][sec].RecordValue(r.us)
+		}
 		p := tl[sec]
 		p.RPS++
 		d.Requests.Total++
@@ -138,6 +150,21 @@ func runOfKeep(t *testing.T, at time.Duration, reqs []req, keep int) *results.Re
 		t.Fatalf("synthetic run fails Check: %v", errs)
 	}
 	return r
+}
+
+// bookOutcome returns the operation a request's latency is also kept
+// under: book_booked for a 201 to book, book_refused for a 429 or 503 to
+// book, "" for any other.
+func bookOutcome(r req) string {
+	switch {
+	case r.op != results.OpBook:
+		return ""
+	case r.status == 201:
+		return results.OpBookBooked
+	case r.status == 429 || r.status == 503:
+		return results.OpBookRefused
+	}
+	return ""
 }
 
 // partitionsOf returns the bookings of reqs by partition, for a run

@@ -44,7 +44,20 @@ const (
 	// OpFindBooking looks a person's booking up, for profiles whose API
 	// has such a call: it resolves bookings whose answer was lost.
 	OpFindBooking = "find_booking"
+	// OpBookBooked is OpBook's requests that booked (an ok answer with a
+	// booking: 201): the latency of a booking that succeeded.
+	OpBookBooked = "book_booked"
+	// OpBookRefused is OpBook's requests refused for load (429 throttled,
+	// 503 overloaded): how fast the refusals came back.
+	OpBookRefused = "book_refused"
 )
+
+// IsOutcomeOp reports whether op is one of OpBook's requests split by
+// answer (OpBookBooked, OpBookRefused): those requests are also in OpBook,
+// so a sum over every operation must leave them out.
+func IsOutcomeOp(op string) bool {
+	return op == OpBookBooked || op == OpBookRefused
+}
 
 // Latency histograms record microseconds from 1 µs to one hour with three
 // significant digits.
@@ -77,6 +90,10 @@ type Result struct {
 	Environment Environment    `json:"environment"`
 	Parameters  []Parameter    `json:"parameters,omitempty"`
 	Designs     []DesignResult `json:"designs"`
+	// Observed are the milestones of the real event the scenario replays
+	// (its observed:), copied from it; absent when it has none, and from
+	// results written before they existed.
+	Observed []Observation `json:"observed,omitempty"`
 }
 
 // Environment describes where a result was measured.
@@ -133,6 +150,9 @@ type DesignResult struct {
 	// BlastRadius is what the design's injected faults did to people;
 	// absent without faults (and from results written before it existed).
 	BlastRadius *BlastRadius `json:"blast_radius,omitempty"`
+	// Milestones set each of the result's Observed beside what the design
+	// booked by then (FillMilestones); absent without observations.
+	Milestones []Milestone `json:"milestones,omitempty"`
 }
 
 // Target is an external system a run drove: its name (the column's
@@ -238,6 +258,10 @@ type Requests struct {
 	// AnswerKey: "404 not_found", "400 rejected", "403 not_admitted",
 	// "418 unexpected", "200 unreadable". Its counts sum to Unexpected.
 	UnexpectedByAnswer map[string]int64 `json:"unexpected_by_answer,omitempty"`
+	// GatewayThrottled counts the answers (in Total and ByStatus too, as
+	// 429s) the gateway in front of every partition refused with its own
+	// 429 (CodeGatewayThrottled). 0 without a gateway.
+	GatewayThrottled int64 `json:"gateway_throttled,omitempty"`
 }
 
 // LatencySummary is the percentiles of one operation's histogram.
@@ -558,6 +582,7 @@ func (r *Result) Check() []error {
 	if len(r.Designs) == 0 {
 		errs = append(errs, errors.New("no designs"))
 	}
+	errs = append(errs, r.checkObserved()...)
 	for i := range r.Designs {
 		d := &r.Designs[i]
 		sum := d.Requests.TransportErrors
@@ -579,9 +604,11 @@ func (r *Result) Check() []error {
 				errs = append(errs, fmt.Errorf("design %s: histogram %s: %w", d.Design, op, err))
 			}
 		}
+		errs = append(errs, d.checkOutcomeOps()...)
 		errs = append(errs, d.checkIntervals()...)
 		errs = append(errs, d.checkPartitions()...)
 		errs = append(errs, d.checkBlast()...)
+		errs = append(errs, d.checkMilestones(r.Observed)...)
 	}
 	return errs
 }

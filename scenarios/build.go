@@ -96,6 +96,7 @@ func (s *Scenario) BuildDesigns(names []string) ([]models.Design, error) {
 		}
 		if d.WaitingRoom {
 			d.Room = s.RoomPolicy()
+			d.Room.Auto = d.Room.Auto || d.CentreRooms // rooms per centre are sized
 		}
 		out = append(out, d)
 	}
@@ -109,7 +110,8 @@ func (s *Scenario) BuildDesigns(names []string) ([]models.Design, error) {
 // design with a waiting room runs with.
 func (s *Scenario) RoomPolicy() models.RoomPolicy {
 	w := s.WaitingRoom
-	return models.RoomPolicy{AdmitPerInterval: w.AdmitPerInterval, Interval: w.Interval, MaxActive: w.MaxActive, Order: w.Order, TokenTTL: w.TokenTTL}
+	return models.RoomPolicy{AdmitPerInterval: w.AdmitPerInterval, Interval: w.Interval, MaxActive: w.MaxActive, Order: w.Order, TokenTTL: w.TokenTTL,
+		Auto: w.Admit == AdmitAuto, Headroom: w.Headroom}
 }
 
 // Scaled returns a copy of s for `simulate --scale f`: the crowd size, every
@@ -136,6 +138,8 @@ func (s *Scenario) Scaled(f float64) *Scenario {
 	for i := range c.Crowd.Arrival.Pieces {
 		c.Crowd.Arrival.Pieces[i].Rate *= f
 	}
+	c.Observed = s.scaledObserved(f, c)
+	c.scaleJourneyLimits(f)
 	return c
 }
 
@@ -375,6 +379,13 @@ func (s *Scenario) roomSizing(name string, l models.Limits) string {
 	return b.String()
 }
 
+// num formats a parameter rounded to 4 significant digits, without an
+// exponent or trailing zeros: 1.2 (a rate scaled by 0.1 is
+// 1.2000000000000002 in floating point), 150, 0.5.
+func num(x float64) string {
+	return strconv.FormatFloat(sig4(x), 'f', -1, 64)
+}
+
 // trimFloat formats x with at most one decimal, without a trailing ".0".
 func trimFloat(x float64) string {
 	return strconv.FormatFloat(roundTo(x, 1), 'f', -1, 64)
@@ -394,7 +405,7 @@ func (s *Scenario) describeArrival() string {
 	case ShapePiecewise:
 		b.WriteString("piecewise:")
 		for i, p := range a.Pieces {
-			fmt.Fprintf(&b, "%s %g/s from %v", yes(i > 0, ",", ""), p.Rate, p.At)
+			fmt.Fprintf(&b, "%s %s/s from %v", yes(i > 0, ",", ""), num(p.Rate), p.At)
 		}
 	default:
 		b.WriteString(a.Shape)
@@ -429,7 +440,7 @@ func (s *Scenario) describeSkew() string {
 			top = i
 		}
 	}
-	how := fmt.Sprintf("Zipf, hot skew %g", s.Preferences.HotSkew)
+	how := "Zipf, hot skew " + num(s.Preferences.HotSkew)
 	if !(s.Preferences.HotSkew > 0) {
 		how = "uniform"
 	}
@@ -459,8 +470,8 @@ func describeRetry(r RetrySpec) string {
 	if r.MaxAttempts > 0 {
 		attempts = fmt.Sprintf("at most %d attempts", r.MaxAttempts)
 	}
-	return fmt.Sprintf("exponential backoff %v to %v, jitter %g, %s Retry-After, %s",
-		r.Backoff, r.MaxBackoff, r.Jitter, yes(r.HonourRetryAfter, "honours", "ignores"), attempts)
+	return fmt.Sprintf("exponential backoff %v to %v, jitter %s, %s Retry-After, %s",
+		r.Backoff, r.MaxBackoff, num(r.Jitter), yes(r.HonourRetryAfter, "honours", "ignores"), attempts)
 }
 
 func describeBehaviours(bs []BehaviourShare) string {
@@ -480,9 +491,9 @@ func DescribeLimits(l models.Limits) string {
 			return "unlimited"
 		}
 		if burst == 0 {
-			return fmt.Sprintf("%g/s", r)
+			return num(r) + "/s"
 		}
-		return fmt.Sprintf("%g/s (burst %d)", r, burst)
+		return fmt.Sprintf("%s/s (burst %d)", num(r), burst)
 	}
 	wait := "unbounded"
 	if l.MaxWait > 0 {

@@ -280,7 +280,7 @@ func TestBuildDesigns(t *testing.T) {
 		t.Fatal(err)
 	}
 	all, err := s.BuildDesigns(nil)
-	if err != nil || len(all) != 3 || all[2].Name != "per-ppv-day+waiting-room" || !all[2].WaitingRoom {
+	if err != nil || len(all) != 4 || all[2].Name != "per-ppv-day+waiting-room" || !all[2].WaitingRoom || !all[3].CentreRooms || !all[3].Room.Auto {
 		t.Errorf("BuildDesigns(nil) = %+v, %v", all, err)
 	}
 	two, err := s.BuildDesigns([]string{" per-ppv-day", "monolithic", "per-ppv-day"})
@@ -289,7 +289,7 @@ func TestBuildDesigns(t *testing.T) {
 	}
 	if _, err := s.BuildDesigns([]string{"per-ppv"}); err == nil {
 		t.Error("BuildDesigns(per-ppv) succeeded on a scenario without it")
-	} else if want := `design "per-ppv" is not in scenario "refresh-storm" (it has monolithic, per-ppv-day, per-ppv-day+waiting-room)`; err.Error() != want {
+	} else if want := `design "per-ppv" is not in scenario "refresh-storm" (it has monolithic, per-ppv-day, per-ppv-day+waiting-room, per-ppv-day+centre-rooms)`; err.Error() != want {
 		t.Errorf("error %q; want %q", err, want)
 	}
 }

@@ -21,6 +21,10 @@ const (
 	OrderRandom = "random"
 )
 
+// AdmitAuto is WaitingRoomSpec.Admit for a room sized from the design's
+// limits.
+const AdmitAuto = "auto"
+
 // Defaults filled by EnsureDefaults.
 const (
 	DefaultDays                = 1

@@ -170,7 +170,7 @@ func TestExplicitZeroMessages(t *testing.T) {
 // their errors name the real problem (issue 16, defect 16).
 func TestAliasMessages(t *testing.T) {
 	t.Parallel()
-	const unknown = "unknown field (want one of name, description, seed, duration, inventory, crowd, preferences, journey, behaviours, designs, waiting_room, faults)"
+	const unknown = "unknown field (want one of name, description, seed, duration, inventory, crowd, preferences, journey, behaviours, designs, waiting_room, faults, gateway, observed)"
 	checkMessages(t, []messageCase{
 		{"merge, then an override", base + "designs:\n  - name: monolithic\n    limits: &l\n      write_rate: 1\n  - name: per-ppv\n    limits:\n      <<: *l\n      write_rate: 5\n", "ok"},
 		{"an override, then a merge", base + "designs:\n  - {name: monolithic, limits: &l {write_rate: 1}}\n  - {name: per-ppv, limits: {write_rate: 5, <<: *l}}\n", "ok"},

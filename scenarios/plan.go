@@ -208,7 +208,8 @@ func (s *Scenario) Plan(scale float64) (*Plan, error) {
 			return nil, fmt.Errorf("scenario %s: %w", sc.Name, err) // Validate refuses it first
 		}
 		dp := sc.planDesign(d, &inv, fd, cv.peakRate())
-		if d.WaitingRoom {
+		// TODO: plan the queues of sized rooms (per centre, admit: auto).
+		if d.WaitingRoom && !d.CentreRooms && sc.WaitingRoom.Admit != AdmitAuto {
 			if room == nil {
 				room = sc.queueThroughRoom(cv)
 			}
@@ -260,10 +261,15 @@ func (s *Scenario) planDesign(d models.Design, inv *models.Inventory, fd firstDe
 	dp.ReadShare = float64(reads) / n
 	rate := peak
 	if d.WaitingRoom && s.WaitingRoom.Interval > 0 {
-		rate = min(rate, admitRate(s.WaitingRoom))
+		rate = min(rate, s.designAdmitRate(d, inv))
 	}
 	dp.PeakBookings = sig4(rate * dp.HottestShare)
 	dp.PeakReads = sig4(rate * dp.ReadShare)
+	if d.CentreRooms && s.WaitingRoom.Interval > 0 {
+		// The hottest partition's centre admits no more than its room.
+		c := s.centreRate(d, inv, readers)
+		dp.PeakBookings, dp.PeakReads = sig4(min(peak*dp.HottestShare, c)), sig4(min(peak*dp.ReadShare, c))
+	}
 	dp.WriteLoad = load(dp.PeakBookings, dp.WriteRate)
 	dp.ReadLoad = load(dp.PeakReads, dp.ReadRate)
 	dp.HottestShare, dp.ReadShare = sig4(dp.HottestShare), sig4(dp.ReadShare)
@@ -284,6 +290,36 @@ func (s *Scenario) planRoom(dp *DesignPlan, q *roomQueue) *RoomPlan {
 	r.WriteLoad = load(r.HottestBookings, dp.WriteRate)
 	r.AllWriteRate = sig4(float64(dp.Partitions) * dp.WriteRate)
 	return r
+}
+
+// designAdmitRate is the people the rooms of design d admit per second
+// over inv: what they are sized to with rooms per centre or admit: auto,
+// else the waiting room's setting.
+func (s *Scenario) designAdmitRate(d models.Design, inv *models.Inventory) float64 {
+	if !d.CentreRooms && s.WaitingRoom.Admit != AdmitAuto {
+		return admitRate(s.WaitingRoom)
+	}
+	d.Room = s.RoomPolicy()
+	d.Room.Auto = true
+	total := 0.0
+	for _, sz := range d.RoomSizes(inv) {
+		total += float64(sz.PerInterval) / s.WaitingRoom.Interval.Seconds()
+	}
+	return total
+}
+
+// centreRate is the people per second the rooms of the centres in ppvs
+// admit together (rooms per centre).
+func (s *Scenario) centreRate(d models.Design, inv *models.Inventory, ppvs map[string]bool) float64 {
+	d.Room = s.RoomPolicy()
+	d.Room.Auto = true
+	total := 0.0
+	for _, sz := range d.RoomSizes(inv) {
+		if ppvs[sz.PPV] {
+			total += float64(sz.PerInterval) / s.WaitingRoom.Interval.Seconds()
+		}
+	}
+	return total
 }
 
 // admitRate is the people a waiting room admits per second.

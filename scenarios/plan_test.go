@@ -81,6 +81,7 @@ func TestPlanWarnings(t *testing.T) {
 		{"cyprus-2021-04-07", nil},
 		{"klang-valley-2021-05-02", []string{WarnDurationShort}},
 		{"jkjav-az-2021-05-26", []string{WarnDurationShort}},
+		{"cowin-2021-04-28", nil},
 	}
 	covered := map[string]bool{}
 	for _, tt := range tests {
@@ -109,7 +110,7 @@ func TestPlanWarnings(t *testing.T) {
 			t.Errorf("no test scenario triggers warning %s", code)
 		}
 	}
-	if n := len(Presets()); n != 7 {
+	if n := len(Presets()); n != 8 {
 		t.Errorf("%d presets; add the new ones to this table", n)
 	}
 }

@@ -91,7 +91,7 @@ func TestPresetFigures(t *testing.T) {
 		capacity int
 		ppvs     int
 	}{
-		{"jkjav-az-2021-05-26", 1_259_904, 8}, // 1.26M doses, 8 PPVs
+		{"jkjav-az-2021-05-26", 956_760, 8}, // the 956,609 first-dose places left on 26 May, rounded up per PPV-day
 		{"klang-valley-2021-05-02", 268_800, 4},
 		{"cyprus-2021-04-07", 19_390, 10}, // 19,378 rounded up per centre-day
 	} {

@@ -60,6 +60,15 @@ type Scenario struct {
 	// flags adding to them. A partition is hottest (HottestPartition, per
 	// design) or a key of one of the scenario's designs. Empty: none.
 	Faults []string `yaml:"faults"`
+	// Gateway is a limiter in front of every partition of every design
+	// (a CDN, a WAF, an API gateway), refusing with its own 429
+	// (gateway_throttled). It is the scenario's, not a design's: the site
+	// in front is the same whatever the partitioning behind it. Zero: none.
+	Gateway models.RateLimit `yaml:"gateway"`
+	// Observed are milestones of the real event the scenario replays,
+	// each with its source; results set each design's bookings beside
+	// them. Empty: none (a made-up rush has no record).
+	Observed []ObservedSpec `yaml:"observed"`
 
 	// scale is the factor Scaled applied to the scenario as written (0:
 	// none); Parameters names it.
@@ -118,6 +127,9 @@ type CrowdSpec struct {
 	// OpeningDelay is how late the booking API opens after the announced
 	// time (t=0); users keep arriving meanwhile (26 May 2021: ~15-20 min).
 	OpeningDelay time.Duration `yaml:"opening_delay"`
+	// Openings are per-state openings of booking (see OpeningSpec); empty:
+	// every state opens at OpeningDelay.
+	Openings []OpeningSpec `yaml:"openings"`
 }
 
 // ArrivalSpec shapes arrivals. Shapes:
@@ -187,6 +199,11 @@ type JourneySpec struct {
 	RefreshInterval time.Duration `yaml:"refresh_interval"`
 	// Retry is the policy on 429, 5xx and timeouts.
 	Retry RetrySpec `yaml:"retry"`
+	// Steps come before listing centres, in order (see StepSpec); empty:
+	// none.
+	Steps []StepSpec `yaml:"steps"`
+	// Returns bring back a share of those who gave up (see ReturnSpec).
+	Returns ReturnSpec `yaml:"returns"`
 }
 
 // RetrySpec is exponential backoff with jitter.
@@ -229,7 +246,9 @@ type DesignSpec struct {
 }
 
 // WaitingRoomSpec configures admission through the waiting room. It must be
-// set (AdmitPerInterval > 0) when a design ends in "+waiting-room".
+// set (AdmitPerInterval > 0, or Admit "auto") when a design ends in
+// "+waiting-room"; rooms per centre ("+centre-rooms") are sized from the
+// limits, with AdmitPerInterval as the fallback for unlimited partitions.
 type WaitingRoomSpec struct {
 	// AdmitPerInterval users are admitted every Interval (default 1s).
 	AdmitPerInterval int           `yaml:"admit_per_interval"`
@@ -240,6 +259,14 @@ type WaitingRoomSpec struct {
 	Order string `yaml:"order"`
 	// TokenTTL is how long an admission token stays valid (default 5m).
 	TokenTTL time.Duration `yaml:"token_ttl"`
+	// Admit is "auto" to size the room's admission from the design's
+	// limits (models.Design.RoomSizes: what the partitions behind it take,
+	// times Headroom) instead of AdmitPerInterval. Rooms per centre
+	// (+centre-rooms) are always sized so.
+	Admit string `yaml:"admit"`
+	// Headroom is the share of what the partitions take that a sized room
+	// admits, in (0, 1] (default models.DefaultRoomHeadroom, 0.9).
+	Headroom float64 `yaml:"headroom"`
 }
 
 // Arrival is one user of a generated crowd (see Scenario.Crowd). Arrivals

@@ -144,6 +144,8 @@ func (s *Scenario) Validate() []error {
 	s.validateDesigns(v)
 	s.validateRoom(v)
 	s.validateFaults(v)
+	s.validateObserved(v)
+	s.validateJourneyExtras(v)
 	return v.errs
 }
 
@@ -567,8 +569,8 @@ func (s *Scenario) validateDesigns(v *validator) {
 		f := fmt.Sprintf("designs[%d]", i)
 		if dd, err := models.ParseDesign(d.Name, d.Limits); err != nil {
 			v.add(f+".name", "%s", strings.TrimPrefix(err.Error(), "models: "))
-		} else if dd.WaitingRoom && s.WaitingRoom.AdmitPerInterval <= 0 {
-			v.add(f+".name", "uses a waiting room: set waiting_room.admit_per_interval above 0")
+		} else if dd.WaitingRoom && !dd.CentreRooms && s.WaitingRoom.AdmitPerInterval <= 0 && s.WaitingRoom.Admit != AdmitAuto {
+			v.add(f+".name", "uses a waiting room: set waiting_room.admit_per_interval above 0, or admit: auto")
 		}
 		if j, dup := seen[d.Name]; dup {
 			v.add(f+".name", "%q repeats designs[%d]", d.Name, j)
@@ -589,6 +591,12 @@ func (s *Scenario) validateRoom(v *validator) {
 	v.positive(f+".token_ttl", w.TokenTTL)
 	if w.Order != OrderFIFO && w.Order != OrderRandom {
 		v.add(f+".order", "unknown order %q (want %s or %s)", w.Order, OrderFIFO, OrderRandom)
+	}
+	if w.Admit != "" && w.Admit != AdmitAuto {
+		v.add(f+".admit", "unknown admission %q (want %s, or omit it to admit admit_per_interval)", w.Admit, AdmitAuto)
+	}
+	if !(w.Headroom >= 0 && w.Headroom <= 1) {
+		v.add(f+".headroom", "must be a share in (0, 1], got %v (omit it for %v)", w.Headroom, models.DefaultRoomHeadroom)
 	}
 	if w.Interval <= 0 || w.TokenTTL <= 0 || !s.UsesWaitingRoom() {
 		return
@@ -689,6 +697,8 @@ var intBounds = map[string][2]int{
 	"designs[].limits.max_queue":      {0, MaxCount},
 	"waiting_room.admit_per_interval": {0, MaxCount},
 	"waiting_room.max_active":         {0, MaxCount},
+	"observed[].places_booked":        {1, MaxPlaces},
+	"observed[].people_booked":        {1, MaxCrowd},
 }
 
 // fieldBounds returns the range of the integer field at path, and false

@@ -15,6 +15,7 @@ import (
 func (s *Scenario) Warnings() []error {
 	v := &validator{}
 	s.warnSkew(v)
+	s.warnObserved(v)
 	if s.Preferences.SameState && s.Journey.Alternatives == 0 {
 		v.add("preferences.same_state", "has no effect: journey.alternatives is 0, and same_state only orders the alternatives")
 	}

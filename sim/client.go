@@ -84,7 +84,7 @@ func (c *Client) Do(ctx context.Context, r Request) Response {
 	pr := profile.Request{
 		Op: r.Op, PPV: r.PPV, Date: r.Date, State: r.State, PersonID: r.PersonID,
 		IdempotencyKey: r.IdempotencyKey, Ticket: r.Ticket, BookingID: r.BookingID,
-		Token: r.Token, ReadList: r.ReadList,
+		Token: r.Token, ReadList: r.ReadList, Step: r.Step, StepPath: r.StepPath,
 	}
 	req, err := c.prof.NewRequest(ctx, c.base, &pr)
 	if err != nil {

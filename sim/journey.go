@@ -39,6 +39,10 @@ type Request struct {
 	// Response.PPVs (inventory reads); journeys leave it unset, so their
 	// answers are not decoded.
 	ReadList bool
+	// Step and StepPath name the journey step a step op calls and the
+	// path the built-in API profile sends it to (see StepPolicy).
+	Step     string
+	StepPath string
 }
 
 // SlotView is one entry of a list_slots answer.
@@ -183,9 +187,21 @@ type Policy struct {
 	// WaitingRoom makes the journey join the room and wait for admission
 	// before anything else.
 	WaitingRoom bool
-	// RoomPatience is how long a user waits in the room before leaving;
-	// 0 waits until admitted (or the run ends).
+	// RoomPatience is how long a user waits in the room before leaving,
+	// from arriving (PolicyFor: the patience); 0 waits until admitted (or
+	// the run ends).
 	RoomPatience time.Duration
+	// CentreRooms makes the room one queue per centre (with WaitingRoom):
+	// the journey joins the queue of the centre it wants, and when that
+	// centre is full joins the queue of its next alternative, at the back.
+	CentreRooms bool
+	// Steps come before listing centres, after the waiting room;
+	// Returns brings some who gave up back; Openings are the announced
+	// openings of each state (from t=0) a return may aim at. See
+	// WithJourneyExtras.
+	Steps    []StepPolicy
+	Returns  ReturnPolicy
+	Openings map[string][]time.Duration
 }
 
 // PolicyFor returns the retry policy of behaviour b under the scenario's
@@ -193,8 +209,10 @@ type Policy struct {
 // (exponential backoff with jitter, and when they honour Retry-After, never
 // sooner than it says);
 // refreshers ignore Retry-After and click again after 0.5 to 1.5 refresh
-// intervals, without an attempt limit; abandoners follow the policy but leave after a quarter of
-// the patience.
+// intervals, without an attempt limit; abandoners follow the policy but
+// leave after a quarter of the patience. Everyone's patience runs in the
+// waiting room too (RoomPatience): nobody waits there longer than they
+// would wait for the booking site.
 func PolicyFor(b scenarios.Behaviour, js scenarios.JourneySpec) Policy {
 	p := Policy{
 		HonourRetryAfter: js.Retry.HonourRetryAfter,
@@ -203,6 +221,7 @@ func PolicyFor(b scenarios.Behaviour, js scenarios.JourneySpec) Policy {
 		Jitter:           js.Retry.Jitter,
 		MaxAttempts:      js.Retry.MaxAttempts,
 		Patience:         js.Patience,
+		RoomPatience:     js.Patience,
 		ThinkTime:        js.ThinkTime,
 		Alts:             js.Alternatives,
 	}
@@ -229,6 +248,7 @@ const (
 	stepListSlots
 	stepBook
 	stepQueue
+	stepStep
 )
 
 // Journey is one user's way through the booking site. It is a pure state
@@ -257,6 +277,13 @@ type Journey struct {
 	Retries  int
 
 	step step
+	// stepIdx is the journey step under way (Policy.Steps); returned is
+	// set once the person came back (Return).
+	stepIdx  int8
+	returned bool
+	// visit is when the current visit began (0, or the return's time):
+	// the room's patience counts from it.
+	visit time.Duration
 	// The current request, kept to send it again; request() builds it.
 	// The fields the op does not use are zero.
 	curOp   requestOp
@@ -280,6 +307,7 @@ const (
 	reqListSlots
 	reqBook
 	reqQueue
+	reqStep
 )
 
 // move is what the journey decided, before its request is spelled out:
@@ -318,7 +346,10 @@ func (j *Journey) action(mv move) Action {
 func (j *Journey) request() Request {
 	switch j.curOp {
 	case reqQueue:
-		return Request{Op: results.OpQueue, PersonID: j.user.PersonID, Ticket: j.ticket, Token: j.token}
+		return Request{Op: results.OpQueue, PPV: j.curPPV, PersonID: j.user.PersonID, Ticket: j.ticket, Token: j.token}
+	case reqStep:
+		st := &j.policy.Steps[j.stepIdx]
+		return Request{Op: results.OpStep, Step: st.Name, StepPath: st.Path, PersonID: j.user.PersonID, Token: j.token}
 	case reqListSlots:
 		return Request{Op: results.OpListSlots, PPV: j.curPPV, Token: j.token}
 	case reqBook:
@@ -379,10 +410,9 @@ func (j *Journey) Start() Action { return j.action(j.start()) }
 func (j *Journey) start() move {
 	if j.policy.WaitingRoom {
 		j.step = stepQueue
-		return j.send(0, reqQueue, "", models.Date{}, "")
+		return j.send(0, reqQueue, j.queuePPV(), models.Date{}, "")
 	}
-	j.step = stepListPPVs
-	return j.send(0, reqListPPVs, "", models.Date{}, "")
+	return j.begin(j.visit)
 }
 
 // send makes (op, ppv, date, key) the current request, to be sent after
@@ -403,7 +433,7 @@ func (j *Journey) resend(wait time.Duration) move {
 // after admission Patience counts from the admission.
 func (j *Journey) patient(elapsed time.Duration) bool {
 	if j.step == stepQueue {
-		return j.policy.RoomPatience <= 0 || elapsed <= j.policy.RoomPatience
+		return j.policy.RoomPatience <= 0 || elapsed-j.visit <= j.policy.RoomPatience
 	}
 	return elapsed-j.admitted <= j.policy.Patience
 }
@@ -413,8 +443,7 @@ func (j *Journey) queued(resp Response, elapsed time.Duration) move {
 	if resp.Admitted && resp.Token != "" {
 		j.token = resp.Token
 		j.admitted = elapsed
-		j.step = stepListPPVs
-		return j.send(0, reqListPPVs, "", models.Date{}, "")
+		return j.begin(elapsed)
 	}
 	if resp.Ticket != "" {
 		j.ticket = resp.Ticket
@@ -433,7 +462,16 @@ func (j *Journey) queued(resp Response, elapsed time.Duration) move {
 	if !j.patient(elapsed + wait) {
 		return j.giveUp("waiting_room")
 	}
-	return j.send(wait, reqQueue, "", models.Date{}, "")
+	return j.send(wait, reqQueue, j.queuePPV(), models.Date{}, "")
+}
+
+// queuePPV is the centre whose queue the journey joins: its current
+// centre with rooms per centre, else none.
+func (j *Journey) queuePPV() string {
+	if j.policy.CentreRooms {
+		return j.user.PPVs[j.ppv]
+	}
+	return ""
 }
 
 func (j *Journey) think() time.Duration {
@@ -458,6 +496,9 @@ func (j *Journey) Next(resp Response, elapsed time.Duration) Action {
 }
 
 func (j *Journey) next(resp Response, elapsed time.Duration) move {
+	if j.step == stepStep {
+		return j.stepAnswered(resp, elapsed)
+	}
 	switch resp.Classify() {
 	case KindOK:
 		j.attempts = 0
@@ -476,8 +517,12 @@ func (j *Journey) next(resp Response, elapsed time.Duration) move {
 		// An earlier attempt (say one that timed out) did book.
 		return move{done: true, outcome: Booked}
 	case KindSoldOut:
-		// Try another slot.
 		j.attempts = 0
+		if j.step == stepQueue {
+			// The centre whose room it queued for is full: the next one.
+			return j.nextPPV(elapsed)
+		}
+		// Try another slot.
 		if !j.isTried(j.curPPV, j.curDate) {
 			j.tried = append(j.tried, models.SlotKey{PPV: j.curPPV, Date: j.curDate})
 		}
@@ -494,7 +539,7 @@ func (j *Journey) next(resp Response, elapsed time.Duration) move {
 			j.attempts++
 			j.token, j.ticket = "", ""
 			j.step = stepQueue
-			return j.send(0, reqQueue, "", models.Date{}, "")
+			return j.send(0, reqQueue, j.queuePPV(), models.Date{}, "")
 		}
 		return j.giveUp(fmt.Sprintf("status %d", resp.Status))
 	case KindRejected:
@@ -634,8 +679,22 @@ func (j *Journey) nextAlternative(elapsed time.Duration, samePPV bool) move {
 		if int(j.ppv) >= len(j.user.PPVs) {
 			return j.giveUp("sold_out")
 		}
+		if j.policy.CentreRooms {
+			return j.rejoin(elapsed, j.think())
+		}
 	}
 	return j.listSlots(elapsed, j.think())
+}
+
+// rejoin joins the queue of the current centre after wait, at the back,
+// with a new ticket: a centre's room admits to that centre only.
+func (j *Journey) rejoin(elapsed, wait time.Duration) move {
+	j.token, j.ticket = "", ""
+	j.step = stepQueue
+	if !j.patient(elapsed + wait) {
+		return j.giveUp("waiting_room")
+	}
+	return j.send(wait, reqQueue, j.queuePPV(), models.Date{}, "")
 }
 
 // nextPPV moves to the user's next centre when this one has nothing left.

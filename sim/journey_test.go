@@ -213,26 +213,27 @@ func TestJourneyWaitingRoom(t *testing.T) {
 	if poll.Req.Op != results.OpQueue || poll.Req.Ticket != "t1" || poll.Wait != 5*time.Second {
 		t.Fatalf("waiting answer -> %+v wait %v; want a poll of t1 after the 5s hint", poll.Req, poll.Wait)
 	}
-	// A patient user waits in the room far beyond the booking patience.
-	poll = j.Next(Response{Status: 200, Ticket: "t1", RetryAfter: 5 * time.Second}, 10*time.Minute)
+	// A patient user waits in the room within their patience (60 s).
+	poll = j.Next(Response{Status: 200, Ticket: "t1", RetryAfter: 5 * time.Second}, 50*time.Second)
 	if poll.Done {
-		t.Fatalf("patient user left the room after 10 minutes: %+v", poll)
+		t.Fatalf("patient user left the room after 50 s: %+v", poll)
 	}
-	list := j.Next(Response{Status: 200, Ticket: "t1", Admitted: true, Token: "tok"}, 10*time.Minute)
+	list := j.Next(Response{Status: 200, Ticket: "t1", Admitted: true, Token: "tok"}, 55*time.Second)
 	if list.Req.Op != results.OpListPPVs || list.Req.Token != "tok" {
 		t.Fatalf("admitted -> %+v; want list_ppvs with the token", list.Req)
 	}
-	// Patience now counts from admission, not arrival.
-	slots := j.Next(okPPVs, 10*time.Minute+time.Second)
+	// Patience now counts from admission (55 s), not arrival: at 105 s
+	// the user is 50 s past admission.
+	slots := j.Next(okPPVs, 105*time.Second)
 	if slots.Done || slots.Req.Token != "tok" {
 		t.Fatalf("after admission: %+v; want list_slots with the token", slots)
 	}
-	book := j.Next(okSlots, 10*time.Minute+2*time.Second)
+	book := j.Next(okSlots, 106*time.Second)
 	if book.Req.Op != results.OpBook || book.Req.Token != "tok" {
 		t.Fatalf("-> %+v; want book with the token", book.Req)
 	}
 	// A refused token sends the user back to the room, once in a row.
-	rejoin := j.Next(Response{Status: 403, Code: "token_expired"}, 10*time.Minute+3*time.Second)
+	rejoin := j.Next(Response{Status: 403, Code: "token_expired"}, 107*time.Second)
 	if rejoin.Req.Op != results.OpQueue || rejoin.Req.Ticket != "" || rejoin.Req.Token != "" {
 		t.Fatalf("403 -> %+v; want a fresh queue join without token", rejoin.Req)
 	}

@@ -26,10 +26,15 @@ type Live struct {
 	progress func(Progress)
 	every    time.Duration
 	room     bool
+	centres  bool          // WithCentreRooms
 	grace    time.Duration // 0: the journey's request timeout
 	faults   *liveFaults   // WithFaults; nil: no blast radius
+	// opensAt and openings are the announced openings a return may aim
+	// at (WithOpenings).
+	opensAt  time.Duration
+	openings map[string][]time.Duration
 
-	requests, errors, booked, arrived, late atomic.Int64
+	requests, errors, booked, arrived, late, gateway atomic.Int64
 }
 
 // Progress is a snapshot of a live run for a progress line. It is a plain
@@ -55,6 +60,13 @@ func WithProgress(every time.Duration, f func(Progress)) LiveOption {
 
 // WithWaitingRoom makes every journey go through the target's waiting room.
 func WithWaitingRoom(on bool) LiveOption { return func(l *Live) { l.room = on } }
+
+// WithCentreRooms makes every journey go through the waiting room of the
+// centre it wants (the target has one per centre), and turns the waiting
+// room on.
+func WithCentreRooms(on bool) LiveOption {
+	return func(l *Live) { l.centres, l.room = on, l.room || on }
+}
 
 // WithGrace makes a run wait up to d, once its duration is up, for the
 // requests then in flight. d <= 0 keeps the default: the journey's request
@@ -92,6 +104,9 @@ type LiveRun struct {
 	DroppedLate *hdrhistogram.Histogram
 	// Interrupted is set when ctx was cancelled before the run ended.
 	Interrupted bool
+	// GatewayThrottled counts the answers the gateway refused with its
+	// own 429 (results.CodeGatewayThrottled).
+	GatewayThrottled int64
 }
 
 // liveRun is the state one Run shares with its users.
@@ -190,7 +205,7 @@ func (l *Live) Run(ctx context.Context, crowd []scenarios.Arrival) *LiveRun {
 	unreleased(start, s, n, r.ended(), r.drop)
 	wg.Wait()
 	run := &LiveRun{Recorder: r.rec, Start: start, End: time.Now(), LateStarts: l.late.Load(),
-		Dropped: r.ndropped, DroppedLate: r.dropped, Interrupted: ctx.Err() != nil}
+		Dropped: r.ndropped, DroppedLate: r.dropped, Interrupted: ctx.Err() != nil, GatewayThrottled: l.gateway.Load()}
 	close(finished)
 	if progressDone != nil {
 		<-progressDone
@@ -205,10 +220,26 @@ func (l *Live) user(r *liveRun, a *scenarios.Arrival, arrival time.Time) {
 	l.arrived.Add(1)
 	p := PolicyFor(a.Behaviour, l.journey)
 	p.WaitingRoom = l.room
+	p.CentreRooms = l.centres
+	WithJourneyExtras(&p, l.journey, l.opensAt, l.openings)
 	j := NewJourney(a, p)
 	act := j.Start()
 	due := arrival
-	for !act.Done {
+	for {
+		if act.Done {
+			// A person who gave up may come back, before the run ends.
+			if act.Outcome != GaveUp {
+				break
+			}
+			w, ok := j.Return(due.Sub(arrival))
+			if !ok || !due.Add(w).Before(r.end) {
+				break
+			}
+			j.Revisit(due.Add(w).Sub(arrival))
+			act = j.Start()
+			act.Wait += w
+			continue
+		}
 		due = due.Add(act.Wait)
 		if !r.sendAt(due) {
 			r.rec.Finished(a.Index, StillWaiting, j, false, 0)
@@ -224,6 +255,9 @@ func (l *Live) user(r *liveRun, a *scenarios.Arrival, arrival time.Time) {
 		}
 		r.rec.RecordRequest(a.Index, &act.Req, resp, due, done)
 		l.requests.Add(1)
+		if resp.Code == results.CodeGatewayThrottled {
+			l.gateway.Add(1)
+		}
 		switch resp.Classify() {
 		case KindTransport, KindThrottled, KindOverloaded, KindServerError, KindUnexpected:
 			l.errors.Add(1)
@@ -274,6 +308,7 @@ func FillLive(run *LiveRun, d *results.DesignResult) ([]string, error) {
 	d.BlastRadius = run.Recorder.blastRadius(d)
 	d.Users.LateStarts = run.LateStarts
 	d.Requests.Dropped = run.Dropped
+	d.Requests.GatewayThrottled = run.GatewayThrottled
 	d.Requests.DroppedLate = nil
 	if run.Dropped > 0 && run.DroppedLate != nil {
 		s := results.Summarize(run.DroppedLate)

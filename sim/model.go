@@ -224,6 +224,7 @@ func SimulateDesignFaults(ctx context.Context, sc *scenarios.Scenario, d models.
 	if err != nil {
 		return nil, ModelStats{}, fmt.Errorf("model of %s: %w", d.Name, err)
 	}
+	dr.Requests.GatewayThrottled = m.gatewayRefused()
 	virtual := m.end
 	if m.q.pending() == 0 {
 		virtual = min(m.end, m.lastEvent)
@@ -343,6 +344,7 @@ func Simulate(ctx context.Context, sc *scenarios.Scenario, designs []models.Desi
 	for _, kv := range sc.Parameters() {
 		res.Parameters = append(res.Parameters, results.Parameter{Name: kv[0], Value: kv[1]})
 	}
+	res.Observed = ObservedOf(sc)
 	inv := sc.BuildInventory()
 	crowd := sc.Arrivals(seed)
 	if crowd == nil && sc.Crowd.Size > 0 {
@@ -447,6 +449,7 @@ func (r *designRuns) collect() (*results.Result, []ModelStats) {
 		}
 	}
 	snap.FinishedAt = time.Now().UTC()
+	snap.FillMilestones()
 	return &snap, stats
 }
 

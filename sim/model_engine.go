@@ -44,7 +44,7 @@ const (
 	opQueue
 )
 
-var opNames = [...]string{results.OpListPPVs, results.OpListSlots, results.OpBook, results.OpQueue}
+var opNames = [...]string{results.OpListPPVs, results.OpListSlots, results.OpBook, results.OpQueue, results.OpStep}
 
 // Client phases of a user.
 const (
@@ -100,6 +100,7 @@ type muser struct {
 	active   bool
 	admits   uint32
 	qpos     int32
+	croom    int32 // the room: the centre's with rooms per centre, else 0
 	tokenExp int64
 }
 
@@ -281,6 +282,10 @@ type modelRun struct {
 
 	policies map[scenarios.Behaviour]*Policy
 	room     *mroom
+	// centre holds the rooms per centre by PPV index (nil without), and
+	// centreOpen each one's cursor of sold-out slots; see setUpRooms.
+	centre     []mroom
+	centreOpen []int32
 
 	timeout, opensAt, end   int64
 	maxQueue                int
@@ -300,6 +305,9 @@ type modelRun struct {
 	faults  []fault.Spec
 	pfaults [][]fault.Spec
 	track   faultTrack
+	// ext is the gateway, step services and per-state openings
+	// (model_journey.go); nil when the scenario sets none.
+	ext *modelExtras
 }
 
 // newModelRun builds the model of design d for scenario sc and crowd.
@@ -318,12 +326,16 @@ func newModelRun(sc *scenarios.Scenario, d models.Design, inv *models.Inventory,
 	}
 	m.buildPPVs(inv, slotIdx)
 	m.buildViews()
+	m.setupExtras()
 	if d.WaitingRoom {
 		room, err := newModelRoom(sc, d)
 		if err != nil {
 			return nil, err
 		}
 		m.room = room
+		if err := m.setUpRooms(inv); err != nil {
+			return nil, err
+		}
 	}
 	return m, nil
 }
@@ -427,6 +439,9 @@ func newModelRoom(sc *scenarios.Scenario, d models.Design) (*mroom, error) {
 	if rp == (models.RoomPolicy{}) {
 		rp = sc.RoomPolicy()
 	}
+	if d.CentreRooms { // sized from the limits (setUpRooms)
+		rp.Auto = true
+	}
 	if errs := rp.Validate(); len(errs) > 0 {
 		return nil, fmt.Errorf("model of %s: %w", d.Name, errors.Join(errs...))
 	}
@@ -471,8 +486,7 @@ func (m *modelRun) run(ctx context.Context) error {
 	next := 0
 	crowd := m.crowd
 	if m.room != nil {
-		m.room.ticking = true
-		m.q.schedule(m.opensAt, evRoomTick, 0, 0)
+		m.startRooms()
 	}
 	for n := 0; ; n++ {
 		if n&0xffff == 0 {
@@ -527,9 +541,11 @@ func (m *modelRun) run(ctx context.Context) error {
 		case evShed:
 			m.shedWaiter(ev.id, ev.aux)
 		case evRoomTick:
-			m.roomTick(next < len(crowd))
+			m.roomTick(ev.id, next < len(crowd))
 		case evTokenEnd:
 			m.tokenEnd(ev.id, ev.aux)
+		case evReturn:
+			m.revisit(ev.id)
 		}
 		m.drain()
 	}
@@ -554,6 +570,8 @@ func (m *modelRun) policy(b scenarios.Behaviour) *Policy {
 	}
 	p := PolicyFor(b, m.sc.Journey)
 	p.WaitingRoom = m.design.WaitingRoom
+	p.CentreRooms = m.design.CentreRooms
+	WithJourneyExtras(&p, m.sc.Journey, m.sc.Crowd.OpeningDelay, m.sc.StateOpenings())
 	m.policies[b] = &p
 	return &p
 }
@@ -576,7 +594,9 @@ func (m *modelRun) act(u int32, mv move, t int64) {
 func (m *modelRun) prepare(u int32, mv move, t int64) (int64, bool) {
 	us := &m.users[u]
 	if mv.done {
-		m.finish(u, mv.outcome, t)
+		if !m.comeBack(u, mv, t) {
+			m.finish(u, mv.outcome, t)
+		}
 		return 0, false
 	}
 	j := &us.j
@@ -591,6 +611,8 @@ func (m *modelRun) prepare(u int32, mv move, t int64) (int64, bool) {
 		us.join = j.ticket == ""
 	case reqListPPVs:
 		us.op = opListPPVs
+	case reqStep:
+		us.op = opStep
 	case reqListSlots:
 		if us.op != opListSlots || us.ppv < 0 || m.ppvs[us.ppv].id != j.curPPV {
 			us.ppv = m.lookupPPV(j.curPPV)
@@ -639,6 +661,7 @@ func (m *modelRun) finish(u int32, o Outcome, t int64) {
 // at time ts (not before now). The client gets it one way later, unless its
 // timeout comes first.
 func (m *modelRun) reply(u int32, seq uint32, resp Response, ts int64) {
+	m.gatewayLeave(ts)
 	us := &m.users[u]
 	if us.seq != seq || us.phase != phaseSent {
 		return // the client is no longer waiting for this answer
@@ -710,7 +733,10 @@ func (m *modelRun) serverArrive(u int32, seq uint32) {
 		return
 	}
 	now := m.q.now
-	if m.room != nil && us.op != opQueue && !us.admitted(now) {
+	if !m.gateway(u) {
+		return
+	}
+	if m.room != nil && us.op != opQueue && !m.tokenFits(u, now) {
 		// The booking API wants a valid admission token.
 		m.reply(u, seq, Response{Status: 403, Code: "not_admitted"}, now+m.front.sample(m.rng))
 		return
@@ -725,6 +751,8 @@ func (m *modelRun) serverArrive(u int32, seq uint32) {
 		m.listSlots(u)
 	case opBook:
 		m.book(u)
+	case opStep:
+		m.stepOp(u)
 	}
 }
 
@@ -851,8 +879,8 @@ func (m *modelRun) book(u int32) {
 		m.reply(u, us.seq, Response{Status: 400, Code: "no_slot"}, front)
 		return
 	}
-	if now < m.opensAt {
-		m.notOpen(u, front)
+	if opens := m.bookOpens(u); now < opens {
+		m.notOpen(u, front, opens)
 		return
 	}
 	if us.bookedKey != "" {
@@ -899,16 +927,21 @@ func (m *modelRun) book(u int32) {
 // server before the opening are answered here in a loop, each through the
 // journey and the tally as if it were an event, by the same rules, without
 // the event queue.
-func (m *modelRun) notOpen(u int32, ts int64) {
+func (m *modelRun) notOpen(u int32, ts, opens int64) {
 	us := &m.users[u]
 	now := m.q.now
+	if m.ext != nil && m.ext.gw != nil {
+		// Each request must pass the gateway: no loop.
+		m.reply(u, us.seq, Response{Status: 503, Code: "not_open", RetryAfter: modelRetryAfter(opens - now)}, ts)
+		return
+	}
 	for {
 		recv := ts + us.back
 		if recv > us.due+m.timeout {
 			m.arm(u)
 			return
 		}
-		resp := Response{Status: 503, Code: "not_open", RetryAfter: modelRetryAfter(m.opensAt - now)}
+		resp := Response{Status: 503, Code: "not_open", RetryAfter: modelRetryAfter(opens - now)}
 		m.requests++
 		m.inline++
 		m.tally.record(us.op, m.bookPart(u), &resp, recv-us.due, recv)
@@ -916,7 +949,11 @@ func (m *modelRun) notOpen(u int32, ts int64) {
 		if !ok {
 			return
 		}
-		if us.op != opBook || us.slot < 0 || at >= m.opensAt || at > m.end || m.room != nil {
+		if us.op != opBook || us.slot < 0 || at > m.end || m.room != nil {
+			m.q.schedule(at, evArrive, u, us.seq)
+			return
+		}
+		if opens = m.bookOpens(u); at >= opens {
 			m.q.schedule(at, evArrive, u, us.seq)
 			return
 		}
@@ -987,6 +1024,7 @@ func (m *modelRun) startBatch(p *mpart) {
 		r := &m.reqs[s]
 		if r.dropped {
 			m.release(s)
+			m.gatewayLeave(m.q.now)
 			continue
 		}
 		r.state = srBatch
@@ -1185,9 +1223,11 @@ func (m *modelRun) abandon(s int32) {
 	case srGateQ:
 		m.parts[r.part].gate.cancel(&m.links, s)
 		m.freeReq(s)
+		m.gatewayLeave(m.q.now)
 	case srLockQ:
 		m.users[r.user].lockQ.remove(&m.links, s)
 		m.release(s)
+		m.gatewayLeave(m.q.now)
 	case srWriterQ:
 		r.dropped = true
 	}
@@ -1213,8 +1253,12 @@ func (m *modelRun) nextTick(t int64) int64 {
 // person id; the model keeps their state.
 func (m *modelRun) queueOp(u int32) {
 	us := &m.users[u]
-	w := m.room
 	now := m.q.now
+	w, refused, ok := m.queueRoom(u)
+	if !ok {
+		m.reply(u, us.seq, refused, now+m.front.sample(m.rng))
+		return
+	}
 	// The ticket and the token are the person id. A poll carries the
 	// ticket the room gave (the journey keeps it in the user's record), so
 	// only a join reads the crowd, whose entries are far apart in memory.
@@ -1228,7 +1272,7 @@ func (m *modelRun) queueOp(u int32) {
 		w.queue = append(w.queue, u)
 		if !w.ticking {
 			w.ticking = true
-			m.q.schedule(m.nextTick(now), evRoomTick, 0, 0)
+			m.q.schedule(m.nextTick(now), evRoomTick, us.croom, 0)
 		}
 	}
 	resp := Response{Status: 200, Ticket: id}
@@ -1250,7 +1294,7 @@ func (m *modelRun) queueOp(u int32) {
 // ahead; by MaxActive alone, a token lifetime per MaxActive ahead), at
 // least one round and at most models.RoomMaxPoll, rounded up to the millisecond.
 func (m *modelRun) pollAdvice(us *muser, now int64) time.Duration {
-	w := m.room
+	w := m.roomAt(us.croom)
 	var ahead int64
 	first := m.nextTick(now + 1)
 	switch {
@@ -1271,11 +1315,12 @@ func (m *modelRun) pollAdvice(us *muser, now int64) time.Duration {
 	return modelRetryAfter(min(max(wait, w.interval), int64(models.RoomMaxPoll)))
 }
 
-// roomTick runs an admission round: up to AdmitPerInterval people from the
-// head of the queue while fewer than MaxActive are active. At the first
-// round, with random order, everyone present gets a random place.
-func (m *modelRun) roomTick(moreArrivals bool) {
-	w := m.room
+// roomTick runs an admission round of room id (see roomAt): up to
+// AdmitPerInterval people from the head of its queue while fewer than
+// MaxActive are active. At the first round, with random order, everyone
+// present gets a random place.
+func (m *modelRun) roomTick(id int32, moreArrivals bool) {
+	w := m.roomAt(id)
 	now := m.q.now
 	if !w.opened {
 		w.opened = true
@@ -1296,7 +1341,7 @@ func (m *modelRun) roomTick(moreArrivals bool) {
 		u := w.queue[w.head]
 		w.head++
 		us := &m.users[u]
-		if us.room != roomWaiting || int(us.qpos) != w.head-1 {
+		if us.room != roomWaiting || int(us.qpos) != w.head-1 || us.croom != id {
 			continue // a stale place: the person joined again later
 		}
 		admit--
@@ -1311,12 +1356,14 @@ func (m *modelRun) roomTick(moreArrivals bool) {
 		n := copy(w.queue, w.queue[w.head:])
 		w.queue = w.queue[:n]
 		for i, u := range w.queue {
-			m.users[u].qpos = int32(i)
+			if m.users[u].croom == id { // else it queues at another centre now
+				m.users[u].qpos = int32(i)
+			}
 		}
 		w.head = 0
 	}
 	if w.head < len(w.queue) || moreArrivals {
-		m.q.schedule(now+w.interval, evRoomTick, 0, 0)
+		m.q.schedule(now+w.interval, evRoomTick, id, 0)
 		return
 	}
 	w.ticking = false
@@ -1334,6 +1381,6 @@ func (m *modelRun) tokenEnd(u int32, admits uint32) {
 func (m *modelRun) deactivate(u int32) {
 	if us := &m.users[u]; us.active && m.room != nil {
 		us.active = false
-		m.room.active--
+		m.roomAt(us.croom).active--
 	}
 }

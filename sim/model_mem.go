@@ -26,8 +26,9 @@ const (
 	// modelRoomEventBytes replaces modelEventBytes in front of a waiting
 	// room, whose admission rounds wake the people waiting all at once: the
 	// calendar keeps the arrays of those big buckets, and the room's queue
-	// an entry per time a person queues (forty events' worth).
-	modelRoomEventBytes = 40 * int64(unsafe.Sizeof(desEvent{}))
+	// an entry per time a person queues (thirty-two events' worth since
+	// the two-level wheel reuses its blocks; rooms per centre alike).
+	modelRoomEventBytes = 32 * int64(unsafe.Sizeof(desEvent{}))
 	// modelBookingBytes is a booking: its id ("m", the partition, the
 	// person) and the id's entries in the tally's, the recorder's and the
 	// sorted list of ids.

@@ -24,6 +24,9 @@ type modelTally struct {
 	// holds by index.
 	parts    partTally
 	partKeys []string
+
+	// outcomes holds the booking requests by answer (recordOutcome).
+	outcomes [len(outcomeOps)]*hdrhistogram.Histogram
 }
 
 // record counts one request of op answered with resp after latency lat,
@@ -43,6 +46,7 @@ func (t *modelTally) record(op uint8, part int32, resp *Response, lat, done int6
 	}
 	if op == opBook {
 		t.parts.add(part, sec, partClass(resp), us)
+		recordOutcome(&t.outcomes, resp, us)
 	}
 	if resp.Status == 0 {
 		t.trans++
@@ -63,6 +67,18 @@ func (t *modelTally) mergeInto(r *Recorder) error {
 			continue
 		}
 		name := opNames[op]
+		if s.hists[name] == nil {
+			s.hists[name] = results.NewLatencyHistogram()
+		}
+		if dropped := s.hists[name].Merge(h); dropped != 0 {
+			return fmt.Errorf("merge %s histogram: %d values dropped", name, dropped)
+		}
+	}
+	for k, h := range t.outcomes {
+		if h == nil {
+			continue
+		}
+		name := outcomeOps[k]
 		if s.hists[name] == nil {
 			s.hists[name] = results.NewLatencyHistogram()
 		}

@@ -242,6 +242,16 @@ func (r *Recorder) record(key int, op string, slot *models.SlotKey, resp Respons
 	_ = h.RecordValue(lat) // clamped above, cannot fail
 	i := max(int(done.Sub(r.start)/time.Second), 0)
 	s.samples[op] = append(s.samples[op], sample{sec: uint32(i), us: uint32(lat)})
+	if op == results.OpBook {
+		if k := bookOutcome(&resp); k >= 0 {
+			sub := outcomeOps[k]
+			if s.hists[sub] == nil {
+				s.hists[sub] = results.NewLatencyHistogram()
+			}
+			_ = s.hists[sub].RecordValue(lat) // clamped above, cannot fail
+			s.samples[sub] = append(s.samples[sub], sample{sec: uint32(i), us: uint32(lat)})
+		}
+	}
 	sec := s.sec(i)
 	if sec.add(op == results.OpBook, &resp, lat) {
 		s.booked = append(s.booked, resp.BookingID)
@@ -419,8 +429,53 @@ func fillUnexpected(r *results.Requests, secs []second) {
 	}
 }
 
+// outcomeOps are the operations OpBook's requests are split into by
+// answer, indexed by bookOutcome.
+var outcomeOps = [...]string{results.OpBookBooked, results.OpBookRefused}
+
+// bookOutcome returns the index in outcomeOps of a booking request's
+// answer: 0 when it booked (an ok answer naming a booking, as second.add
+// counts it), 1 when it was refused for load (429 throttled, 503
+// overloaded), -1 for any other answer (409, other 5xx, a lost answer,
+// an answer outside the API).
+func bookOutcome(resp *Response) int {
+	switch resp.Classify() {
+	case KindOK:
+		if resp.BookingID != "" && (resp.Err == nil || resp.Status == 0) {
+			return 0
+		}
+	case KindThrottled, KindOverloaded:
+		return 1
+	}
+	return -1
+}
+
+// recordOutcome records a booking request's latency us (clamped) in the
+// histogram of its answer (bookOutcome), made on first use; answers
+// neither booked nor refused are not recorded.
+func recordOutcome(hs *[len(outcomeOps)]*hdrhistogram.Histogram, resp *Response, us int64) {
+	k := bookOutcome(resp)
+	if k < 0 {
+		return
+	}
+	if hs[k] == nil {
+		hs[k] = results.NewLatencyHistogram()
+	}
+	_ = hs[k].RecordValue(us) // clamped by the caller, cannot fail
+}
+
 // fillLatency writes each operation's percentiles and encoded histogram.
+// A run with booking requests gets both outcomeOps, empty when no answer
+// was of that kind, so a merge can tell a result that split OpBook by
+// answer from one written before the split.
 func fillLatency(d *results.DesignResult, hists map[string]*hdrhistogram.Histogram) error {
+	if hists[results.OpBook] != nil {
+		for _, op := range outcomeOps {
+			if hists[op] == nil {
+				hists[op] = results.NewLatencyHistogram()
+			}
+		}
+	}
 	d.LatencyMs = map[string]results.LatencySummary{}
 	d.Histograms = map[string]string{}
 	ops := make([]string, 0, len(hists))

@@ -35,6 +35,11 @@ against the baseline, and exits 0 within the thresholds, 1 on a regression
 input (a missing, truncated or foreign file, no design in common, results of
 different scenarios or engines, or an interrupted baseline).
 
+Results of different crowds (another --scale, seed, crowd size or
+segment) are refused with exit 2, naming both crowds: a ×10 simulation is
+not a regression of a ×1 one. --allow-different-crowds compares them
+anyway and says how the crowds differ.
+
 Only whole runs pass: an interrupted current run ("run interrupted: …") and a
 design of the baseline missing from a current run are regressions, unless
 --design restricts the comparison to designs on both sides.
@@ -85,6 +90,7 @@ dropped by more than --capacity-drop is a regression.`,
 	f.StringSliceVar(&t.Designs, "design", nil, "compare only these designs (repeat or comma-separate)")
 	f.StringVar(&o.format, "format", "text", "output format: text, markdown or junit")
 	f.StringVarP(&o.output, "output", "o", "", "write the report to this file instead of stdout")
+	f.BoolVar(&t.AllowDifferentCrowds, "allow-different-crowds", false, "compare results of different crowds (scale, seed, size), saying how they differ")
 	f.StringVar(&o.capacityDrop, "capacity-drop", "10%", "capacity files: largest drop of a design's capacity (people/s) that is not a regression")
 	return cmd
 }
@@ -120,7 +126,11 @@ func (o *compareOpts) run(stdout io.Writer) error {
 	}
 	c, err := reports.Compare(base, cur, t)
 	if err != nil {
-		return &exitError{code: 2, err: fmt.Errorf("%w (baseline %s; current %s)", err, strings.Join(o.baseline, ", "), strings.Join(o.current, ", "))}
+		hint := ""
+		if errors.Is(err, reports.ErrDifferentCrowds) {
+			hint = " (pass --allow-different-crowds to compare them anyway)"
+		}
+		return &exitError{code: 2, err: fmt.Errorf("%w%s (baseline %s; current %s)", err, hint, strings.Join(o.baseline, ", "), strings.Join(o.current, ", "))}
 	}
 	out := stdout
 	var file *os.File

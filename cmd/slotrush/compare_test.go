@@ -111,6 +111,14 @@ func TestCompareCmd(t *testing.T) {
 	}
 	noCommon := writeResult(t, dir, "other.json", other)
 	missing := filepath.Join(dir, "missing.json")
+	tenfold := fixture(t)
+	tenfold.Parameters = append(tenfold.Parameters, results.Parameter{Name: "scale", Value: "10× the scenario as written"})
+	for i, p := range tenfold.Parameters {
+		if p.Name == "crowd" {
+			tenfold.Parameters[i].Value = "150,000 people"
+		}
+	}
+	x10 := writeResult(t, dir, "x10.json", tenfold)
 
 	tests := []struct {
 		name     string
@@ -131,6 +139,11 @@ func TestCompareCmd(t *testing.T) {
 		{name: "missing file", args: []string{base, missing}, code: 2, wantErr: []string{missing}},
 		{name: "no common designs", args: []string{base, noCommon}, code: 2, wantErr: []string{"no design in both", base, noCommon}},
 		{name: "one file", args: []string{base}, code: 2, wantErr: []string{"BASELINE.json CURRENT.json"}},
+		{name: "crowds ×1 and ×10", args: []string{base, x10}, code: 2, wantErr: []string{"different crowds",
+			"synthetic-rush (15,000 people, seed 1) and synthetic-rush ×10 (150,000 people, seed 1)",
+			"the second crowd is 10× the size of the first", "--allow-different-crowds"}},
+		{name: "crowds ×1 and ×10 allowed", args: []string{base, x10, "--allow-different-crowds"}, code: 0,
+			wantOut: []string{"compared although the baseline and the current runs faced different crowds", "the second crowd is 10× the size of the first (150,000 against 15,000 people)"}},
 		{name: "both forms", args: []string{base, same, "--baseline", base}, code: 2},
 		{name: "bad format", args: []string{base, same, "--format", "pdf"}, code: 2, wantErr: []string{"pdf"}},
 		{name: "bad flag", args: []string{base, same, "--p99", "lots"}, code: 2},

@@ -39,7 +39,7 @@ func TestReportCmd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, w := range []string{"Mixed live and SIMULATED (model) results", "per-ppv-day (synthetic-rush, model,"} {
+	for _, w := range []string{"Live and SIMULATED (model) results", "per-ppv-day (synthetic-rush, model)", "SIMULATED (model): synthetic-rush (15,000 people, seed 1)"} {
 		if !strings.Contains(string(html), w) {
 			t.Errorf("index.html lacks %q", w)
 		}

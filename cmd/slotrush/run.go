@@ -428,6 +428,7 @@ func (o *runOptions) run(ctx context.Context, stdout, stderr io.Writer, seedSet 
 		e.res.Parameters = append(e.res.Parameters, results.Parameter{Name: kv[0], Value: kv[1]})
 	}
 	e.res.Parameters = append(e.res.Parameters, faultParameters(in.designs, o.resolved)...)
+	e.res.Observed = sim.ObservedOf(sc)
 	if err := startSegment(e.res, in.seg, sc.Arrivals(seed)); err != nil {
 		return err
 	}
@@ -503,6 +504,7 @@ func runColumns(ctx context.Context, e *runEnv, kind string, names []string, run
 			return errors.Join(err, writeOutputs(e.stdout, e.res, e.out, e.noReport, nil))
 		case err == nil:
 			e.res.Designs = append(e.res.Designs, *dr)
+			e.res.FillMilestones()
 		}
 		if ctx.Err() != nil {
 			e.res.Interrupted = true
@@ -630,8 +632,8 @@ func (o *runOptions) runServer(ctx context.Context, e *runEnv, d models.Design, 
 	}
 	progress, finish := e.showProgress(label, int64(inv.TotalCapacity()))
 	defer finish()
-	opts := append([]sim.LiveOption{sim.WithWaitingRoom(d.WaitingRoom), sim.WithGrace(e.grace),
-		sim.WithFaults(d, faults, ip.opensAt)}, progress...)
+	opts := append([]sim.LiveOption{sim.WithWaitingRoom(d.WaitingRoom), sim.WithCentreRooms(d.CentreRooms), sim.WithGrace(e.grace),
+		sim.WithFaults(d, faults, ip.opensAt)}, append(progress, journeyLiveOptions(e.sc)...)...)
 	run := sim.NewLive(client, e.sc.Journey, e.sc.Duration, opts...).Run(ctx, e.crowd)
 	ids, err := sim.FillLive(run, dr)
 	if err != nil {
@@ -699,8 +701,9 @@ func (o *runOptions) startInProcess(sc *scenarios.Scenario, d models.Design, inv
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	opensAt := time.Now().Add(sc.Crowd.OpeningDelay)
-	srv, err := refserver.New(d, *inv, dir, refserver.WithStoreOpener(opened),
-		refserver.WithOpensAt(opensAt), refserver.WithLogger(logger), refserver.WithFaults(faults))
+	srv, err := refserver.New(d, *inv, dir, append([]refserver.Option{refserver.WithStoreOpener(opened),
+		refserver.WithOpensAt(opensAt), refserver.WithLogger(logger), refserver.WithFaults(faults)},
+		journeyServerOptions(sc, opensAt.Add(-sc.Crowd.OpeningDelay))...)...)
 	if err != nil && !taken {
 		err = errors.Join(err, st.Close())
 	}
@@ -865,7 +868,7 @@ func isTerminal(w io.Writer) bool {
 // printSummary writes the console table of a result.
 func printSummary(w io.Writer, r *results.Result) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "design\tbooked\tshare\tgave up\twaiting\trequests\treq/user\tretry amp\t2xx\t409\t429\t503\tother 5xx\ttransport\tbook p50 ms\tbook p99 ms\toversold\tmissing 201s\t")
+	fmt.Fprintln(tw, "design\tplaces booked\tof places\tpeople booked\tof people\tgave up\twaiting\trequests\treq/user\tretry amp\t2xx\t409\t429\t503\tother 5xx\ttransport\t201 p50 ms\t201 p99 ms\toversold\tmissing 201s\t")
 	for i := range r.Designs {
 		d := &r.Designs[i]
 		var other5xx int64
@@ -880,13 +883,22 @@ func printSummary(w io.Writer, r *results.Result) error {
 				ok2xx += n
 			}
 		}
-		book := d.LatencyMs[results.OpBook]
+		// The bookings that succeeded: refusals are fast and would flatter
+		// an overloaded design (an old result has only every answer).
+		book, ok := d.LatencyMs[results.OpBookBooked]
+		if !ok {
+			book = d.LatencyMs[results.OpBook]
+		}
+		placesShare := 0.0
+		if d.Slots.Capacity > 0 {
+			placesShare = 100 * float64(d.Slots.Booked) / float64(d.Slots.Capacity)
+		}
 		missing := fmt.Sprint(d.Slots.Missing)
 		if d.Slots.Persisted < 0 {
 			missing = "n/a"
 		}
-		fmt.Fprintf(tw, "%s\t%d/%d\t%.1f%%\t%d\t%d\t%d\t%.2f\t%.2f×\t%d\t%d\t%d\t%d\t%d\t%d\t%.1f\t%.1f\t%d\t%s\t\n",
-			d.Design, d.Slots.Booked, d.Slots.Capacity, 100*d.BookedShare(), d.Users.GaveUp, d.Users.StillWaiting,
+		fmt.Fprintf(tw, "%s\t%d/%d\t%.1f%%\t%d/%d\t%.1f%%\t%d\t%d\t%d\t%.2f\t%.2f×\t%d\t%d\t%d\t%d\t%d\t%d\t%.1f\t%.1f\t%d\t%s\t\n",
+			d.Design, d.Slots.Booked, d.Slots.Capacity, placesShare, d.Users.Booked, d.Users.Arrived, 100*d.BookedShare(), d.Users.GaveUp, d.Users.StillWaiting,
 			d.Requests.Total, d.Users.RequestsPerUser, d.Amplification(), ok2xx, d.Requests.ByStatus["409"], d.Requests.ByStatus["429"],
 			d.Requests.ByStatus["503"], other5xx, d.Requests.TransportErrors, book.P50, book.P99, d.Slots.Oversold, missing)
 	}

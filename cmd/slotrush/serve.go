@@ -221,10 +221,8 @@ func (o *serveOptions) run(ctx context.Context, stdout, stderr io.Writer) error 
 	if err != nil {
 		return badRunInput(fmt.Errorf("serve: --addr: cannot listen on %s: %w", o.addr, err))
 	}
-	opts := []refserver.Option{refserver.WithLogger(logger), refserver.WithStoreOpener(spec.Opener()), refserver.WithFaults(faults)}
-	if o.opensIn > 0 {
-		opts = append(opts, refserver.WithOpensAt(time.Now().Add(o.opensIn)))
-	}
+	opts := append([]refserver.Option{refserver.WithLogger(logger), refserver.WithStoreOpener(spec.Opener()), refserver.WithFaults(faults)},
+		serveOpenings(o.opensIn, sc)...)
 	srv, err := refserver.New(design, inv, o.data, opts...)
 	if err != nil {
 		err = errors.Join(err, ln.Close())

@@ -139,7 +139,7 @@ func (o *runOptions) runTarget(ctx context.Context, e *runEnv, t target) (*resul
 	room := dr.Assumptions.WaitingRoom && client.Profile().Has(results.OpQueue)
 	progress, finish := e.showProgress("target "+t.name, inv.RemainingPlaces())
 	defer finish()
-	opts := append([]sim.LiveOption{sim.WithWaitingRoom(room), sim.WithGrace(e.grace)}, progress...)
+	opts := append([]sim.LiveOption{sim.WithWaitingRoom(room), sim.WithGrace(e.grace)}, append(progress, journeyLiveOptions(e.sc)...)...)
 	run := sim.NewLive(client, e.sc.Journey, e.sc.Duration, opts...).Run(ctx, e.crowd)
 	ids, err := sim.FillLive(run, dr)
 	if err != nil {

@@ -32,6 +32,9 @@ type Slot struct {
 type QueueRequest struct {
 	// PersonID identifies the person joining; one ticket per person.
 	PersonID string `json:"person_id"`
+	// PPV is the centre whose queue to join, with rooms per centre
+	// (required there); the single room ignores it.
+	PPV string `json:"ppv,omitempty"`
 }
 
 // States of a waiting-room ticket (QueueStatus.State).

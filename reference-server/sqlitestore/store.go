@@ -24,9 +24,11 @@ type Store struct {
 	iface []store.Partition // parts as interfaces, built once
 	lock  *os.File
 
-	roomMu     sync.Mutex // guards room and roomClosed
-	room       *Room      // opened by Room, nil until then
-	roomClosed bool
+	roomMu      sync.Mutex // guards room, centreDB, centreRooms and roomClosed
+	room        *Room      // opened by Room, nil until then
+	centreDB    *roomDB    // opened by the first CentreRoom, nil until then
+	centreRooms map[string]*Room
+	roomClosed  bool
 
 	closeOnce sync.Once
 	closeErr  error
@@ -181,7 +183,10 @@ func (s *Store) Close() error {
 		s.roomMu.Lock()
 		s.roomClosed = true
 		if s.room != nil {
-			errs = append(errs, s.room.close())
+			errs = append(errs, s.room.db.close())
+		}
+		if s.centreDB != nil {
+			errs = append(errs, s.centreDB.close())
 		}
 		s.roomMu.Unlock()
 		var wg sync.WaitGroup

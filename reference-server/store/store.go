@@ -298,3 +298,14 @@ type RoomStore interface {
 	// it again returns the same Room. The store's Close closes it.
 	Room(ctx context.Context) (Room, error)
 }
+
+// CentreRoomStore is a RoomStore that can also keep one waiting room per
+// centre (designs with rooms per centre, models.Design.CentreRooms).
+type CentreRoomStore interface {
+	RoomStore
+	// CentreRoom opens (creating when absent) the state of the waiting
+	// room of centre ppv, apart from the single room's and every other
+	// centre's; all of them share one key (Room.Key). Calling it again with
+	// the same ppv returns the same Room. The store's Close closes them.
+	CentreRoom(ctx context.Context, ppv string) (Room, error)
+}

@@ -33,11 +33,12 @@ const (
 	opQueuePoll
 	opGetBooking
 	opFindBooking
+	opStep
 	numOps
 )
 
 // opKeys are the operations' names in a profile file.
-var opKeys = [numOps]string{"list_ppvs", "list_slots", "book", "queue_join", "queue_poll", "get_booking", "find_booking"}
+var opKeys = [numOps]string{"list_ppvs", "list_slots", "book", "queue_join", "queue_poll", "get_booking", "find_booking", "step"}
 
 // opIndex returns the index of the journey operation op (a results.Op*
 // name); a queue operation is a join without a ticket, else a poll.
@@ -58,6 +59,8 @@ func opIndex(op, ticket string) (int, bool) {
 		return opGetBooking, true
 	case results.OpFindBooking:
 		return opFindBooking, true
+	case results.OpStep:
+		return opStep, true
 	}
 	return 0, false
 }
@@ -209,6 +212,7 @@ func (c *compiler) operations(p *Profile, o *operationsSpec) {
 	}
 	p.ops[opGetBooking] = compileOp(c, o.GetBooking, opGetBooking, false, booking)
 	p.ops[opFindBooking] = compileOp(c, o.FindBooking, opFindBooking, false, booking)
+	p.ops[opStep] = compileOp(c, o.Step, opStep, false, func(stepRead, string) reader { return reader{} })
 }
 
 // compileOp compiles operation i from o, whose read block read compiles.

@@ -23,6 +23,7 @@ var fuzzRequests = []Request{
 	{Op: results.OpQueue, PersonID: "P1", Ticket: "T1"},
 	{Op: results.OpGetBooking, BookingID: "B1"},
 	{Op: results.OpFindBooking, PersonID: "P1"},
+	{Op: results.OpStep, Step: "o/tp", StepPath: "/auth/otp", PersonID: "P1"},
 }
 
 // FuzzParse checks that Parse never panics, that every error it returns is
@@ -31,6 +32,7 @@ var fuzzRequests = []Request{
 // operation it maps and decodes any answer.
 func FuzzParse(f *testing.F) {
 	f.Add(V1Source())
+	f.Add([]byte("name: s\noperations:\n  list_ppvs: {path: /p, read: {list: a, id: b}}\n  list_slots: {path: /s, read: {list: a, date: d, remaining: r}}\n  book: {method: POST, path: /b, read: {id: i}}\n  step: {method: POST, path: \"/auth{{.StepPath}}\", body: '{\"s\":{{json .Step}}}'}\n"))
 	if data, err := os.ReadFile(otherShapeFile); err == nil {
 		f.Add(data)
 	}

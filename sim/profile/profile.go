@@ -127,6 +127,9 @@ type Request struct {
 	// ReadList asks Decode for the centres of a list_ppvs answer; without
 	// it they are not decoded.
 	ReadList bool
+	// Step and StepPath are a step op's step name and path (scenario
+	// journey.steps[].service.path, default /api/v1/steps/NAME).
+	Step, StepPath string
 }
 
 // Slot is one entry of a list_slots answer.

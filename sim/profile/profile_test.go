@@ -333,3 +333,31 @@ func TestTemplateSlowForm(t *testing.T) {
 		}
 	}
 }
+
+// TestStepOperation maps a journey step onto a profile's step operation:
+// the v1 profile posts to /api/v1/steps/NAME, a profile of its own may
+// use .StepPath as it is.
+func TestStepOperation(t *testing.T) {
+	t.Parallel()
+	own, err := Parse("own.yaml", []byte("name: own\noperations:\n  list_ppvs: {path: /p, read: {list: a, id: b}}\n  list_slots: {path: /s, read: {list: a, date: d, remaining: r}}\n  book: {method: POST, path: /b, read: {id: i}}\n  step: {method: POST, path: \"/auth{{.StepPath}}\"}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		p    *Profile
+		want string
+	}{
+		{"v1", V1(), "http://h/api/v1/steps/otp"},
+		{"own", own, "http://h/auth/x/otp"},
+	} {
+		r := Request{Op: results.OpStep, Step: "otp", StepPath: "/x/otp", PersonID: "p"}
+		req, err := tc.p.NewRequest(context.Background(), "http://h", &r)
+		if err != nil {
+			t.Fatalf("%s: NewRequest: %v", tc.name, err)
+		}
+		if got := req.URL.String(); got != tc.want || req.Method != "POST" {
+			t.Errorf("%s: step request = %s %s; want POST %s", tc.name, req.Method, got, tc.want)
+		}
+	}
+}

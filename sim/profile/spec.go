@@ -43,6 +43,9 @@ type operationsSpec struct {
 	QueuePoll   *opSpec[queueRead]   `yaml:"queue_poll"`
 	GetBooking  *opSpec[bookingRead] `yaml:"get_booking"`
 	FindBooking *opSpec[bookingRead] `yaml:"find_booking"`
+	// Step is a journey step's call (a login, an OTP, a captcha); its
+	// templates see the step's name as .Step and its path as .StepPath.
+	Step *opSpec[stepRead] `yaml:"step"`
 }
 
 // opSpec is how one operation is sent, and R what is read from its
@@ -69,6 +72,9 @@ type slotsRead struct {
 	Capacity  string `yaml:"capacity"`
 	Remaining string `yaml:"remaining"`
 }
+
+// stepRead reads nothing: a step's answer is its status.
+type stepRead struct{}
 
 type bookRead struct {
 	ID string `yaml:"id"`

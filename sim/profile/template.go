@@ -34,12 +34,15 @@ const (
 	fieldTicket
 	fieldBookingID
 	fieldToken
+	fieldStep
+	fieldStepPath
 )
 
 var fieldByName = map[string]field{
 	"Op": fieldOp, "PPV": fieldPPV, "Date": fieldDate, "State": fieldState,
 	"PersonID": fieldPersonID, "IdempotencyKey": fieldIdempotencyKey,
 	"Ticket": fieldTicket, "BookingID": fieldBookingID, "Token": fieldToken,
+	"Step": fieldStep, "StepPath": fieldStepPath,
 }
 
 // escaping is how a template's field values are written.
@@ -76,6 +79,7 @@ var funcs = template.FuncMap{
 // data is what text/template renders: the request's fields as strings.
 type data struct {
 	Op, PPV, Date, State, PersonID, IdempotencyKey, Ticket, BookingID, Token string
+	Step, StepPath                                                           string
 }
 
 // templateT is a parsed text/template.
@@ -168,13 +172,13 @@ func (t *tmpl) appendTo(dst []byte, r *Request) ([]byte, error) {
 	}
 	d := data{
 		Op: r.Op, PPV: r.PPV, State: r.State, PersonID: r.PersonID, IdempotencyKey: r.IdempotencyKey,
-		Ticket: r.Ticket, BookingID: r.BookingID, Token: r.Token,
+		Ticket: r.Ticket, BookingID: r.BookingID, Token: r.Token, Step: r.Step, StepPath: r.StepPath,
 	}
 	if !r.Date.IsZero() {
 		d.Date = r.Date.String()
 	}
 	if t.esc == escapePath {
-		for _, s := range []*string{&d.Op, &d.PPV, &d.Date, &d.State, &d.PersonID, &d.IdempotencyKey, &d.Ticket, &d.BookingID, &d.Token} {
+		for _, s := range []*string{&d.Op, &d.PPV, &d.Date, &d.State, &d.PersonID, &d.IdempotencyKey, &d.Ticket, &d.BookingID, &d.Token, &d.Step} {
 			*s = url.PathEscape(*s)
 		}
 	}
@@ -216,6 +220,14 @@ func (t *tmpl) appendField(dst []byte, p *part, r *Request) []byte {
 		s = r.BookingID
 	case fieldToken:
 		s = r.Token
+	case fieldStep:
+		s = r.Step
+	case fieldStepPath:
+		// A path of its own (scenarios check it): kept as it is.
+		if p.json {
+			return gjson.AppendJSONString(dst, r.StepPath)
+		}
+		return append(dst, r.StepPath...)
 	}
 	if t.esc == escapePath {
 		s = url.PathEscape(s)

@@ -1,0 +1,82 @@
+package models
+
+import (
+	"testing"
+	"time"
+)
+
+// TestRooms: centre rooms admit, each, headroom times the lower of the
+// centre's summed write rates and its slowest partition's read rate; a
+// single room with Auto admits their sum; a partition shared by centres
+// counts for each by its places; unlimited partitions fall back to
+// AdmitPerInterval, or are refused when nothing is set.
+func TestRooms(t *testing.T) {
+	t.Parallel()
+	inv := SmallInventory() // 3 centres x 3 days x 100 places
+	pol := RoomPolicy{AdmitPerInterval: 7, Interval: 250 * time.Millisecond, Order: RoomFIFO, TokenTTL: time.Minute}
+	cases := []struct {
+		name   string
+		limits Limits
+		auto   bool
+		head   float64
+		want   []int // admitted per interval, per room
+		err    bool
+	}{
+		{"centre rooms by writes", Limits{WriteRate: 20, ReadRate: 1000}, false, 0, []int{14, 14, 14}, false}, // 0.9 x 3 x 20 x 0.25 = 13.5
+		{"centre rooms by reads", Limits{WriteRate: 60, ReadRate: 40}, false, 0.5, []int{5, 5, 5}, false},     // 0.5 x 40 x 0.25
+		{"centre rooms unlimited", Limits{}, false, 0, []int{7, 7, 7}, false},                                 // the policy's
+		{"single room auto", Limits{WriteRate: 20, ReadRate: 1000}, true, 1, []int{45}, false},                // 9 x 20 x 0.25
+		{"single room fixed", Limits{WriteRate: 20}, false, 0, []int{7}, false},                               // the policy's
+		{"monolithic centre rooms", Limits{WriteRate: 30, ReadRate: 300}, false, 1, []int{3, 3, 3}, false},    // 30 / 3 x 0.25 = 2.5
+		{"nothing to size from", Limits{}, true, 0, nil, true},
+	}
+	for _, c := range cases {
+		name := "per-ppv-day" + CentreRoomsSuffix
+		switch c.name {
+		case "monolithic centre rooms":
+			name = "monolithic" + CentreRoomsSuffix
+		case "single room auto", "single room fixed", "nothing to size from":
+			name = "per-ppv-day" + WaitingRoomSuffix
+		}
+		d, err := ParseDesign(name, c.limits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Room = pol
+		d.Room.Auto, d.Room.Headroom = c.auto, c.head
+		if c.err {
+			d.Room.AdmitPerInterval = 0
+		}
+		rooms, err := d.Rooms(&inv)
+		if (err != nil) != c.err {
+			t.Errorf("%s: Rooms() error %v; want error %v", c.name, err, c.err)
+			continue
+		}
+		var got []int
+		for _, r := range rooms {
+			got = append(got, r.Policy.AdmitPerInterval)
+		}
+		if len(got) != len(c.want) {
+			t.Errorf("%s: Rooms() admit %v; want %v", c.name, got, c.want)
+			continue
+		}
+		for i := range got {
+			if got[i] != c.want[i] {
+				t.Errorf("%s: Rooms() admit %v; want %v", c.name, got, c.want)
+				break
+			}
+		}
+	}
+}
+
+// TestParseCentreRooms: the suffix turns on the waiting room per centre.
+func TestParseCentreRooms(t *testing.T) {
+	t.Parallel()
+	d, err := ParseDesign("per-ppv"+CentreRoomsSuffix, Limits{})
+	if err != nil || d.Scheme != PerPPV || !d.WaitingRoom || !d.CentreRooms {
+		t.Errorf("ParseDesign(per-ppv+centre-rooms) = %+v, %v; want per-ppv with rooms per centre", d, err)
+	}
+	if _, err := ParseDesign("per-ppv+centre-rooms+waiting-room", Limits{}); err == nil {
+		t.Error("ParseDesign of both suffixes succeeded")
+	}
+}

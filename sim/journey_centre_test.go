@@ -1,0 +1,45 @@
+package sim
+
+import (
+	"testing"
+	"time"
+
+	"github.com/slotrush/slotrush/results"
+	"github.com/slotrush/slotrush/scenarios"
+)
+
+// TestJourneyCentreRooms: with rooms per centre, the journey joins the
+// queue of its first choice, books there once admitted, and when that
+// centre is full (its queue answers 409, or its slots show no place) joins
+// the queue of its next choice with a new ticket and no token.
+func TestJourneyCentreRooms(t *testing.T) {
+	t.Parallel()
+	_, p := roomSpec()
+	p.CentreRooms = true
+	admitted := Response{Status: 200, Ticket: "a.t1", Admitted: true, Token: "tok-a"}
+	full := []SlotView{{Date: okSlots.Slots[0].Date, Capacity: 1, Remaining: 0}}
+	cases := []struct {
+		name    string
+		answers []Response
+		wantOp  string
+		wantPPV string
+		ticket  string
+		token   string
+	}{
+		{"joins its first choice", nil, results.OpQueue, "a", "", ""},
+		{"polls the same centre", []Response{{Status: 200, Ticket: "a.t1", RetryAfter: time.Second}}, results.OpQueue, "a", "a.t1", ""},
+		{"lists its centre once admitted", []Response{admitted, okPPVs}, results.OpListSlots, "a", "", "tok-a"},
+		{"queue of a full centre: next centre", []Response{{Status: 409, Code: "sold_out"}}, results.OpQueue, "b", "", ""},
+		{"admitted to a full centre: next centre", []Response{admitted, okPPVs, {Status: 200, Slots: full}}, results.OpQueue, "b", "", ""},
+	}
+	for _, c := range cases {
+		j := NewJourney(testUser(scenarios.Patient), p)
+		act := j.Start()
+		for i, r := range c.answers {
+			act = j.Next(r, time.Duration(i+1)*time.Second)
+		}
+		if act.Done || act.Req.Op != c.wantOp || act.Req.PPV != c.wantPPV || act.Req.Ticket != c.ticket || act.Req.Token != c.token {
+			t.Errorf("%s: %+v; want %s at %q with ticket %q, token %q", c.name, act, c.wantOp, c.wantPPV, c.ticket, c.token)
+		}
+	}
+}

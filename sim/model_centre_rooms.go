@@ -1,0 +1,112 @@
+package sim
+
+import (
+	"fmt"
+
+	"github.com/slotrush/slotrush/models"
+)
+
+// Rooms per centre (models.Design.CentreRooms) in the model, as the
+// reference server runs them: one mroom per PPV, indexed like m.ppvs, each
+// admitting what the partitions behind its centre take (models.Design.Rooms).
+// A person is in one centre's room at a time (muser.croom); joining another
+// centre's room leaves the first. A room whose centre has no place left
+// answers its joins and polls 409 sold_out. The single room is m.room with
+// croom 0; with rooms per centre m.room is the first centre's, so that
+// "m.room != nil" still means "a room fronts the design".
+
+// setUpRooms sizes the design's rooms over inv from the single room's
+// policy (newModelRoom): with rooms per centre, one room per PPV; a single
+// room with Auto gets its sized admission. It needs m.room and the PPVs
+// built, and returns an error when a room would admit nobody.
+func (m *modelRun) setUpRooms(inv *models.Inventory) error {
+	d := m.design
+	d.Room = m.room.policy
+	rooms, err := d.Rooms(inv)
+	if err != nil {
+		return fmt.Errorf("model of %s: %w", d.Name, err)
+	}
+	if !d.CentreRooms {
+		m.room.policy = rooms[0].Policy
+		return nil
+	}
+	m.centre = make([]mroom, len(rooms))
+	m.centreOpen = make([]int32, len(rooms))
+	for i, r := range rooms {
+		if m.ppvs[i].id != r.PPV {
+			return fmt.Errorf("model of %s: room %d is centre %q, PPV %q", d.Name, i, r.PPV, m.ppvs[i].id)
+		}
+		m.centre[i] = mroom{policy: r.Policy, interval: m.room.interval}
+	}
+	m.room = &m.centre[0]
+	return nil
+}
+
+// roomAt returns room id: the centre room of PPV id, or the single room.
+func (m *modelRun) roomAt(id int32) *mroom {
+	if m.centre != nil {
+		return &m.centre[id]
+	}
+	return m.room
+}
+
+// startRooms schedules the first admission round of every room at the
+// opening.
+func (m *modelRun) startRooms() {
+	n := 1
+	if m.centre != nil {
+		n = len(m.centre)
+	}
+	for i := range n {
+		m.roomAt(int32(i)).ticking = true
+		m.q.schedule(m.opensAt, evRoomTick, int32(i), 0)
+	}
+}
+
+// centreSoldOut reports whether PPV i has no place left by the server's
+// flags, which never clear: a cursor skips the slots found sold out.
+func (m *modelRun) centreSoldOut(i int32) bool {
+	pv := &m.ppvs[i]
+	k := m.centreOpen[i]
+	for int(k) < len(pv.slots) && m.slots[pv.slots[k]].soldOut {
+		k++
+	}
+	m.centreOpen[i] = k
+	return int(k) == len(pv.slots)
+}
+
+// queueRoom returns the room of user u's queue request: the single room,
+// or the room of the centre the request names, which a join enters
+// (leaving the room of another centre). It returns false and the answer
+// to send for an unknown centre (404) or one with no place left (409).
+func (m *modelRun) queueRoom(u int32) (*mroom, Response, bool) {
+	if m.centre == nil {
+		return m.room, Response{}, true
+	}
+	us := &m.users[u]
+	c := m.lookupPPV(us.j.curPPV)
+	if c < 0 {
+		return nil, Response{Status: 404, Code: "not_found"}, false
+	}
+	if m.centreSoldOut(c) {
+		return nil, Response{Status: 409, Code: "sold_out"}, false
+	}
+	if us.join && us.croom != c {
+		if us.room != roomNone {
+			m.deactivate(u) // it stops counting at the centre it leaves
+		}
+		us.croom, us.room = c, roomNone
+	}
+	return &m.centre[c], Response{}, true
+}
+
+// tokenFits reports whether user u's current request carries an admission
+// token valid at now for what it asks: with rooms per centre, a listing or
+// booking needs the token of its centre.
+func (m *modelRun) tokenFits(u int32, now int64) bool {
+	us := &m.users[u]
+	if !us.admitted(now) {
+		return false
+	}
+	return m.centre == nil || us.op == opListPPVs || us.ppv == us.croom
+}
