@@ -7,3 +7,20 @@ func gatewayRow() rowSpec {
 		return cell{Text: countOf(st.s.Design.Requests.GatewayThrottled, st.total)}
 	}}
 }
+
+// hadGateway reports whether a result of stats ran behind a gateway (its
+// scenario's "gateway" parameter): its row then shows even when the
+// gateway refused nothing.
+func hadGateway(stats []designStats) bool {
+	for _, st := range stats {
+		if st.s.Result == nil {
+			continue
+		}
+		for _, p := range st.s.Result.Parameters {
+			if p.Name == "gateway" {
+				return true
+			}
+		}
+	}
+	return false
+}

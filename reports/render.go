@@ -494,7 +494,7 @@ func requestRows(stats []designStats) []rowSpec {
 		}},
 		{"Requests", "all requests sent", func(st designStats) cell { return cell{Text: commas(st.total)} }},
 	}
-	if anyDesign(seriesOf(stats), func(d *results.DesignResult) bool { return d.Requests.GatewayThrottled > 0 }) {
+	if anyDesign(seriesOf(stats), func(d *results.DesignResult) bool { return d.Requests.GatewayThrottled > 0 }) || hadGateway(stats) {
 		rows = append(rows, gatewayRow())
 	}
 	if anyDesign(seriesOf(stats), func(d *results.DesignResult) bool { return d.Requests.Dropped > 0 }) {

@@ -48,7 +48,8 @@ const (
 	// booking: 201): the latency of a booking that succeeded.
 	OpBookBooked = "book_booked"
 	// OpBookRefused is OpBook's requests refused for load (429 throttled,
-	// 503 overloaded): how fast the refusals came back.
+	// 503 overloaded; not 503 not_open before the opening nor 503
+	// partition_unavailable from a fault): how fast the refusals came back.
 	OpBookRefused = "book_refused"
 )
 

@@ -270,7 +270,7 @@ func (s *Scenario) Parameters() [][2]string {
 		{"crowd", commas(s.Crowd.Size) + " users"},
 	}
 	if f := s.Scale(); f != 1 {
-		p = append(p, [2]string{"scale", fmt.Sprintf("%s× the scenario as written (crowd, daily capacities and arrival rates; not the limits)", strconv.FormatFloat(f, 'g', 4, 64))})
+		p = append(p, [2]string{"scale", fmt.Sprintf("%s× the scenario as written (crowd, daily capacities, arrival rates, gateway and step services; not the per-partition limits)", strconv.FormatFloat(f, 'g', 4, 64))})
 	}
 	p = append(p, [][2]string{
 		{"arrival", s.describeArrival()},
@@ -288,6 +288,7 @@ func (s *Scenario) Parameters() [][2]string {
 		{"retry policy", describeRetry(j.Retry)},
 		{"behaviours", describeBehaviours(s.Behaviours)},
 	}...)
+	p = append(p, s.journeyParameters()...)
 	for _, d := range s.Designs {
 		p = append(p, [2]string{"design " + d.Name, fmt.Sprintf("%s, each %s", plural(s.partitions(d.Name), "partition"), DescribeLimits(d.Limits))})
 	}

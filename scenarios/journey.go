@@ -169,6 +169,9 @@ func (s *Scenario) scaleJourneyLimits(f float64) {
 
 // validateJourneyExtras checks the steps, returns, openings and gateway.
 func (s *Scenario) validateJourneyExtras(v *validator) {
+	if n := len(s.Journey.Steps); n > MaxSteps {
+		v.add("journey.steps", "%d steps: want at most %d", n, MaxSteps)
+	}
 	seen := map[string]int{}
 	for i, st := range s.Journey.Steps {
 		f := fmt.Sprintf("journey.steps[%d]", i)
@@ -230,4 +233,64 @@ func validateRateLimit(v *validator, f string, l models.RateLimit) {
 	v.rate(f+".rate", l.Rate, MaxRate)
 	v.count(f+".burst", l.Burst, MaxCount)
 	v.count(f+".max_in_flight", l.MaxInFlight, MaxCount)
+}
+
+// MaxSteps is the most steps a journey may have before booking.
+const MaxSteps = 32
+
+// journeyParameters are Parameters' lines for the journey's steps, its
+// returns, the per-state openings and the gateway: none when unset.
+func (s *Scenario) journeyParameters() [][2]string {
+	var p [][2]string
+	if steps := s.Journey.Steps; len(steps) > 0 {
+		parts := make([]string, len(steps))
+		for i, st := range steps {
+			parts[i] = st.Name + " " + st.Delay.String()
+			if f := st.FailShare(); f > 0 {
+				parts[i] += fmt.Sprintf(" (%s%% fail)", num(100*f))
+			}
+			if st.Service.Limits.On() {
+				parts[i] += ", its service " + describeRateLimit(st.Service.Limits)
+			}
+		}
+		p = append(p, [2]string{"journey steps", strings.Join(parts, "; ")})
+	}
+	if r := s.Journey.Returns; r.ShareValue() > 0 {
+		when := "after " + r.After.String()
+		if r.AtNextOpening {
+			when = "at their state's next opening"
+		}
+		p = append(p, [2]string{"returns", fmt.Sprintf("%s%% of those who gave up come back %s", num(100*r.ShareValue()), when)})
+	}
+	if len(s.Crowd.Openings) > 0 {
+		parts := make([]string, len(s.Crowd.Openings))
+		for i, o := range s.Crowd.Openings {
+			parts[i] = o.State + " at " + o.At.String()
+		}
+		p = append(p, [2]string{"openings", strings.Join(parts, ", ")})
+	}
+	if s.Gateway.On() {
+		p = append(p, [2]string{"gateway", describeRateLimit(s.Gateway) + ", in front of every partition"})
+	}
+	return p
+}
+
+// describeRateLimit writes a gateway's or a step service's limit:
+// "4,500 req/s (burst 9,000), 2,000 in flight".
+func describeRateLimit(l models.RateLimit) string {
+	var parts []string
+	if l.Rate > 0 {
+		r := num(l.Rate) + " req/s"
+		if l.Rate == math.Trunc(l.Rate) && l.Rate < math.MaxInt32 {
+			r = commas(int(l.Rate)) + " req/s"
+		}
+		if l.Burst > 0 {
+			r += fmt.Sprintf(" (burst %s)", commas(l.Burst))
+		}
+		parts = append(parts, r)
+	}
+	if l.MaxInFlight > 0 {
+		parts = append(parts, commas(l.MaxInFlight)+" in flight")
+	}
+	return strings.Join(parts, ", ")
 }

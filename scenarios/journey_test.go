@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -89,5 +90,35 @@ func TestCowinPreset(t *testing.T) {
 	small := sc.Scaled(0.1)
 	if small.Gateway.Rate != sc.Gateway.Rate*0.1 || sc.Journey.Steps[0].Service.Limits.Rate == small.Journey.Steps[0].Service.Limits.Rate {
 		t.Errorf("Scaled(0.1) gateway rate %v, login rate %v; want both a tenth, the original untouched", small.Gateway.Rate, small.Journey.Steps[0].Service.Limits.Rate)
+	}
+}
+
+// A journey of more than MaxSteps steps is refused at journey.steps.
+func TestJourneyTooManySteps(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	b.WriteString("inventory: {daily_capacity: 10, states: [x]}\ncrowd: {size: 10, arrival: {over: 2s}}\njourney:\n  steps:\n")
+	for i := range MaxSteps + 1 {
+		fmt.Fprintf(&b, "    - {name: s%d, delay: 1s}\n", i)
+	}
+	_, err := Parse("t.yaml", []byte(b.String()))
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("t.yaml:4:3: journey.steps: %d steps: want at most %d", MaxSteps+1, MaxSteps)) {
+		t.Errorf("Parse: %v; want journey.steps: too many steps, placed", err)
+	}
+}
+
+// A room sized from its partitions' limits, in front of partitions with
+// no write_rate or read_rate, would admit nobody: refused, placed.
+func TestRoomSizedFromNoLimits(t *testing.T) {
+	t.Parallel()
+	const doc = `inventory: {daily_capacity: 10, states: [x]}
+crowd: {size: 10, arrival: {over: 2s}}
+designs:
+  - name: per-ppv-day+centre-rooms
+    limits: {max_in_flight: 4}
+`
+	_, err := Parse("t.yaml", []byte(doc))
+	if err == nil || !strings.Contains(err.Error(), "t.yaml:5:5: designs[0].limits: the waiting room is sized from the partitions' write_rate and read_rate") {
+		t.Errorf("Parse: %v; want the room's sizing refused at designs[0].limits", err)
 	}
 }

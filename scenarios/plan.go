@@ -130,8 +130,18 @@ const (
 	WarnRoomPastEnd = "room_past_end"
 )
 
-// journeyCalls are the requests of one journey that goes well.
-var journeyCalls = []string{"list_ppvs", "list_slots", "book"}
+// journeyCalls are the requests of one journey that goes well: the
+// steps that call a service (step:NAME), then list_ppvs, list_slots and
+// book.
+func (s *Scenario) journeyCalls() []string {
+	var calls []string
+	for _, st := range s.Journey.Steps {
+		if st.Calls() {
+			calls = append(calls, "step:"+st.Name)
+		}
+	}
+	return append(calls, "list_ppvs", "list_slots", "book")
+}
 
 // Seconds is a duration that encodes in JSON as a number of seconds.
 type Seconds time.Duration
@@ -189,8 +199,8 @@ func (s *Scenario) Plan(scale float64) (*Plan, error) {
 		PeakArrivalRate: sig4(cv.peakRate()), PeakAt: Seconds(seconds(cv.peakAt())), LastArrival: Seconds(sc.ArrivalWindow()),
 		OpeningDelay: Seconds(sc.Crowd.OpeningDelay), EarlyArrivals: sc.Crowd.Size - sc.lateArrivals(sc.Crowd.OpeningDelay),
 		Patience: Seconds(sc.Journey.Patience), Duration: Seconds(sc.Duration),
-		Calls:           journeyCalls,
-		PeakRequestRate: sig4(cv.peakRate() * float64(len(journeyCalls))),
+		Calls:           s.journeyCalls(),
+		PeakRequestRate: sig4(cv.peakRate() * float64(len(s.journeyCalls()))),
 		Warnings:        []Warning{},
 	}
 	if sc.Crowd.OpeningDelay <= 0 {

@@ -571,6 +571,9 @@ func (s *Scenario) validateDesigns(v *validator) {
 			v.add(f+".name", "%s", strings.TrimPrefix(err.Error(), "models: "))
 		} else if dd.WaitingRoom && !dd.CentreRooms && s.WaitingRoom.AdmitPerInterval <= 0 && s.WaitingRoom.Admit != AdmitAuto {
 			v.add(f+".name", "uses a waiting room: set waiting_room.admit_per_interval above 0, or admit: auto")
+		} else if sized := dd.CentreRooms || s.WaitingRoom.Admit == AdmitAuto; dd.WaitingRoom && sized &&
+			s.WaitingRoom.AdmitPerInterval <= 0 && d.Limits.WriteRate <= 0 && d.Limits.ReadRate <= 0 {
+			v.add(f+".limits", "the waiting room is sized from the partitions' write_rate and read_rate, and this design sets neither: set one, or waiting_room.admit_per_interval")
 		}
 		if j, dup := seen[d.Name]; dup {
 			v.add(f+".name", "%q repeats designs[%d]", d.Name, j)

@@ -66,6 +66,7 @@ const (
 	KindRejected      = profile.KindRejected
 	KindServerError   = profile.KindServerError
 	KindUnexpected    = profile.KindUnexpected
+	KindStepFailed    = profile.KindStepFailed
 	KindTransport     = profile.KindTransport
 )
 
@@ -130,6 +131,8 @@ func (r *Response) Classify() Kind {
 		return KindNotFound
 	case st == 400 || st == 413:
 		return KindRejected
+	case st == 422 && r.Code == CodeStepFailed:
+		return KindStepFailed
 	}
 	return KindUnexpected
 }

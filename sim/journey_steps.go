@@ -61,6 +61,9 @@ func (j *Journey) begin(elapsed time.Duration) move {
 		return j.send(0, reqListPPVs, "", models.Date{}, "")
 	}
 	j.stepIdx = 0
+	// Out of the room: patience now counts from the admission (or the
+	// arrival), as for the rest of the journey.
+	j.step = stepStep
 	return j.runSteps(elapsed, 0)
 }
 
@@ -112,7 +115,7 @@ func (j *Journey) stepAnswered(resp Response, elapsed time.Duration) move {
 			j.attempts++
 			j.token, j.ticket = "", ""
 			j.step = stepQueue
-			return j.send(0, reqQueue, "", models.Date{}, "")
+			return j.send(0, reqQueue, j.queuePPV(), models.Date{}, "")
 		}
 	}
 	mv := j.retry(resp, elapsed)
@@ -153,10 +156,11 @@ func (j *Journey) Return(elapsed time.Duration) (time.Duration, bool) {
 
 // Revisit makes j the journey of the person's return at elapsed (after
 // their first arrival): a fresh start, with the requests and retries of
-// the first visit kept (they count), its random source carried on, and
+// the first visit kept (they count), its random source and its booking
+// sequence carried on (a return never reuses an Idempotency-Key), and
 // patience counting from the return. Call Start next.
 func (j *Journey) Revisit(elapsed time.Duration) {
-	*j = Journey{user: j.user, policy: j.policy, pcg: j.pcg, Requests: j.Requests, Retries: j.Retries,
+	*j = Journey{user: j.user, policy: j.policy, pcg: j.pcg, Requests: j.Requests, Retries: j.Retries, bookSeq: j.bookSeq,
 		returned: true, visit: elapsed, admitted: elapsed}
 }
 

@@ -102,11 +102,12 @@ func (m *modelRun) queueRoom(u int32) (*mroom, Response, bool) {
 
 // tokenFits reports whether user u's current request carries an admission
 // token valid at now for what it asks: with rooms per centre, a listing or
-// booking needs the token of its centre.
+// booking needs the token of its centre; listing the centres and a
+// journey step take any centre's, as on the reference server.
 func (m *modelRun) tokenFits(u int32, now int64) bool {
 	us := &m.users[u]
 	if !us.admitted(now) {
 		return false
 	}
-	return m.centre == nil || us.op == opListPPVs || us.ppv == us.croom
+	return m.centre == nil || us.op == opListPPVs || us.op == opStep || us.ppv == us.croom
 }

@@ -47,10 +47,8 @@ func (g *mlimit) admit(now int64) (wait int64, ok bool) {
 		g.inflight--
 	}
 	if g.max > 0 && g.inflight >= g.max {
+		// Retry in a second, as the reference server advises.
 		g.refused++
-		if len(g.leaves) > 0 {
-			return g.leaves[0] - now, false
-		}
 		return int64(time.Second), false
 	}
 	if w, ok := g.rate.allow(now); !ok {

@@ -152,7 +152,9 @@ func (sec *second) add(book bool, resp *Response, lat int64) (booked bool) {
 			sec.booked++
 			return true
 		}
-	case KindSoldOut, KindAlreadyBooked:
+	case KindSoldOut, KindAlreadyBooked, KindStepFailed:
+		// Answered, not an error: a failed journey step (a wrong OTP) is
+		// counted with the conflicts.
 		sec.conflict++
 	case KindThrottled:
 		sec.throttled++
@@ -444,8 +446,14 @@ func bookOutcome(resp *Response) int {
 		if resp.BookingID != "" && (resp.Err == nil || resp.Status == 0) {
 			return 0
 		}
-	case KindThrottled, KindOverloaded:
+	case KindThrottled:
 		return 1
+	case KindOverloaded:
+		// Refused for load (shed): not a booking made before the
+		// opening, nor one of a partition that was down.
+		if resp.Code != codeNotOpen && resp.Code != "partition_unavailable" {
+			return 1
+		}
 	}
 	return -1
 }

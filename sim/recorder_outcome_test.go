@@ -27,6 +27,8 @@ func TestRecorderBookOutcomes(t *testing.T) {
 		{"201 late", Response{Status: 201, BookingID: "b2"}, 1200, results.OpBookBooked},
 		{"429", Response{Status: 429}, 2, results.OpBookRefused},
 		{"503", Response{Status: 503}, 3, results.OpBookRefused},
+		{"503 not open", Response{Status: 503, Code: "not_open"}, 3, ""},
+		{"503 partition down", Response{Status: 503, Code: "partition_unavailable"}, 3, ""},
 		{"409 sold out", Response{Status: 409, Code: "sold_out"}, 5, ""},
 		{"500", Response{Status: 500}, 6, ""},
 		{"timeout", Response{Err: errors.New("timeout")}, 5000, ""},

@@ -9,7 +9,7 @@ import (
 
 // scaleFlagUsage is the help of --scale on run and simulate: the same
 // scaling in both engines.
-const scaleFlagUsage = "multiply the crowd, the daily capacities and the arrival rates (not the per-partition limits) by F"
+const scaleFlagUsage = "multiply the crowd, the daily capacities, the arrival rates and any gateway or step-service limits (not the per-partition limits) by F"
 
 // scaleScenario returns base at scale f (base itself at 1), as --scale
 // means on run and simulate: the crowd, the daily capacities and

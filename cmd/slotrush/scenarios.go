@@ -209,7 +209,7 @@ given as FILE:LINE:COLUMN: FIELD: PROBLEM.`,
 		},
 	}
 	f := cmd.Flags()
-	f.Float64Var(&o.scale, "scale", 1, "multiply the crowd and the capacities (not the limits) by F, as simulate does")
+	f.Float64Var(&o.scale, "scale", 1, scaleFlagUsage+", as simulate does")
 	f.Int64Var(&o.seed, "seed", 0, "draw the crowd from seed N instead of the scenario's")
 	f.StringVar(&o.format, "format", "text", "output format: text or json")
 	return cmd

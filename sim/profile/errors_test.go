@@ -86,10 +86,10 @@ func TestParseErrors(t *testing.T) {
     ops: [booking]
     when: {equals: FULL}
 `, []string{
-			`p.yaml:14:11: outcomes[0].kind: unknown kind "sold-out": want one of ok, sold_out, already_booked, throttled, overloaded, not_admitted, not_found, rejected, server_error, unexpected`,
+			`p.yaml:14:11: outcomes[0].kind: unknown kind "sold-out": want one of ok, sold_out, already_booked, throttled, overloaded, not_admitted, not_found, rejected, server_error, unexpected, step_failed`,
 			"p.yaml:15:13: outcomes[0].status: want an HTTP status such as 409, or a list of them such as [409, 410], got integer 99",
 			`p.yaml:17:13: outcomes[1].status: want an HTTP status such as 409, or a list of them such as [409, 410], got string "429"`,
-			"p.yaml:18:5: outcomes[2].kind: missing: want one of ok, sold_out, already_booked, throttled, overloaded, not_admitted, not_found, rejected, server_error, unexpected",
+			"p.yaml:18:5: outcomes[2].kind: missing: want one of ok, sold_out, already_booked, throttled, overloaded, not_admitted, not_found, rejected, server_error, unexpected, step_failed",
 			"p.yaml:18:19: outcomes[2].status[1]: want an HTTP status such as 409, or a list of them such as [409, 410], got integer 700",
 			`p.yaml:19:11: outcomes[2].ops[0]: unknown operation "booking": want one of list_ppvs, list_slots, book, queue_join, queue_poll, get_booking, find_booking, step`,
 			`p.yaml:20:5: outcomes[2].when.path: missing: want a gjson path, such as "id" or "data.items"`,

@@ -62,5 +62,5 @@ outcomes:
 	// Output:
 	// bad.yaml:4:22: operations.list_slots.path: want a path starting with /, got "centres/{{.PPV}}"
 	// bad.yaml:5:18: operations.book.method: unknown method "SEND": want GET, POST, PUT, PATCH or DELETE
-	// bad.yaml:7:12: outcomes[0].kind: unknown kind "full": want one of ok, sold_out, already_booked, throttled, overloaded, not_admitted, not_found, rejected, server_error, unexpected
+	// bad.yaml:7:12: outcomes[0].kind: unknown kind "full": want one of ok, sold_out, already_booked, throttled, overloaded, not_admitted, not_found, rejected, server_error, unexpected, step_failed
 }

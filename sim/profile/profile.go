@@ -57,6 +57,10 @@ const (
 	KindServerError
 	// KindUnexpected is an answer the profile gives no meaning to.
 	KindUnexpected
+	// KindStepFailed says a journey step's call failed by design (a wrong
+	// OTP, a captcha to solve again): the step is tried again. It is
+	// neither an error nor an answer outside the API.
+	KindStepFailed
 	// KindTransport is no answer at all: a timeout, a refused or reset
 	// connection. Profiles cannot map a status to it.
 	KindTransport
@@ -74,6 +78,7 @@ var kindNames = [...]string{
 	KindRejected:      "rejected",
 	KindServerError:   "server_error",
 	KindUnexpected:    "unexpected",
+	KindStepFailed:    "step_failed",
 	KindTransport:     "transport",
 }
 
