@@ -1,7 +1,6 @@
 package reports
 
 import (
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -260,15 +259,5 @@ func (c *CapacityComparison) WriteJUnit(w io.Writer) error {
 		}
 		suite.Cases = append(suite.Cases, tc)
 	}
-	doc := junitSuites{Name: "slotrush compare", Tests: suite.Tests, Failures: suite.Failures, Suites: []junitSuite{suite}}
-	if _, err := io.WriteString(w, xml.Header); err != nil {
-		return err
-	}
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(doc); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, "\n")
-	return err
+	return writeJUnitSuite(w, suite)
 }

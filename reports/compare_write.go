@@ -176,17 +176,7 @@ func (c *Comparison) WriteJUnit(w io.Writer) error {
 		}
 		suite.Cases = append(suite.Cases, tc)
 	}
-	doc := junitSuites{Name: "slotrush compare", Tests: suite.Tests, Failures: suite.Failures, Suites: []junitSuite{suite}}
-	if _, err := io.WriteString(w, xml.Header); err != nil {
-		return err
-	}
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(doc); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, "\n")
-	return err
+	return writeJUnitSuite(w, suite)
 }
 
 // errWriter keeps the first write error so formatting code stays linear.
@@ -204,4 +194,21 @@ func (e *errWriter) Write(p []byte) (int, error) {
 		e.err = err
 	}
 	return n, nil
+}
+
+// writeJUnitSuite writes suite as a JUnit XML document (the XML header,
+// then <testsuites name="slotrush compare"> around it): the format of
+// both the results' and the capacity comparisons.
+func writeJUnitSuite(w io.Writer, suite junitSuite) error {
+	doc := junitSuites{Name: "slotrush compare", Tests: suite.Tests, Failures: suite.Failures, Suites: []junitSuite{suite}}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
 }

@@ -3,29 +3,13 @@ package reports
 import (
 	"fmt"
 	"math"
-	"strconv"
 	"strings"
+
+	"github.com/slotrush/slotrush/results"
 )
 
 // commas formats n with thousands separators: 5812 → "5,812".
-func commas(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	if neg {
-		s = s[1:]
-	}
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
+func commas(n int64) string { return results.Commas(n) }
 
 // pct formats a share in [0,1] as a percentage with the precision a reader
 // needs: "97%", "4.2%", "0.4%", "0.04%", "0%".

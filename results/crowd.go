@@ -71,7 +71,7 @@ func (c Crowd) String() string {
 	}
 	var in []string
 	if c.People > 0 {
-		in = append(in, groupThousands(c.People)+" people")
+		in = append(in, Commas(c.People)+" people")
 	}
 	in = append(in, "seed "+strconv.FormatInt(c.Seed, 10))
 	if c.Segment != "" {
@@ -116,17 +116,17 @@ func sizePhrase(a, b int64) string {
 		return fmt.Sprintf("%s against %s people", peopleOrUnknown(a), peopleOrUnknown(b))
 	case b > a:
 		return fmt.Sprintf("the second crowd is %s× the size of the first (%s against %s people)",
-			FormatNumber(float64(b)/float64(a)), groupThousands(b), groupThousands(a))
+			FormatNumber(float64(b)/float64(a)), Commas(b), Commas(a))
 	}
 	return fmt.Sprintf("the first crowd is %s× the size of the second (%s against %s people)",
-		FormatNumber(float64(a)/float64(b)), groupThousands(a), groupThousands(b))
+		FormatNumber(float64(a)/float64(b)), Commas(a), Commas(b))
 }
 
 func peopleOrUnknown(n int64) string {
 	if n <= 0 {
 		return "an unknown number of"
 	}
-	return groupThousands(n)
+	return Commas(n)
 }
 
 // FormatNumber prints x rounded to 3 significant digits, without an
@@ -168,8 +168,9 @@ func leadingNumber(s string) (float64, bool) {
 	return f, err == nil && !math.IsInf(f, 0)
 }
 
-// groupThousands writes n with commas: 100000 → "100,000".
-func groupThousands(n int64) string {
+// Commas writes n with commas: 100000 → "100,000", -1234 → "-1,234".
+// Reports, the CLI and results share it.
+func Commas(n int64) string {
 	s := strconv.FormatInt(n, 10)
 	neg := strings.HasPrefix(s, "-")
 	s = strings.TrimPrefix(s, "-")

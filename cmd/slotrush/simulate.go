@@ -452,20 +452,10 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 
 // thousands formats the whole number n with commas: 50,000,000.
 func thousands(n float64) string {
-	s := strconv.FormatFloat(math.Round(n), 'f', 0, 64)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
+	if math.Abs(n) >= 9e18 || math.IsNaN(n) {
+		return strconv.FormatFloat(n, 'g', 4, 64) // beyond int64: no commas
 	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
+	return results.Commas(int64(math.Round(n)))
 }
 
 // roundDown formats x > 0 rounded down to two significant digits, in

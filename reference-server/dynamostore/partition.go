@@ -146,7 +146,7 @@ func (p *Partition) take(ctx context.Context, sl *slot, rec store.Record) (int, 
 			if conflicts > maxConflicts {
 				return 0, fmt.Errorf("book %s: %w", rec.ID, &store.ThrottledError{RetryAfter: ceiling, Err: err})
 			}
-			if err := sleep(ctx, rand.N(ceiling)+time.Millisecond); err != nil {
+			if err := store.Sleep(ctx, rand.N(ceiling)+time.Millisecond); err != nil {
 				return 0, fmt.Errorf("book %s: %w", rec.ID, err)
 			}
 		case kindThrottled:
@@ -225,16 +225,4 @@ func (p *Partition) transact(ctx context.Context, in *dynamodb.TransactWriteItem
 	p.Attempts(1)
 	p.Busy(d)
 	return err
-}
-
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

@@ -203,7 +203,7 @@ func (p *Partition) inject(ctx context.Context) error {
 			return fmt.Errorf("partition %s: %w", p.inner.Key(), store.ErrUnavailable)
 		case fault.Slow:
 			p.slow.Add(1)
-			if err := wait(ctx, s.Delay); err != nil {
+			if err := store.Sleep(ctx, s.Delay); err != nil {
 				return err
 			}
 		case fault.Errors:
@@ -214,18 +214,6 @@ func (p *Partition) inject(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-// wait waits d, or returns the context's error when ctx ends first.
-func wait(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // splitmix64 is the SplitMix64 finaliser, applied to x plus its increment.

@@ -309,3 +309,16 @@ type CentreRoomStore interface {
 	// the same ppv returns the same Room. The store's Close closes them.
 	CentreRoom(ctx context.Context, ppv string) (Room, error)
 }
+
+// Sleep waits d, or returns ctx's error when ctx ends first. Stores and
+// their wrappers wait with it (a backoff, an injected delay).
+func Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
