@@ -306,10 +306,12 @@ func FormatValue(unit string, v float64) string {
 	}
 }
 
-// shortFloat writes v with at most 10 significant digits, so that 0.95·100
-// is "95", not "94.99999999999999".
+// shortFloat writes v rounded to 10 significant digits, so that 0.95·100
+// is "95", not "94.99999999999999", and without an exponent, which a
+// duration does not parse ("11991600000ms", not "1.19916e+10ms").
 func shortFloat(v float64) string {
-	return strconv.FormatFloat(v, 'g', 10, 64)
+	r, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'g', 10, 64), 64) // its own output: cannot fail
+	return strconv.FormatFloat(r, 'f', -1, 64)
 }
 
 // Holds reports whether value v meets the term.
