@@ -126,6 +126,9 @@ const (
 // are valid for TokenTTL. Order is RoomFIFO or RoomRandom. With Auto, the
 // admission per interval is sized from the design's limits instead
 // (Design.AdmitRates, scaled by Headroom); centre rooms are always sized so.
+// With MaxWait, a room refuses a join when the people ahead would take
+// longer than MaxWait to admit (Refuses): a queue no longer than the wait
+// people are told they may face.
 type RoomPolicy struct {
 	AdmitPerInterval int           `json:"admit_per_interval"`
 	Interval         time.Duration `json:"interval"`
@@ -134,6 +137,19 @@ type RoomPolicy struct {
 	TokenTTL         time.Duration `json:"token_ttl"`
 	Auto             bool          `json:"auto,omitempty"`
 	Headroom         float64       `json:"headroom,omitempty"`
+	MaxWait          time.Duration `json:"max_wait,omitempty"`
+}
+
+// Refuses reports whether a room with policy p refuses a join behind ahead
+// people not yet admitted: p sets MaxWait and admits AdmitPerInterval
+// people every Interval, and the rounds needed for those ahead,
+// ahead/AdmitPerInterval of them, last longer than MaxWait. Both the
+// reference server and the model refuse by it.
+func (p RoomPolicy) Refuses(ahead int64) bool {
+	if p.MaxWait <= 0 || p.AdmitPerInterval <= 0 || p.Interval <= 0 {
+		return false
+	}
+	return time.Duration(ahead/int64(p.AdmitPerInterval))*p.Interval > p.MaxWait
 }
 
 // String describes p in words: "admits 30 every 250ms, at most 100 active,
@@ -149,6 +165,9 @@ func (p RoomPolicy) String() string {
 		parts = append(parts, fmt.Sprintf("at most %d active", p.MaxActive))
 	}
 	parts = append(parts, p.Order+" order", fmt.Sprintf("tokens valid %v", p.TokenTTL))
+	if p.MaxWait > 0 {
+		parts = append(parts, fmt.Sprintf("no queue longer than %v", p.MaxWait))
+	}
 	return strings.Join(parts, ", ")
 }
 
@@ -174,6 +193,9 @@ func (p RoomPolicy) Validate() []error {
 	}
 	if !(p.Headroom >= 0 && p.Headroom <= 1) {
 		errs = append(errs, fmt.Errorf("waiting room headroom %v: want a share in (0, 1], or 0 for %v", p.Headroom, DefaultRoomHeadroom))
+	}
+	if p.MaxWait < 0 {
+		errs = append(errs, fmt.Errorf("waiting room max_wait %v is negative", p.MaxWait))
 	}
 	return errs
 }

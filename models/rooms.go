@@ -33,9 +33,13 @@ type RoomSizing struct {
 	// every partition of the centre, so the slowest bounds it; 0 when no
 	// partition limits reads.
 	ReadRate float64 `json:"read_rate"`
-	// Rate is the people admitted per second: Headroom times the lower of
-	// WriteRate and ReadRate (each admitted person lists the centre's slots
-	// and books once), those that are 0 left out; 0 when neither limits.
+	// Rate is the people admitted per second: for the single room,
+	// Headroom times the lower of WriteRate and ReadRate (each admitted
+	// person lists the centre's slots and books once), those that are 0
+	// left out; for a centre room, Headroom times WriteRate (ReadRate when
+	// no partition limits writes), since the room names the day an
+	// admitted person books (SteerDay) and nobody admitted needs to list.
+	// 0 when neither limits.
 	Rate float64 `json:"rate"`
 	// PerInterval is Rate over one admission round, rounded, at least 1
 	// when Rate is positive.
@@ -100,7 +104,7 @@ func (d Design) RoomSizes(inv *Inventory) []RoomSizing {
 	centres := d.centreSizes(inv)
 	if d.CentreRooms {
 		for i := range centres {
-			centres[i].size(h, iv)
+			centres[i].size(h, iv, true)
 		}
 		return centres
 	}
@@ -109,14 +113,15 @@ func (d Design) RoomSizes(inv *Inventory) []RoomSizing {
 		all.WriteRate += c.WriteRate
 		all.ReadRate += c.ReadRate
 	}
-	all.size(h, iv)
+	all.size(h, iv, false)
 	return []RoomSizing{all}
 }
 
-// size sets Rate and PerInterval from the rates, headroom h and round iv.
-func (s *RoomSizing) size(h float64, iv time.Duration) {
+// size sets Rate and PerInterval from the rates, headroom h and round iv;
+// steered (a centre room) sizes from the write rate alone when it is set.
+func (s *RoomSizing) size(h float64, iv time.Duration, steered bool) {
 	r := s.WriteRate
-	if s.ReadRate > 0 && (r == 0 || s.ReadRate < r) {
+	if s.ReadRate > 0 && (r == 0 || (!steered && s.ReadRate < r)) {
 		r = s.ReadRate
 	}
 	s.Rate = h * r
@@ -160,4 +165,15 @@ func (d Design) centreSizes(inv *Inventory) []RoomSizing {
 		}
 	}
 	return out
+}
+
+// SteerDay returns the index, among n days with places left, of the day a
+// centre room sends the person of its ordinal-th admission to book: the
+// days in turn, so that each day's partition gets an equal share of the
+// centre's admissions. It returns -1 when n is 0.
+func SteerDay(ordinal int64, n int) int {
+	if n <= 0 {
+		return -1
+	}
+	return int(ordinal % int64(n))
 }

@@ -1,13 +1,16 @@
 package models
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
 
-// TestRooms: centre rooms admit, each, headroom times the lower of the
-// centre's summed write rates and its slowest partition's read rate; a
-// single room with Auto admits their sum; a partition shared by centres
+// TestRooms: centre rooms admit, each, headroom times the centre's summed
+// write rates (its slowest partition's read rate when no write rate is
+// set: admitted people are sent to a day and do not list); a single room
+// with Auto admits headroom times the lower of the summed write and read
+// rates; a partition shared by centres
 // counts for each by its places; unlimited partitions fall back to
 // AdmitPerInterval, or are refused when nothing is set.
 func TestRooms(t *testing.T) {
@@ -22,12 +25,14 @@ func TestRooms(t *testing.T) {
 		want   []int // admitted per interval, per room
 		err    bool
 	}{
-		{"centre rooms by writes", Limits{WriteRate: 20, ReadRate: 1000}, false, 0, []int{14, 14, 14}, false}, // 0.9 x 3 x 20 x 0.25 = 13.5
-		{"centre rooms by reads", Limits{WriteRate: 60, ReadRate: 40}, false, 0.5, []int{5, 5, 5}, false},     // 0.5 x 40 x 0.25
-		{"centre rooms unlimited", Limits{}, false, 0, []int{7, 7, 7}, false},                                 // the policy's
-		{"single room auto", Limits{WriteRate: 20, ReadRate: 1000}, true, 1, []int{45}, false},                // 9 x 20 x 0.25
-		{"single room fixed", Limits{WriteRate: 20}, false, 0, []int{7}, false},                               // the policy's
-		{"monolithic centre rooms", Limits{WriteRate: 30, ReadRate: 300}, false, 1, []int{3, 3, 3}, false},    // 30 / 3 x 0.25 = 2.5
+		{"centre rooms by writes", Limits{WriteRate: 20, ReadRate: 1000}, false, 0, []int{14, 14, 14}, false},    // 0.9 x 3 x 20 x 0.25 = 13.5
+		{"centre rooms not by reads", Limits{WriteRate: 60, ReadRate: 40}, false, 0.5, []int{23, 23, 23}, false}, // 0.5 x 3 x 60 x 0.25 = 22.5
+		{"centre rooms by reads alone", Limits{ReadRate: 40}, false, 0.5, []int{5, 5, 5}, false},                 // 0.5 x 40 x 0.25
+		{"single room by reads", Limits{WriteRate: 60, ReadRate: 40}, true, 0.5, []int{15}, false},               // 0.5 x 3 x 40 x 0.25
+		{"centre rooms unlimited", Limits{}, false, 0, []int{7, 7, 7}, false},                                    // the policy's
+		{"single room auto", Limits{WriteRate: 20, ReadRate: 1000}, true, 1, []int{45}, false},                   // 9 x 20 x 0.25
+		{"single room fixed", Limits{WriteRate: 20}, false, 0, []int{7}, false},                                  // the policy's
+		{"monolithic centre rooms", Limits{WriteRate: 30, ReadRate: 300}, false, 1, []int{3, 3, 3}, false},       // 30 / 3 x 0.25 = 2.5
 		{"nothing to size from", Limits{}, true, 0, nil, true},
 	}
 	for _, c := range cases {
@@ -35,7 +40,7 @@ func TestRooms(t *testing.T) {
 		switch c.name {
 		case "monolithic centre rooms":
 			name = "monolithic" + CentreRoomsSuffix
-		case "single room auto", "single room fixed", "nothing to size from":
+		case "single room auto", "single room fixed", "single room by reads", "nothing to size from":
 			name = "per-ppv-day" + WaitingRoomSuffix
 		}
 		d, err := ParseDesign(name, c.limits)
@@ -78,5 +83,41 @@ func TestParseCentreRooms(t *testing.T) {
 	}
 	if _, err := ParseDesign("per-ppv+centre-rooms+waiting-room", Limits{}); err == nil {
 		t.Error("ParseDesign of both suffixes succeeded")
+	}
+}
+
+// TestRefuses: a room with max_wait refuses a join when the rounds needed
+// for the people ahead last longer than it; without max_wait or a rate,
+// never.
+func TestRefuses(t *testing.T) {
+	t.Parallel()
+	p := RoomPolicy{AdmitPerInterval: 10, Interval: 250 * time.Millisecond, MaxWait: time.Second}
+	for _, c := range []struct {
+		ahead int64
+		want  bool
+	}{{0, false}, {49, false}, {50, true}, {1000, true}} { // 49/10 x 0.25 s = 1 s; 50/10 x 0.25 s = 1.25 s
+		if got := p.Refuses(c.ahead); got != c.want {
+			t.Errorf("Refuses(%d) = %v; want %v", c.ahead, got, c.want)
+		}
+	}
+	for _, q := range []RoomPolicy{{AdmitPerInterval: 10, Interval: time.Second}, {MaxActive: 5, MaxWait: time.Second}} {
+		if q.Refuses(1 << 40) {
+			t.Errorf("%+v refuses a join", q)
+		}
+	}
+}
+
+// TestSteerDay: admissions go to the open days in turn.
+func TestSteerDay(t *testing.T) {
+	t.Parallel()
+	var got []int
+	for o := range int64(7) {
+		got = append(got, SteerDay(o, 3))
+	}
+	if want := []int{0, 1, 2, 0, 1, 2, 0}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("SteerDay over 3 days = %v; want %v", got, want)
+	}
+	if SteerDay(5, 0) != -1 {
+		t.Error("SteerDay with no open day is not -1")
 	}
 }

@@ -28,7 +28,11 @@ import (
 //     waits there may join the queue of another centre, at its back (the
 //     place earned is lost: ranks are contiguous, see room).
 //   - Each room admits what the partitions behind its centre take
-//     (models.Design.Rooms, with the policy's headroom).
+//     (models.Design.Rooms, with the policy's headroom), and names in each
+//     admitted answer the day to book (centreSteer): the centre's days
+//     with places, in turn.
+//   - With the policy's MaxWait, a join behind a longer queue answers 409
+//     queue_full (room.joinLocked), as with the single room.
 
 // maxCentreID bounds the PPV ids of a design with rooms per centre: a
 // ticket id ("<ppv>.t" and 26 characters) must fit in a token (255 bytes).
@@ -76,8 +80,13 @@ func (s *Server) ticketRoom(id string) *room {
 // queueFault maps an error of room rm's join or poll to its answer: 409
 // sold_out for a centre with no place left, else as s.fault does.
 func (s *Server) queueFault(r *http.Request, rm *room, err error) *Error {
-	if errors.Is(err, errCentreFull) {
+	switch {
+	case errors.Is(err, errCentreFull):
 		return errorf(CodeSoldOut, "centre %q has no place left: queue for another centre", truncate(rm.ppv))
+	case errors.Is(err, errQueueFull) && rm.ppv != "":
+		return errorf(CodeQueueFull, "the queue of centre %q is longer than %v: queue for another centre", truncate(rm.ppv), rm.policy.MaxWait)
+	case errors.Is(err, errQueueFull):
+		return errorf(CodeQueueFull, "the queue is longer than %v: try again later", rm.policy.MaxWait)
 	}
 	return s.fault(r, err)
 }
@@ -98,12 +107,7 @@ func (s *Server) checkCentre(ctx context.Context, ppv string) *Error {
 // centreFull returns whether every slot of centre ppv is sold out, by the
 // server's flags, which never clear.
 func (s *Server) centreFull(ppv string) func() bool {
-	var mine []*slot
-	for _, sl := range s.inv.SlotsOf(ppv) {
-		if x := s.slots[sl.Key()]; x != nil {
-			mine = append(mine, x)
-		}
-	}
+	mine, _ := s.centreSlots(ppv)
 	return func() bool {
 		for _, x := range mine {
 			if !x.soldOut.Load() {
@@ -111,6 +115,45 @@ func (s *Server) centreFull(ppv string) func() bool {
 			}
 		}
 		return true
+	}
+}
+
+// centreSlots returns the slots of centre ppv in date order, and their
+// dates.
+func (s *Server) centreSlots(ppv string) ([]*slot, []models.Date) {
+	var mine []*slot
+	var dates []models.Date
+	for _, sl := range s.inv.SlotsOf(ppv) {
+		if x := s.slots[sl.Key()]; x != nil {
+			mine, dates = append(mine, x), append(dates, sl.Date)
+		}
+	}
+	return mine, dates
+}
+
+// centreSteer returns the day centre ppv's room sends the person admitted
+// at a rank to book: models.SteerDay over the centre's days not sold out
+// by the server's flags, in date order; false when none is left.
+func (s *Server) centreSteer(ppv string) func(rank int64) (models.Date, bool) {
+	mine, dates := s.centreSlots(ppv)
+	return func(rank int64) (models.Date, bool) {
+		n := 0
+		for _, x := range mine {
+			if !x.soldOut.Load() {
+				n++
+			}
+		}
+		k := models.SteerDay(rank, n)
+		for i, x := range mine {
+			if x.soldOut.Load() {
+				continue
+			}
+			if k == 0 {
+				return dates[i], true
+			}
+			k--
+		}
+		return models.Date{}, false
 	}
 }
 
@@ -169,7 +212,7 @@ func (s *Server) openCentreRoom(ctx context.Context, cs store.CentreRoomStore, r
 	}
 	ppv := rd.PPV
 	cfg.policy, cfg.ppv = rd.Policy, ppv
-	cfg.soldOut = s.centreFull(ppv)
+	cfg.soldOut, cfg.steer = s.centreFull(ppv), s.centreSteer(ppv)
 	rm, err := newRoom(st, state, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("room of centre %q: %w", ppv, err)

@@ -188,3 +188,84 @@ func TestCentreRoomsRestart(t *testing.T) {
 		}
 	}
 }
+
+// TestCentreRoomsSteerDays: a centre's room names, in each admitted
+// person's answer, a day of its centre with places left, the days in turn
+// by rank; a sold-out day is skipped; the named day books.
+func TestCentreRoomsSteerDays(t *testing.T) {
+	t.Parallel()
+	inv := models.SmallInventory() // 3 days per centre
+	days := inv.SlotsOf("um")
+	for i := range inv.Slots {
+		if inv.Slots[i].PPV == "um" && inv.Slots[i].Date == days[0].Date {
+			inv.Slots[i].Capacity = 1
+		}
+	}
+	clk := &frozenClock{t: t0}
+	p := roomPolicy
+	p.AdmitPerInterval = 10
+	ts := startCentreRooms(t, p, inv, "", clk)
+	var got []string
+	var first QueueStatus
+	for i := range 4 {
+		q := ts.joinAt(t, fmt.Sprint("p", i), "um").queue(t)
+		if q.State != StateAdmitted {
+			clk.add(time.Second)
+			q = ts.poll(t, q.Ticket).queue(t)
+		}
+		if i == 0 {
+			first = q
+		}
+		got = append(got, q.Date)
+	}
+	want := []string{days[0].Date.String(), days[1].Date.String(), days[2].Date.String(), days[0].Date.String()}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("days named to the first four admitted = %v; want %v", got, want)
+	}
+	if r := ts.bookWith(t, first.Token, "p0", "um", days[0].Date); r.status != http.StatusCreated {
+		t.Fatalf("p0 books the day named = %d %s; want 201", r.status, r.body)
+	}
+	// The first day is sold out once a booking there is refused.
+	if r := ts.bookWith(t, admittedAt(t, ts, clk, "p9", "um"), "p9", "um", days[0].Date); r.status != http.StatusConflict {
+		t.Fatalf("p9 books the full day = %d %s; want 409", r.status, r.body)
+	}
+	q := ts.poll(t, first.Ticket).queue(t)
+	if q.Date != days[1].Date.String() { // rank 0 of the two days left
+		t.Errorf("after the first day sold out, rank 0 is named %s; want %s", q.Date, days[1].Date)
+	}
+}
+
+// TestRoomQueueFull: with max_wait, a join behind more people than the
+// room admits in max_wait is refused 409 queue_full and makes no ticket;
+// those already queued keep their place, and a join is taken again once
+// the queue is short.
+func TestRoomQueueFull(t *testing.T) {
+	t.Parallel()
+	inv := models.SmallInventory()
+	clk := &frozenClock{t: t0}
+	p := roomPolicy
+	p.AdmitPerInterval, p.MaxWait = 2, time.Second // 4 waiting already take 2 rounds
+	ts := startCentreRooms(t, p, inv, "", clk, WithOpensAt(t0.Add(time.Hour)))
+	for i := range 4 {
+		if q := ts.joinAt(t, fmt.Sprint("p", i), "um"); q.status != http.StatusOK {
+			t.Fatalf("p%d joins = %d %s; want 200", i, q.status, q.body)
+		}
+	}
+	r := ts.joinAt(t, "late", "um")
+	if r.status != http.StatusConflict || r.code() != string(CodeQueueFull) || !strings.Contains(string(r.body), `centre \"um\"`) {
+		t.Fatalf("a fifth join = %d %s; want 409 queue_full naming the centre", r.status, r.body)
+	}
+	if st := ts.roomStats(t); st.Tickets != 4 {
+		t.Errorf("tickets after the refused join = %d; want 4", st.Tickets)
+	}
+	if q := ts.joinAt(t, "p0", "um"); q.status != http.StatusOK {
+		t.Errorf("p0 joins again = %d %s; want 200 (its place)", q.status, q.body)
+	}
+	if q := ts.joinAt(t, "late", "wtc-kl"); q.status != http.StatusOK {
+		t.Errorf("late joins another centre = %d %s; want 200", q.status, q.body)
+	}
+	clk.add(time.Hour + time.Second) // the opening and a round: 2 admitted
+	if q := ts.joinAt(t, "late", "um"); q.status != http.StatusOK {
+		t.Errorf("late joins um once 2 wait = %d %s; want 200", q.status, q.body)
+	}
+}

@@ -36,6 +36,7 @@ const (
 	CodeUnsupportedMediaType Code = "unsupported_media_type" // 415: Content-Type is not application/json
 	CodeSoldOut              Code = "sold_out"               // 409: the slot has no place left
 	CodeAlreadyBooked        Code = "already_booked"         // 409: the person holds a booking
+	CodeQueueFull            Code = "queue_full"             // 409: the waiting room's queue is longer than its max_wait
 	CodeIdempotencyMismatch  Code = "idempotency_mismatch"   // 422: Idempotency-Key reused with another body
 	CodeThrottled            Code = "throttled"              // 429, with Retry-After: a partition's rate limit
 	CodeGatewayThrottled     Code = "gateway_throttled"      // 429, with Retry-After: the gateway in front of every partition
@@ -63,7 +64,7 @@ func StatusOf(code Code) int {
 		return http.StatusRequestEntityTooLarge
 	case CodeUnsupportedMediaType:
 		return http.StatusUnsupportedMediaType
-	case CodeSoldOut, CodeAlreadyBooked:
+	case CodeSoldOut, CodeAlreadyBooked, CodeQueueFull:
 		return http.StatusConflict
 	case CodeIdempotencyMismatch, CodeStepFailed:
 		return http.StatusUnprocessableEntity

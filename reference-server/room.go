@@ -42,6 +42,10 @@ var errRoomClosed = errors.New("waiting room closed")
 // place left: its queue leads nowhere.
 var errCentreFull = errors.New("the centre has no place left")
 
+// errQueueFull is returned by a join that the room's MaxWait refuses
+// (models.RoomPolicy.Refuses).
+var errQueueFull = errors.New("the queue is longer than the room's max_wait")
+
 // ticket is a person's place in the room. Its fields are guarded by the
 // room's mu.
 type ticket struct {
@@ -92,9 +96,13 @@ type pendingTicket struct {
 // (group commit); an answer that reveals a change waits for its commit,
 // never holding mu. It is safe for concurrent use.
 type room struct {
-	policy    models.RoomPolicy
-	ppv       string        // the centre of a room per centre, "" for the single room
-	soldOut   func() bool   // reports that the centre has no place left; nil for the single room
+	policy  models.RoomPolicy
+	ppv     string      // the centre of a room per centre, "" for the single room
+	soldOut func() bool // reports that the centre has no place left; nil for the single room
+	// steer returns the day a centre room sends the person admitted at
+	// rank to book (models.SteerDay over the centre's days with places
+	// left), false when none is left; nil for the single room.
+	steer     func(rank int64) (models.Date, bool)
 	interval  time.Duration // length of a round
 	perRound  int64         // people admitted per round at most (MaxInt64: no rate)
 	maxActive int64         // 0: no cap
@@ -144,6 +152,8 @@ type roomConfig struct {
 	// and soldOut reports that it has no place left (nil: never).
 	ppv     string
 	soldOut func() bool
+	// steer names the day an admitted person books (nil: none).
+	steer func(rank int64) (models.Date, bool)
 	// bookedAt returns when person booked, if they hold a booking.
 	bookedAt func(person string) (time.Time, bool)
 	log      *slog.Logger
@@ -159,7 +169,7 @@ func newRoom(st store.Room, state store.RoomState, cfg roomConfig) (*room, error
 		return nil, fmt.Errorf("waiting room key has %d bytes; want at least 32", len(st.Key()))
 	}
 	r := &room{
-		policy: p, ppv: cfg.ppv, soldOut: cfg.soldOut,
+		policy: p, ppv: cfg.ppv, soldOut: cfg.soldOut, steer: cfg.steer,
 		interval: p.Interval, perRound: int64(p.AdmitPerInterval), maxActive: int64(p.MaxActive),
 		seed: cfg.seed, signer: newSigner(st.Key()), st: st, log: cfg.log,
 		kick: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{}),
@@ -436,11 +446,30 @@ func ticketCentre(id string) string {
 // full reports whether the room's centre has no place left.
 func (r *room) full() bool { return r.soldOut != nil && r.soldOut() }
 
+// waitingLocked returns the number of people waiting: ranked and not yet
+// admitted, or present before the opening.
+func (r *room) waitingLocked() int64 {
+	if r.opened {
+		return r.nextRank - r.admitted
+	}
+	return int64(len(r.pre))
+}
+
+// expiredLocked reports whether t was admitted and its admission expired
+// at now.
+func (r *room) expiredLocked(t *ticket, now time.Time) bool {
+	return t.rank >= 0 && t.rank < r.admitted && !now.Before(r.rounds[r.roundIndex(t.rank)].expires)
+}
+
 // joinLocked returns person's ticket, making one at the back of the queue
 // for a newcomer, and re-entering at the back a person whose admission
-// expired.
-func (r *room) joinLocked(person string, now time.Time) *ticket {
+// expired. It returns errQueueFull, and changes nothing, when that new
+// place would be behind more people than the policy's MaxWait allows.
+func (r *room) joinLocked(person string, now time.Time) (*ticket, error) {
 	t := r.byPerson[person]
+	if (t == nil || r.expiredLocked(t, now)) && r.policy.Refuses(r.waitingLocked()) {
+		return nil, errQueueFull
+	}
 	if t == nil {
 		t = &ticket{id: r.newTicketIDLocked(), person: person, seq: r.nextSeq, rank: -1, joinedAt: now}
 		r.nextSeq++
@@ -453,16 +482,16 @@ func (r *room) joinLocked(person string, now time.Time) *ticket {
 		}
 		r.byID[t.id], r.byPerson[person] = t, t
 		r.touchLocked(t)
-		return t
+		return t, nil
 	}
 	r.reenterLocked(t, now)
-	return t
+	return t, nil
 }
 
 // reenterLocked puts t back in the queue, at the back, if its admission
 // expired: a new entry, the same ticket.
 func (r *room) reenterLocked(t *ticket, now time.Time) {
-	if t.rank < 0 || t.rank >= r.admitted || now.Before(r.rounds[r.roundIndex(t.rank)].expires) {
+	if !r.expiredLocked(t, now) {
 		return
 	}
 	t.seq, t.rank, t.joinedAt, t.booked = r.nextSeq, r.nextRank, now, false
@@ -487,6 +516,11 @@ func (r *room) statusLocked(t *ticket, now time.Time) (QueueStatus, *claims, tim
 			f = r.next
 		}
 		st.State, st.ExpiresAt = StateAdmitted, rd.expires
+		if r.steer != nil {
+			if d, ok := r.steer(t.rank); ok {
+				st.Date = d.String()
+			}
+		}
 		return st, &claims{person: t.person, ticket: t.id, expires: rd.expires}, 0, f
 	}
 	st.State = StateWaiting
@@ -529,7 +563,11 @@ func (r *room) join(ctx context.Context, person string, now time.Time) (QueueSta
 		return QueueStatus{}, 0, errRoomClosed
 	}
 	now = r.advanceLocked(now)
-	t := r.joinLocked(person, now)
+	t, err := r.joinLocked(person, now)
+	if err != nil {
+		r.mu.Unlock()
+		return QueueStatus{}, 0, err
+	}
 	st, c, poll, f := r.statusLocked(t, now)
 	r.mu.Unlock()
 	return r.finish(ctx, st, c, poll, f)

@@ -111,7 +111,7 @@ func (s *Scenario) BuildDesigns(names []string) ([]models.Design, error) {
 func (s *Scenario) RoomPolicy() models.RoomPolicy {
 	w := s.WaitingRoom
 	return models.RoomPolicy{AdmitPerInterval: w.AdmitPerInterval, Interval: w.Interval, MaxActive: w.MaxActive, Order: w.Order, TokenTTL: w.TokenTTL,
-		Auto: w.Admit == AdmitAuto, Headroom: w.Headroom}
+		Auto: w.Admit == AdmitAuto, Headroom: w.Headroom, MaxWait: w.MaxWait}
 }
 
 // Scaled returns a copy of s for `simulate --scale f`: the crowd size, every

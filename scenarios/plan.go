@@ -106,6 +106,9 @@ type RoomPlan struct {
 	// NotAdmitted is how many people the room would not admit before the
 	// run ends.
 	NotAdmitted int `json:"not_admitted"`
+	// Refused is how many people the room turns away at the door
+	// (waiting_room.max_wait): their queue was longer than that.
+	Refused int `json:"refused,omitempty"`
 }
 
 // Warning is something that would make a run misleading: Code is short
@@ -255,8 +258,10 @@ func (s *Scenario) planDesign(d models.Design, inv *models.Inventory, fd firstDe
 	n := float64(max(s.Crowd.Size, 1))
 	dp.HottestShare = float64(hot) / float64(l) / n
 	readers := map[string]bool{}
+	var hotPart models.Partition
 	for _, pt := range parts {
 		if pt.Key == key {
+			hotPart = pt
 			for _, sl := range pt.Slots {
 				readers[sl.PPV] = true
 			}
@@ -276,9 +281,10 @@ func (s *Scenario) planDesign(d models.Design, inv *models.Inventory, fd firstDe
 	dp.PeakBookings = sig4(rate * dp.HottestShare)
 	dp.PeakReads = sig4(rate * dp.ReadShare)
 	if d.CentreRooms && s.WaitingRoom.Interval > 0 {
-		// The hottest partition's centre admits no more than its room.
-		c := s.centreRate(d, inv, readers)
-		dp.PeakBookings, dp.PeakReads = sig4(min(peak*dp.HottestShare, c)), sig4(min(peak*dp.ReadShare, c))
+		// Each centre's room sends its admissions to its days in turn,
+		// and nobody it admits lists the centre.
+		c := s.centreRate(d, inv, hotPart)
+		dp.PeakBookings, dp.PeakReads = sig4(min(peak*dp.HottestShare, c)), 0
 	}
 	dp.WriteLoad = load(dp.PeakBookings, dp.WriteRate)
 	dp.ReadLoad = load(dp.PeakReads, dp.ReadRate)
@@ -296,6 +302,7 @@ func (s *Scenario) planRoom(dp *DesignPlan, q *roomQueue) *RoomPlan {
 		LastAdmitted:    Seconds(q.last),
 		LongestWait:     Seconds(q.longest),
 		NotAdmitted:     q.notAdmitted,
+		Refused:         q.refused,
 	}
 	r.WriteLoad = load(r.HottestBookings, dp.WriteRate)
 	r.AllWriteRate = sig4(float64(dp.Partitions) * dp.WriteRate)
@@ -318,15 +325,20 @@ func (s *Scenario) designAdmitRate(d models.Design, inv *models.Inventory) float
 	return total
 }
 
-// centreRate is the people per second the rooms of the centres in ppvs
-// admit together (rooms per centre).
-func (s *Scenario) centreRate(d models.Design, inv *models.Inventory, ppvs map[string]bool) float64 {
+// centreRate is the bookings per second the rooms per centre send to
+// partition pt: each centre's admissions, spread evenly over its days
+// (models.SteerDay), times the share of its days pt holds.
+func (s *Scenario) centreRate(d models.Design, inv *models.Inventory, pt models.Partition) float64 {
 	d.Room = s.RoomPolicy()
 	d.Room.Auto = true
+	held := map[string]int{}
+	for _, sl := range pt.Slots {
+		held[sl.PPV]++
+	}
 	total := 0.0
 	for _, sz := range d.RoomSizes(inv) {
-		if ppvs[sz.PPV] {
-			total += float64(sz.PerInterval) / s.WaitingRoom.Interval.Seconds()
+		if days := len(inv.SlotsOf(sz.PPV)); held[sz.PPV] > 0 && days > 0 {
+			total += float64(sz.PerInterval) / s.WaitingRoom.Interval.Seconds() * float64(held[sz.PPV]) / float64(days)
 		}
 	}
 	return total
@@ -352,12 +364,15 @@ func load(demand, limit float64) float64 {
 type roomQueue struct {
 	last, longest time.Duration // the last admission, the longest wait
 	notAdmitted   int           // people still waiting when the run ends
+	refused       int           // people turned away by max_wait
 }
 
 // queueThroughRoom admits the crowd of curve cv through the waiting room
 // first come first served: admit_per_interval people at the opening and
 // at every interval after it, each no sooner than they arrive, as the
-// model's room ticks. max_active's cap is left out.
+// model's room ticks; with max_wait, those who would queue behind more
+// than it allows are turned away (models.RoomPolicy.Refuses). max_active's
+// cap is left out.
 func (s *Scenario) queueThroughRoom(cv curve) *roomQueue {
 	w := s.WaitingRoom
 	q := &roomQueue{}
@@ -365,6 +380,7 @@ func (s *Scenario) queueThroughRoom(cv curve) *roomQueue {
 		return q
 	}
 	open := s.Crowd.OpeningDelay
+	pol := s.RoomPolicy()
 	tick, used := int64(-1), 0
 	for k := range max(s.Crowd.Size, 0) {
 		t := seconds(cv.inv(float64(k)))
@@ -374,6 +390,10 @@ func (s *Scenario) queueThroughRoom(cv curve) *roomQueue {
 		}
 		if m > tick {
 			tick, used = m, 0
+		}
+		if pol.Refuses((tick-m)*int64(w.AdmitPerInterval) + int64(used)) {
+			q.refused++
+			continue
 		}
 		if used == w.AdmitPerInterval {
 			tick, used = tick+1, 0

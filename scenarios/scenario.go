@@ -267,6 +267,11 @@ type WaitingRoomSpec struct {
 	// Headroom is the share of what the partitions take that a sized room
 	// admits, in (0, 1] (default models.DefaultRoomHeadroom, 0.9).
 	Headroom float64 `yaml:"headroom"`
+	// MaxWait, when set, makes a room refuse a join (409 queue_full) when
+	// the people ahead would take longer than MaxWait to admit: with rooms
+	// per centre the person queues for their next centre instead
+	// (models.RoomPolicy.Refuses).
+	MaxWait time.Duration `yaml:"max_wait"`
 }
 
 // Arrival is one user of a generated crowd (see Scenario.Crowd). Arrivals

@@ -601,6 +601,9 @@ func (s *Scenario) validateRoom(v *validator) {
 	if !(w.Headroom >= 0 && w.Headroom <= 1) {
 		v.add(f+".headroom", "must be a share in (0, 1], got %v (omit it for %v)", w.Headroom, models.DefaultRoomHeadroom)
 	}
+	if w.MaxWait < 0 {
+		v.add(f+".max_wait", "must not be negative, got %v (omit it for a queue without a bound)", w.MaxWait)
+	}
 	if w.Interval <= 0 || w.TokenTTL <= 0 || !s.UsesWaitingRoom() {
 		return
 	}

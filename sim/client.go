@@ -102,7 +102,7 @@ func (c *Client) Do(ctx context.Context, r Request) Response {
 	a := c.prof.Decode(&pr, res.StatusCode, res.Header, data)
 	return Response{
 		Status: res.StatusCode, Kind: a.Kind, Err: a.Err, Code: a.Code, RetryAfter: a.RetryAfter,
-		Slots: a.Slots, BookingID: a.BookingID, Ticket: a.Ticket, Admitted: a.Admitted, Token: a.Token,
+		Slots: a.Slots, BookingID: a.BookingID, Ticket: a.Ticket, Admitted: a.Admitted, Token: a.Token, Date: a.Date,
 		PPVs: a.PPVs, Booking: a.Booking,
 	}
 }

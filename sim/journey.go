@@ -95,6 +95,9 @@ type Response struct {
 	Ticket   string
 	Admitted bool
 	Token    string
+	// Date, with Admitted, is the day a room per centre sends the person
+	// to book; zero when the room names none.
+	Date models.Date
 	// PPVs is the answer of a list_ppvs with Request.ReadList.
 	PPVs []models.PPV
 	// Booking is the answer of a successful get_booking or find_booking.
@@ -284,6 +287,9 @@ type Journey struct {
 	// set once the person came back (Return).
 	stepIdx  int8
 	returned bool
+	// steer is the day a room per centre sent the person to book
+	// (packDay), 0 when none: booked after the steps, without listing.
+	steer int32
 	// visit is when the current visit began (0, or the return's time):
 	// the room's patience counts from it.
 	visit time.Duration
@@ -446,6 +452,10 @@ func (j *Journey) queued(resp Response, elapsed time.Duration) move {
 	if resp.Admitted && resp.Token != "" {
 		j.token = resp.Token
 		j.admitted = elapsed
+		j.steer = 0
+		if j.policy.CentreRooms && resp.Date != (models.Date{}) && !j.isTried(j.queuePPV(), resp.Date) {
+			j.steer = packDay(resp.Date)
+		}
 		return j.begin(elapsed)
 	}
 	if resp.Ticket != "" {
@@ -522,7 +532,12 @@ func (j *Journey) next(resp Response, elapsed time.Duration) move {
 	case KindSoldOut:
 		j.attempts = 0
 		if j.step == stepQueue {
-			// The centre whose room it queued for is full: the next one.
+			if !j.policy.CentreRooms {
+				// The single room's queue is longer than its max_wait.
+				return j.giveUp("queue_full")
+			}
+			// The centre whose room it queued for is full, or its queue
+			// too long: the next one.
 			return j.nextPPV(elapsed)
 		}
 		// Try another slot.

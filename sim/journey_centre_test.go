@@ -18,6 +18,9 @@ func TestJourneyCentreRooms(t *testing.T) {
 	p.CentreRooms = true
 	admitted := Response{Status: 200, Ticket: "a.t1", Admitted: true, Token: "tok-a"}
 	full := []SlotView{{Date: okSlots.Slots[0].Date, Capacity: 1, Remaining: 0}}
+	day := okSlots.Slots[1].Date
+	steered := admitted
+	steered.Date = day
 	cases := []struct {
 		name    string
 		answers []Response
@@ -31,6 +34,9 @@ func TestJourneyCentreRooms(t *testing.T) {
 		{"lists its centre once admitted", []Response{admitted, okPPVs}, results.OpListSlots, "a", "", "tok-a"},
 		{"queue of a full centre: next centre", []Response{{Status: 409, Code: "sold_out"}}, results.OpQueue, "b", "", ""},
 		{"admitted to a full centre: next centre", []Response{admitted, okPPVs, {Status: 200, Slots: full}}, results.OpQueue, "b", "", ""},
+		{"queue too long: next centre", []Response{{Status: 409, Code: "queue_full"}}, results.OpQueue, "b", "", ""},
+		{"books the day the room names", []Response{steered}, results.OpBook, "a", "", "tok-a"},
+		{"the day named sold out: lists its centre", []Response{steered, {Status: 409, Code: "sold_out"}}, results.OpListSlots, "a", "", "tok-a"},
 	}
 	for _, c := range cases {
 		j := NewJourney(testUser(scenarios.Patient), p)
@@ -41,5 +47,15 @@ func TestJourneyCentreRooms(t *testing.T) {
 		if act.Done || act.Req.Op != c.wantOp || act.Req.PPV != c.wantPPV || act.Req.Ticket != c.ticket || act.Req.Token != c.token {
 			t.Errorf("%s: %+v; want %s at %q with ticket %q, token %q", c.name, act, c.wantOp, c.wantPPV, c.ticket, c.token)
 		}
+		if c.wantOp == results.OpBook && act.Req.Date != day {
+			t.Errorf("%s: books %v; want the day named, %v", c.name, act.Req.Date, day)
+		}
+	}
+	// The single room's queue too long: the person leaves.
+	_, single := roomSpec()
+	j := NewJourney(testUser(scenarios.Patient), single)
+	j.Start()
+	if act := j.Next(Response{Status: 409, Code: "queue_full"}, time.Second); !act.Done || act.Reason != "queue_full" {
+		t.Errorf("single room's queue_full: %+v; want given up, queue_full", act)
 	}
 }

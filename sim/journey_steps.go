@@ -57,8 +57,7 @@ func WithJourneyExtras(p *Policy, js scenarios.JourneySpec, opensAt time.Duratio
 // admission, with a waiting room), or lists the centres at once.
 func (j *Journey) begin(elapsed time.Duration) move {
 	if len(j.policy.Steps) == 0 {
-		j.step = stepListPPVs
-		return j.send(0, reqListPPVs, "", models.Date{}, "")
+		return j.afterSteps(elapsed, 0)
 	}
 	j.stepIdx = 0
 	// Out of the room: patience now counts from the admission (or the
@@ -96,8 +95,35 @@ func (j *Journey) runSteps(elapsed, wait time.Duration) move {
 		j.attempts = 0
 		j.stepIdx++
 	}
-	j.step = stepListPPVs
-	return j.send(wait, reqListPPVs, "", models.Date{}, "")
+	return j.afterSteps(elapsed, wait)
+}
+
+// afterSteps lists the centres after wait, or, when a room per centre
+// named the day to book (steer), books it at the current centre after
+// the time to read the page.
+func (j *Journey) afterSteps(elapsed, wait time.Duration) move {
+	if j.steer == 0 {
+		j.step = stepListPPVs
+		return j.send(wait, reqListPPVs, "", models.Date{}, "")
+	}
+	d := unpackDay(j.steer)
+	j.steer = 0
+	wait += j.think()
+	if !j.patient(elapsed + wait) {
+		return j.giveUp("patience")
+	}
+	j.step = stepBook
+	j.bookSeq++
+	return j.send(wait, reqBook, j.user.PPVs[j.ppv], d, idempotencyKey(j.user.PersonID, int(j.bookSeq)))
+}
+
+// packDay is d as one number, yyyymmdd; unpackDay is its inverse.
+func packDay(d models.Date) int32 {
+	return int32(d.Year*10000 + int(d.Month)*100 + d.Day)
+}
+
+func unpackDay(n int32) models.Date {
+	return models.Date{Year: int(n / 10000), Month: time.Month(n / 100 % 100), Day: int(n % 100)}
 }
 
 // stepAnswered handles the answer to a step's call: on to the next step,

@@ -100,6 +100,40 @@ func (m *modelRun) queueRoom(u int32) (*mroom, Response, bool) {
 	return &m.centre[c], Response{}, true
 }
 
+// queueFull is the answer to a join the room's MaxWait refuses, as the
+// reference server's.
+func (m *modelRun) queueFull() Response {
+	return Response{Status: 409, Code: "queue_full"}
+}
+
+// steerDay returns the day the room of admitted user us sends them to
+// book, as the reference server's: models.SteerDay of their admission's
+// ordinal over their centre's days not sold out, by the server's flags.
+// It is zero for the single room, and when no day is left.
+func (m *modelRun) steerDay(us *muser) models.Date {
+	if m.centre == nil {
+		return models.Date{}
+	}
+	pv := &m.ppvs[us.croom]
+	n := 0
+	for _, s := range pv.slots[m.centreOpen[us.croom]:] {
+		if !m.slots[s].soldOut {
+			n++
+		}
+	}
+	k := models.SteerDay(int64(us.qpos), n)
+	for _, s := range pv.slots[m.centreOpen[us.croom]:] {
+		if m.slots[s].soldOut {
+			continue
+		}
+		if k == 0 {
+			return m.slots[s].date
+		}
+		k--
+	}
+	return models.Date{}
+}
+
 // tokenFits reports whether user u's current request carries an admission
 // token valid at now for what it asks: with rooms per centre, a listing or
 // booking needs the token of its centre; listing the centres and a

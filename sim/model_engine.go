@@ -246,6 +246,10 @@ type mroom struct {
 	opened   bool
 	interval int64
 	ticking  bool
+	// admitted counts the room's admissions: the ordinal of each, kept in
+	// the person's qpos once admitted, names the day a room per centre
+	// sends them to book (steerDay).
+	admitted int64
 }
 
 // touch reads fields at most 64 bytes apart from the start of us to its
@@ -1267,6 +1271,10 @@ func (m *modelRun) queueOp(u int32) {
 		id = m.crowd[u].PersonID
 	}
 	if us.join && us.room != roomWaiting && (us.room != roomAdmitted || now >= us.tokenExp) {
+		if w.policy.Refuses(int64(len(w.queue) - w.head)) {
+			m.reply(u, us.seq, m.queueFull(), now+m.front.sample(m.rng))
+			return
+		}
 		us.room = roomWaiting
 		us.qpos = int32(len(w.queue))
 		w.queue = append(w.queue, u)
@@ -1279,6 +1287,7 @@ func (m *modelRun) queueOp(u int32) {
 	switch {
 	case us.room == roomAdmitted && now < us.tokenExp:
 		resp.Admitted, resp.Token = true, id
+		resp.Date = m.steerDay(us)
 	case us.room == roomAdmitted: // expired
 	case us.room == roomWaiting:
 		resp.RetryAfter = m.pollAdvice(us, now)
@@ -1345,6 +1354,8 @@ func (m *modelRun) roomTick(id int32, moreArrivals bool) {
 			continue // a stale place: the person joined again later
 		}
 		admit--
+		us.qpos = int32(w.admitted)
+		w.admitted++
 		us.room = roomAdmitted
 		us.tokenExp = (now + int64(w.policy.TokenTTL)) / int64(time.Millisecond) * int64(time.Millisecond)
 		us.active = true

@@ -121,7 +121,8 @@ func EstimateModelMemory(sc *scenarios.Scenario, designs []models.Design) ModelM
 			parts = slots
 		}
 		perUser := modelUserBytes + modelEventBytes
-		if d.WaitingRoom {
+		if d.WaitingRoom && d.Room.MaxWait <= 0 {
+			// A room with max_wait keeps its queue short: no big buckets.
 			perUser = modelUserBytes + modelRoomEventBytes
 		}
 		m.Designs[i] = users*perUser + bookings*modelBookingBytes + seconds*modelSecondBytes +

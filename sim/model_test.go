@@ -117,6 +117,9 @@ func checkModelInvariants(t *testing.T, sc *scenarios.Scenario, res *results.Res
 			t.Errorf("%s: result counts %d requests, the run %d", d.Design, d.Requests.Total, stats[i].Requests)
 		}
 		for _, op := range []string{results.OpListPPVs, results.OpListSlots, results.OpBook} {
+			if op != results.OpBook && strings.HasSuffix(d.Design, models.CentreRoomsSuffix) {
+				continue // the rooms name the day: listing is rare or absent
+			}
 			if _, ok := d.LatencyMs[op]; !ok {
 				t.Errorf("%s: no latency of %s", d.Design, op)
 			}

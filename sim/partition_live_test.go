@@ -65,7 +65,7 @@ func runLive(t *testing.T, sc *scenarios.Scenario, d models.Design, inv models.I
 	if err != nil {
 		t.Fatal(err)
 	}
-	run := sim.NewLive(client, sc.Journey, sc.Duration, sim.WithWaitingRoom(d.WaitingRoom), sim.WithGrace(time.Minute)).
+	run := sim.NewLive(client, sc.Journey, sc.Duration, sim.WithWaitingRoom(d.WaitingRoom), sim.WithCentreRooms(d.CentreRooms), sim.WithGrace(time.Minute)).
 		Run(context.Background(), crowd)
 	tr.CloseIdleConnections()
 	hs.Close()

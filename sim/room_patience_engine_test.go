@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slotrush/slotrush/results"
 	"github.com/slotrush/slotrush/scenarios"
 	"github.com/slotrush/slotrush/sim"
 )
@@ -52,4 +53,64 @@ func TestRoomPatienceEngines(t *testing.T) {
 			t.Errorf("%s: %d of %d still waiting, %d gave up; want nobody waiting and most giving up", c.engine, c.waiting, c.arrived, c.gaveUp)
 		}
 	}
+}
+
+// In both engines, rooms per centre with max_wait refuse joins 409
+// queue_full once a centre's queue is a second long, and send each
+// admitted person to book a day they name, so nobody lists a centre's
+// slots or the centres: the ci-smoke crowd (200 people/s, patient for
+// 30 s) against rooms admitting 12 people/s each books no more than the
+// rooms admit, and some.
+func TestCentreRoomsSteerEngines(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("a live run")
+	}
+	sc, err := scenarios.Load("ci-smoke")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Patience long enough for a loaded machine's slow room commits.
+	sc.Journey.RequestTimeout, sc.Journey.Patience = 5*time.Second, 30*time.Second
+	// 0.06 x 2 days x 100 writes/s = 12 people/s, 3 a round, per centre.
+	sc.WaitingRoom = scenarios.WaitingRoomSpec{Interval: 250 * time.Millisecond, Order: "fifo", TokenTTL: time.Minute,
+		Headroom: 0.06, MaxWait: time.Second}
+	rooms := sc.Designs[len(sc.Designs)-1]
+	rooms.Name += "+centre-rooms"
+	sc.Designs = append(sc.Designs, rooms)
+	designs, err := sc.BuildDesigns([]string{rooms.Name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := designs[0]
+	inv := sc.BuildInventory()
+	crowd := sc.Arrivals(sc.Seed)
+	live, _ := runLive(t, sc, d, inv, crowd)
+	model, _, err := sim.Simulate(context.Background(), sc, designs, sc.Seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every round of the run, at each of the 3 centres, admits 3 at most.
+	most := int64(3 * 3 * (sc.Duration / sc.WaitingRoom.Interval))
+	for i, r := range []*results.DesignResult{live, &model.Designs[0]} {
+		r.Design = []string{"live", "model"}[i]
+		booked, refused := r.Users.Booked, r.Requests.ByStatus["409"]
+		t.Logf("%s: %d booked, %d answered 409, latency ops %v", r.Design, booked, refused, keys(r.LatencyMs))
+		if booked <= 0 || booked > most || refused == 0 {
+			t.Errorf("%s: %d booked, %d refused 409; want 1 to %d booked and some refused", r.Design, booked, refused, most)
+		}
+		for _, op := range []string{results.OpListSlots, results.OpListPPVs} {
+			if l, ok := r.LatencyMs[op]; ok && l.Count > 0 {
+				t.Errorf("%s: %d %s requests; want none (the room names the day)", r.Design, l.Count, op)
+			}
+		}
+	}
+}
+
+func keys[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
 }

@@ -292,11 +292,11 @@ func writeRooms(w io.Writer, p *scenarios.Plan) {
 		}
 		if !header {
 			fmt.Fprintln(w)
-			fmt.Fprintln(tw, "WAITING ROOM\tADMITS\tHOTTEST GETS\tWRITE LIMIT\tLOAD\tALL PARTITIONS\tLAST ADMITTED\tLONGEST WAIT\tNOT ADMITTED")
+			fmt.Fprintln(tw, "WAITING ROOM\tADMITS\tHOTTEST GETS\tWRITE LIMIT\tLOAD\tALL PARTITIONS\tLAST ADMITTED\tLONGEST WAIT\tNOT ADMITTED\tREFUSED")
 			header = true
 		}
-		fmt.Fprintf(tw, "%s\t%s/s\t%s/s\t%s\t%s\t%s\t%v\t%v\t%s\n", d.Design, num(r.AdmitRate), num(r.HottestBookings), limit(d.WriteRate), times(r.WriteLoad),
-			limit(r.AllWriteRate), r.LastAdmitted, r.LongestWait, thousands(float64(r.NotAdmitted)))
+		fmt.Fprintf(tw, "%s\t%s/s\t%s/s\t%s\t%s\t%s\t%v\t%v\t%s\t%s\n", d.Design, num(r.AdmitRate), num(r.HottestBookings), limit(d.WriteRate), times(r.WriteLoad),
+			limit(r.AllWriteRate), r.LastAdmitted, r.LongestWait, thousands(float64(r.NotAdmitted)), thousands(float64(r.Refused)))
 	}
 	tw.Flush() //nolint:errcheck // the caller's next write fails too
 }

@@ -192,7 +192,8 @@ func (c *compiler) operations(p *Profile, o *operationsSpec) {
 		return reader{id: c.path(at+".id", r.ID, true)}
 	})
 	queue := func(r queueRead, at string) reader {
-		rd := reader{ticket: c.path(at+".ticket", r.Ticket, true), token: c.path(at+".token", r.Token, true)}
+		rd := reader{ticket: c.path(at+".ticket", r.Ticket, true), token: c.path(at+".token", r.Token, true),
+			date: c.path(at+".date", r.Date, false)}
 		if r.Admitted == nil {
 			c.fail(at+".admitted", "missing: want the path and value that mean admitted, such as {path: state, equals: admitted}")
 		} else {

@@ -223,6 +223,7 @@ var (
 	errNoList    = errors.New("bad body: no list at the profile's list path")
 	errNoID      = errors.New("bad body: no id at the profile's id path")
 	errNoTicket  = errors.New("bad body: no ticket at the profile's ticket path")
+	errBadDay    = errors.New("bad body: the day to book at the profile's date path is not YYYY-MM-DD")
 	errBadSlot   = errors.New("bad body: a slot without a date (YYYY-MM-DD) at the profile's date path")
 	errBadCentre = errors.New("bad body: a centre without an id at the profile's id path")
 )
@@ -248,9 +249,28 @@ func (rd *reader) decode(i int, r *Request, body []byte, a *Answer) error {
 		if a.Ticket == "" {
 			return errNoTicket
 		}
+		return rd.decodeDay(body, a)
 	case opGetBooking, opFindBooking:
 		return rd.decodeBooking(body, a)
 	}
+	return nil
+}
+
+// decodeDay reads the day an admitted person is sent to book, when the
+// profile has a date path and the answer a value there.
+func (rd *reader) decodeDay(body []byte, a *Answer) error {
+	if rd.date == "" || !a.Admitted {
+		return nil
+	}
+	v := gjson.GetBytes(body, rd.date).String()
+	if v == "" {
+		return nil
+	}
+	d, err := models.ParseDate(v)
+	if err != nil {
+		return errBadDay
+	}
+	a.Date = d
 	return nil
 }
 

@@ -162,10 +162,13 @@ type Answer struct {
 	Slots []Slot
 	// BookingID answers book.
 	BookingID string
-	// Ticket, Admitted and Token answer queue.
+	// Ticket, Admitted and Token answer queue, and Date, when the room
+	// names one, is the day an admitted person is sent to book (zero
+	// otherwise).
 	Ticket   string
 	Admitted bool
 	Token    string
+	Date     models.Date
 	// Booking answers get_booking and find_booking.
 	Booking *models.Booking
 }

@@ -84,6 +84,9 @@ type queueRead struct {
 	Ticket   string     `yaml:"ticket"`
 	Admitted *matchSpec `yaml:"admitted"`
 	Token    string     `yaml:"token"`
+	// Date, optional, is the day (YYYY-MM-DD) a room per centre sends an
+	// admitted person to book.
+	Date string `yaml:"date"`
 }
 
 type bookingRead struct {
