@@ -146,3 +146,30 @@ func TestModelGatewayStepsReturns(t *testing.T) {
 		t.Errorf("booked+gave_up+waiting = %d; want arrived %d", got, d.Users.Arrived)
 	}
 }
+
+// TestModelGatewayRefusalHoldsNoTurn: a request the gateway refuses at its
+// in-flight bound takes no turn: the one inside still holds the only
+// turn, and nothing is scheduled to leave for the refusal.
+func TestModelGatewayRefusalHoldsNoTurn(t *testing.T) {
+	t.Parallel()
+	sc := loadScenario(t, "ci-smoke")
+	sc.Gateway = models.RateLimit{Rate: 1000, Burst: 100, MaxInFlight: 1}
+	designs, err := sc.BuildDesigns([]string{"per-ppv-day"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := sc.BuildInventory()
+	m, err := newModelRun(sc, designs[0], &inv, sc.Arrivals(sc.Seed), sc.Seed, DefaultModelParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.gateway(0) {
+		t.Fatal("the first request was refused")
+	}
+	if m.gateway(1) {
+		t.Fatal("a second request got in past max_in_flight 1")
+	}
+	if gw := m.ext.gw; gw.inflight != 1 || len(gw.leaves) != 0 || gw.refused != 1 {
+		t.Errorf("after a refusal: %d in flight, %d leaving, %d refused; want 1, 0, 1", gw.inflight, len(gw.leaves), gw.refused)
+	}
+}

@@ -666,6 +666,12 @@ func (m *modelRun) finish(u int32, o Outcome, t int64) {
 // timeout comes first.
 func (m *modelRun) reply(u int32, seq uint32, resp Response, ts int64) {
 	m.gatewayLeave(ts)
+	m.answer(u, seq, resp, ts)
+}
+
+// answer is reply for a request that holds no turn of the gateway (one
+// the gateway refused).
+func (m *modelRun) answer(u int32, seq uint32, resp Response, ts int64) {
 	us := &m.users[u]
 	if us.seq != seq || us.phase != phaseSent {
 		return // the client is no longer waiting for this answer

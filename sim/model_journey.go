@@ -148,9 +148,7 @@ func (m *modelRun) gateway(u int32) bool {
 	if ok {
 		return true
 	}
-	// reply gives back a turn of the gateway: this answer took none.
-	m.ext.gw.inflight++
-	m.reply(u, m.users[u].seq, Response{Status: 429, Code: results.CodeGatewayThrottled, RetryAfter: modelRetryAfter(max(wait, 1))}, now+m.front.sample(m.rng))
+	m.answer(u, m.users[u].seq, Response{Status: 429, Code: results.CodeGatewayThrottled, RetryAfter: modelRetryAfter(max(wait, 1))}, now+m.front.sample(m.rng))
 	return false
 }
 
