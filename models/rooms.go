@@ -38,7 +38,7 @@ type RoomSizing struct {
 	// person lists the centre's slots and books once), those that are 0
 	// left out; for a centre room, Headroom times WriteRate (ReadRate when
 	// no partition limits writes), since the room names the day an
-	// admitted person books (SteerDay) and nobody admitted needs to list.
+	// admitted person books (SteerPick), so only those whose day sold out list.
 	// 0 when neither limits.
 	Rate float64 `json:"rate"`
 	// PerInterval is Rate over one admission round, rounded, at least 1
@@ -167,13 +167,44 @@ func (d Design) centreSizes(inv *Inventory) []RoomSizing {
 	return out
 }
 
-// SteerDay returns the index, among n days with places left, of the day a
-// centre room sends the person of its ordinal-th admission to book: the
-// days in turn, so that each day's partition gets an equal share of the
-// centre's admissions. It returns -1 when n is 0.
-func SteerDay(ordinal int64, n int) int {
-	if n <= 0 {
+// SteerPick returns the index in open (a centre's days in date order,
+// true for those with places left) of the day its room sends the person
+// admitted at rank to book: the open days in turn, the (rank mod k)-th of
+// the k open, so each open day's partition gets an equal share of the
+// centre's admissions. It returns -1 when no day is open. The reference
+// server and the model both pick by it.
+func SteerPick(rank int64, open []bool) int {
+	k := 0
+	for _, o := range open {
+		if o {
+			k++
+		}
+	}
+	if k == 0 {
 		return -1
 	}
-	return int(ordinal % int64(n))
+	n := int(rank % int64(k))
+	for i, o := range open {
+		if o {
+			if n == 0 {
+				return i
+			}
+			n--
+		}
+	}
+	return -1
+}
+
+// SteeredAdmit returns how many people a centre room admits in a round
+// when open of its total days have places left: per, its sized round, in
+// that proportion, rounded up, since the days sold out take no more
+// bookings and the room sends nobody there; 0 when none is open.
+func SteeredAdmit(per int64, open, total int) int64 {
+	if open >= total || total <= 0 {
+		return per
+	}
+	if open <= 0 {
+		return 0
+	}
+	return (per*int64(open) + int64(total) - 1) / int64(total)
 }

@@ -107,17 +107,34 @@ func TestRefuses(t *testing.T) {
 	}
 }
 
-// TestSteerDay: admissions go to the open days in turn.
-func TestSteerDay(t *testing.T) {
+// TestSteerPick: admissions go to the open days in turn, skipping the
+// days sold out; with none open, nowhere.
+func TestSteerPick(t *testing.T) {
 	t.Parallel()
+	open := []bool{false, true, true, false, true}
 	var got []int
-	for o := range int64(7) {
-		got = append(got, SteerDay(o, 3))
+	for r := range int64(7) {
+		got = append(got, SteerPick(r, open))
 	}
-	if want := []int{0, 1, 2, 0, 1, 2, 0}; fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("SteerDay over 3 days = %v; want %v", got, want)
+	if want := []int{1, 2, 4, 1, 2, 4, 1}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("SteerPick over %v = %v; want %v", open, got, want)
 	}
-	if SteerDay(5, 0) != -1 {
-		t.Error("SteerDay with no open day is not -1")
+	if SteerPick(5, []bool{false, false}) != -1 || SteerPick(0, nil) != -1 {
+		t.Error("SteerPick with no open day is not -1")
+	}
+}
+
+// TestSteeredAdmit: a round shrinks with the share of days open, rounded
+// up, and is 0 with none.
+func TestSteeredAdmit(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		per         int64
+		open, total int
+		want        int64
+	}{{68, 5, 5, 68}, {68, 4, 5, 55}, {68, 1, 5, 14}, {68, 0, 5, 0}, {3, 1, 51, 1}, {7, 3, 0, 7}} {
+		if got := SteeredAdmit(c.per, c.open, c.total); got != c.want {
+			t.Errorf("SteeredAdmit(%d, %d of %d) = %d; want %d", c.per, c.open, c.total, got, c.want)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	mrand "math/rand/v2"
 	"net/http"
 
@@ -131,30 +132,48 @@ func (s *Server) centreSlots(ppv string) ([]*slot, []models.Date) {
 	return mine, dates
 }
 
-// centreSteer returns the day centre ppv's room sends the person admitted
-// at a rank to book: models.SteerDay over the centre's days not sold out
-// by the server's flags, in date order; false when none is left.
-func (s *Server) centreSteer(ppv string) func(rank int64) (models.Date, bool) {
-	mine, dates := s.centreSlots(ppv)
-	return func(rank int64) (models.Date, bool) {
-		n := 0
-		for _, x := range mine {
-			if !x.soldOut.Load() {
-				n++
-			}
+// centreDays are the days of a centre's room: their slots and dates, in
+// date order.
+type centreDays struct {
+	slots []*slot
+	dates []models.Date
+}
+
+// open returns, in buf, whether each day has places left by the server's
+// flags, each read once, and how many do.
+func (c *centreDays) open(buf []bool) ([]bool, int) {
+	buf, n := buf[:0], 0
+	for _, x := range c.slots {
+		o := !x.soldOut.Load()
+		buf = append(buf, o)
+		if o {
+			n++
 		}
-		k := models.SteerDay(rank, n)
-		for i, x := range mine {
-			if x.soldOut.Load() {
-				continue
-			}
-			if k == 0 {
-				return dates[i], true
-			}
-			k--
-		}
-		return models.Date{}, false
 	}
+	return buf, n
+}
+
+// steer returns the day the room sends the person admitted at rank to
+// book (models.SteerPick over one reading of the flags), false when no
+// day is left.
+func (c *centreDays) steer(rank int64) (models.Date, bool) {
+	var a [64]bool
+	open, _ := c.open(a[:])
+	if i := models.SteerPick(rank, open); i >= 0 {
+		return c.dates[i], true
+	}
+	return models.Date{}, false
+}
+
+// round returns the people the room admits in a round sized per: in the
+// share of its days still open (models.SteeredAdmit).
+func (c *centreDays) round(per int64) int64 {
+	if per == math.MaxInt64 {
+		return per
+	}
+	var a [64]bool
+	_, n := c.open(a[:])
+	return models.SteeredAdmit(per, n, len(c.slots))
 }
 
 // openCentreRooms restores the room of every centre from the store (a
@@ -212,7 +231,8 @@ func (s *Server) openCentreRoom(ctx context.Context, cs store.CentreRoomStore, r
 	}
 	ppv := rd.PPV
 	cfg.policy, cfg.ppv = rd.Policy, ppv
-	cfg.soldOut, cfg.steer = s.centreFull(ppv), s.centreSteer(ppv)
+	mine, dates := s.centreSlots(ppv)
+	cfg.soldOut, cfg.days = s.centreFull(ppv), &centreDays{slots: mine, dates: dates}
 	rm, err := newRoom(st, state, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("room of centre %q: %w", ppv, err)

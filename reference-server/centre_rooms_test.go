@@ -233,6 +233,15 @@ func TestCentreRoomsSteerDays(t *testing.T) {
 	if q.Date != days[1].Date.String() { // rank 0 of the two days left
 		t.Errorf("after the first day sold out, rank 0 is named %s; want %s", q.Date, days[1].Date)
 	}
+	// With 2 of 3 days open, a round admits 7 of its 10 (rounded up).
+	before := ts.roomStats(t).Admitted
+	for i := range 20 {
+		ts.joinAt(t, fmt.Sprint("w", i), "um")
+	}
+	clk.add(time.Second)
+	if got := ts.roomStats(t).Admitted - before; got != 7 {
+		t.Errorf("a round with 2 of 3 days open admits %d; want 7", got)
+	}
 }
 
 // TestRoomQueueFull: with max_wait, a join behind more people than the
@@ -264,8 +273,8 @@ func TestRoomQueueFull(t *testing.T) {
 	if q := ts.joinAt(t, "late", "wtc-kl"); q.status != http.StatusOK {
 		t.Errorf("late joins another centre = %d %s; want 200", q.status, q.body)
 	}
-	clk.add(time.Hour + time.Second) // the opening and a round: 2 admitted
+	clk.add(time.Hour + time.Second) // the opening and a round: all 4 admitted
 	if q := ts.joinAt(t, "late", "um"); q.status != http.StatusOK {
-		t.Errorf("late joins um once 2 wait = %d %s; want 200", q.status, q.body)
+		t.Errorf("late joins um once nobody waits = %d %s; want 200", q.status, q.body)
 	}
 }

@@ -99,10 +99,9 @@ type room struct {
 	policy  models.RoomPolicy
 	ppv     string      // the centre of a room per centre, "" for the single room
 	soldOut func() bool // reports that the centre has no place left; nil for the single room
-	// steer returns the day a centre room sends the person admitted at
-	// rank to book (models.SteerDay over the centre's days with places
-	// left), false when none is left; nil for the single room.
-	steer     func(rank int64) (models.Date, bool)
+	// days are a centre room's days: it admits in the share of them open
+	// and names one to each person admitted; nil for the single room.
+	days      *centreDays
 	interval  time.Duration // length of a round
 	perRound  int64         // people admitted per round at most (MaxInt64: no rate)
 	maxActive int64         // 0: no cap
@@ -152,8 +151,8 @@ type roomConfig struct {
 	// and soldOut reports that it has no place left (nil: never).
 	ppv     string
 	soldOut func() bool
-	// steer names the day an admitted person books (nil: none).
-	steer func(rank int64) (models.Date, bool)
+	// days are the days of a centre room (nil: the single room).
+	days *centreDays
 	// bookedAt returns when person booked, if they hold a booking.
 	bookedAt func(person string) (time.Time, bool)
 	log      *slog.Logger
@@ -169,7 +168,7 @@ func newRoom(st store.Room, state store.RoomState, cfg roomConfig) (*room, error
 		return nil, fmt.Errorf("waiting room key has %d bytes; want at least 32", len(st.Key()))
 	}
 	r := &room{
-		policy: p, ppv: cfg.ppv, soldOut: cfg.soldOut, steer: cfg.steer,
+		policy: p, ppv: cfg.ppv, soldOut: cfg.soldOut, days: cfg.days,
 		interval: p.Interval, perRound: int64(p.AdmitPerInterval), maxActive: int64(p.MaxActive),
 		seed: cfg.seed, signer: newSigner(st.Key()), st: st, log: cfg.log,
 		kick: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{}),
@@ -360,7 +359,11 @@ func (r *room) advanceLocked(now time.Time) time.Time {
 	for !r.nextTick.After(now) {
 		t := r.nextTick
 		r.expireLocked(t)
-		n := min(r.nextRank-r.admitted, r.perRound)
+		per := r.perRound
+		if r.days != nil {
+			per = r.days.round(per)
+		}
+		n := min(r.nextRank-r.admitted, per)
 		if r.maxActive > 0 {
 			n = min(n, r.maxActive-r.active)
 		}
@@ -516,8 +519,8 @@ func (r *room) statusLocked(t *ticket, now time.Time) (QueueStatus, *claims, tim
 			f = r.next
 		}
 		st.State, st.ExpiresAt = StateAdmitted, rd.expires
-		if r.steer != nil {
-			if d, ok := r.steer(t.rank); ok {
+		if r.days != nil {
+			if d, ok := r.days.steer(t.rank); ok {
 				st.Date = d.String()
 			}
 		}
@@ -574,7 +577,8 @@ func (r *room) join(ctx context.Context, person string, now time.Time) (QueueSta
 }
 
 // poll returns the status of ticket id (re-entering the queue after an
-// expired admission), found false for an unknown ticket.
+// expired admission, unless MaxWait refuses it: errQueueFull), found
+// false for an unknown ticket.
 func (r *room) poll(ctx context.Context, id string, now time.Time) (_ QueueStatus, _ time.Duration, found bool, _ error) {
 	if r.full() {
 		return QueueStatus{}, 0, true, errCentreFull
@@ -589,6 +593,10 @@ func (r *room) poll(ctx context.Context, id string, now time.Time) (_ QueueStatu
 	if t == nil {
 		r.mu.Unlock()
 		return QueueStatus{}, 0, false, nil
+	}
+	if r.expiredLocked(t, now) && r.policy.Refuses(r.waitingLocked()) {
+		r.mu.Unlock()
+		return QueueStatus{}, 0, true, errQueueFull
 	}
 	r.reenterLocked(t, now)
 	st, c, poll, f := r.statusLocked(t, now)

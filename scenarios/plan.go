@@ -128,6 +128,9 @@ const (
 	// WarnRoomTooSlow: a waiting room keeps people longer than their
 	// patience.
 	WarnRoomTooSlow = "room_too_slow"
+	// WarnRoomRefuses: waiting_room.max_wait turns people away from the
+	// single room's door.
+	WarnRoomRefuses = "room_refuses"
 	// WarnRoomPastEnd: a waiting room would still hold people when the
 	// run ends.
 	WarnRoomPastEnd = "room_past_end"
@@ -327,7 +330,7 @@ func (s *Scenario) designAdmitRate(d models.Design, inv *models.Inventory) float
 
 // centreRate is the bookings per second the rooms per centre send to
 // partition pt: each centre's admissions, spread evenly over its days
-// (models.SteerDay), times the share of its days pt holds.
+// (models.SteerPick), times the share of its days pt holds.
 func (s *Scenario) centreRate(d models.Design, inv *models.Inventory, pt models.Partition) float64 {
 	d.Room = s.RoomPolicy()
 	d.Room.Auto = true
@@ -429,6 +432,11 @@ func (s *Scenario) planWarnings(inv *models.Inventory, fd firstDemand, room *roo
 		out = append(out, Warning{WarnRoomTooSlow, fmt.Sprintf(
 			"the waiting room admits %s people/s: the last of %s is admitted at %v, and someone waits %v in it, longer than journey.patience %v (abandoners leave after a quarter of it); raise waiting_room.admit_per_interval",
 			rate, commas(s.Crowd.Size), Seconds(room.last), Seconds(room.longest), fmtDuration(s.Journey.Patience))})
+	}
+	if room.refused > 0 {
+		out = append(out, Warning{WarnRoomRefuses, fmt.Sprintf(
+			"the waiting room admits %s people/s and waiting_room.max_wait %v turns away %s of %s people (%s%%), who leave; raise waiting_room.admit_per_interval or max_wait if they should wait",
+			rate, fmtDuration(s.WaitingRoom.MaxWait), commas(room.refused), commas(s.Crowd.Size), trimFloat(math.Round(1000*float64(room.refused)/float64(max(s.Crowd.Size, 1)))/10))})
 	}
 	if room.notAdmitted > 0 {
 		out = append(out, Warning{WarnRoomPastEnd, fmt.Sprintf(

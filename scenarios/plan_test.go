@@ -77,7 +77,7 @@ func TestPlanWarnings(t *testing.T) {
 		{"ci-smoke", nil},
 		{"demo", nil},
 		{"partition-outage", nil},
-		{"refresh-storm", nil}, // max_wait 15s turns away whoever would wait past patience
+		{"refresh-storm", []string{WarnRoomRefuses}}, // max_wait 15s turns away whoever would wait past patience
 		{"cyprus-2021-04-07", nil},
 		{"klang-valley-2021-05-02", []string{WarnDurationShort}},
 		{"jkjav-az-2021-05-26", []string{WarnDurationShort}},
@@ -105,7 +105,7 @@ func TestPlanWarnings(t *testing.T) {
 			t.Errorf("Plan(%s) warnings = %v; want %v", tt.ref, got, tt.want)
 		}
 	}
-	for _, code := range []string{WarnDurationShort, WarnZeroDemand, WarnRoomTooSlow, WarnRoomPastEnd} {
+	for _, code := range []string{WarnDurationShort, WarnZeroDemand, WarnRoomTooSlow, WarnRoomRefuses, WarnRoomPastEnd} {
 		if !covered[code] {
 			t.Errorf("no test scenario triggers warning %s", code)
 		}

@@ -538,6 +538,9 @@ func (j *Journey) next(resp Response, elapsed time.Duration) move {
 			}
 			// The centre whose room it queued for is full, or its queue
 			// too long: the next one.
+			if resp.Code == "queue_full" {
+				return j.nextAlternativeOr(elapsed, false, "queue_full")
+			}
 			return j.nextPPV(elapsed)
 		}
 		// Try another slot.
@@ -688,14 +691,20 @@ func (j *Journey) pickSlot(slots []SlotView, elapsed time.Duration) move {
 // nextAlternative spends one alternative after a 409: list the same PPV
 // again for its other dates.
 func (j *Journey) nextAlternative(elapsed time.Duration, samePPV bool) move {
+	return j.nextAlternativeOr(elapsed, samePPV, "sold_out")
+}
+
+// nextAlternativeOr is nextAlternative, giving up for reason when none is
+// left.
+func (j *Journey) nextAlternativeOr(elapsed time.Duration, samePPV bool, reason string) move {
 	j.alts++
 	if int(j.alts) > j.policy.Alts {
-		return j.giveUp("sold_out")
+		return j.giveUp(reason)
 	}
 	if !samePPV {
 		j.ppv++
 		if int(j.ppv) >= len(j.user.PPVs) {
-			return j.giveUp("sold_out")
+			return j.giveUp(reason)
 		}
 		if j.policy.CentreRooms {
 			return j.rejoin(elapsed, j.think())

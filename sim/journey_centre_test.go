@@ -59,3 +59,29 @@ func TestJourneyCentreRooms(t *testing.T) {
 		t.Errorf("single room's queue_full: %+v; want given up, queue_full", act)
 	}
 }
+
+// TestJourneySteeredPatience: a person admitted at the end of their
+// patience in the room still books the day named, patience counting from
+// the admission; a person every centre refuses for a long queue gives up
+// "queue_full", not "sold_out".
+func TestJourneySteeredPatience(t *testing.T) {
+	t.Parallel()
+	_, p := roomSpec()
+	p.CentreRooms = true
+	p.RoomPatience, p.Patience, p.ThinkTime = 20*time.Second, 20*time.Second, 2*time.Second
+	j := NewJourney(testUser(scenarios.Patient), p)
+	j.Start()
+	day := okSlots.Slots[0].Date
+	act := j.Next(Response{Status: 200, Ticket: "a.t1", Admitted: true, Token: "tok", Date: day}, 19900*time.Millisecond)
+	if act.Done || act.Req.Op != results.OpBook || act.Req.Date != day {
+		t.Errorf("admitted at 19.9 s of 20 s in the room: %+v; want a booking of %v", act, day)
+	}
+	j = NewJourney(testUser(scenarios.Patient), p)
+	j.Start()
+	for i := range p.Alts + 1 {
+		act = j.Next(Response{Status: 409, Code: "queue_full"}, time.Duration(i+1)*time.Second)
+	}
+	if !act.Done || act.Reason != "queue_full" {
+		t.Errorf("refused at every centre: %+v; want given up, queue_full", act)
+	}
+}

@@ -109,10 +109,10 @@ func (j *Journey) afterSteps(elapsed, wait time.Duration) move {
 	d := unpackDay(j.steer)
 	j.steer = 0
 	wait += j.think()
+	j.step = stepBook // out of the room: patience counts from the admission
 	if !j.patient(elapsed + wait) {
 		return j.giveUp("patience")
 	}
-	j.step = stepBook
 	j.bookSeq++
 	return j.send(wait, reqBook, j.user.PPVs[j.ppv], d, idempotencyKey(j.user.PersonID, int(j.bookSeq)))
 }

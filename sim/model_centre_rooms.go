@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/slotrush/slotrush/models"
 )
@@ -107,31 +108,52 @@ func (m *modelRun) queueFull() Response {
 }
 
 // steerDay returns the day the room of admitted user us sends them to
-// book, as the reference server's: models.SteerDay of their admission's
-// ordinal over their centre's days not sold out, by the server's flags.
-// It is zero for the single room, and when no day is left.
+// book, as the reference server's: models.SteerPick of their rank (qpos
+// once admitted) over their centre's days not sold out, by the server's
+// flags. It is zero for the single room, and when no day is left.
 func (m *modelRun) steerDay(us *muser) models.Date {
 	if m.centre == nil {
 		return models.Date{}
 	}
 	pv := &m.ppvs[us.croom]
-	n := 0
-	for _, s := range pv.slots[m.centreOpen[us.croom]:] {
-		if !m.slots[s].soldOut {
+	var a [64]bool
+	open, _ := m.openDays(pv, a[:])
+	if i := models.SteerPick(int64(us.qpos), open); i >= 0 {
+		return m.slots[pv.slots[i]].date
+	}
+	return models.Date{}
+}
+
+// openDays returns, in buf, whether each day of pv has places left by
+// the server's flags, and how many do.
+func (m *modelRun) openDays(pv *mppv, buf []bool) ([]bool, int) {
+	buf, n := buf[:0], 0
+	for _, s := range pv.slots {
+		o := !m.slots[s].soldOut
+		buf = append(buf, o)
+		if o {
 			n++
 		}
 	}
-	k := models.SteerDay(int64(us.qpos), n)
-	for _, s := range pv.slots[m.centreOpen[us.croom]:] {
-		if m.slots[s].soldOut {
-			continue
-		}
-		if k == 0 {
-			return m.slots[s].date
-		}
-		k--
+	return buf, n
+}
+
+// roundSize returns how many people room w (of id) admits in a round:
+// AdmitPerInterval (no bound when 0), and with rooms per centre in the
+// share of the centre's days still open (models.SteeredAdmit), as the
+// reference server's.
+func (m *modelRun) roundSize(id int32, w *mroom) int {
+	per := w.policy.AdmitPerInterval
+	if per <= 0 {
+		return math.MaxInt
 	}
-	return models.Date{}
+	if m.centre == nil {
+		return per
+	}
+	pv := &m.ppvs[id]
+	var a [64]bool
+	_, n := m.openDays(pv, a[:])
+	return int(models.SteeredAdmit(int64(per), n, len(pv.slots)))
 }
 
 // tokenFits reports whether user u's current request carries an admission

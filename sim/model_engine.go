@@ -246,10 +246,11 @@ type mroom struct {
 	opened   bool
 	interval int64
 	ticking  bool
-	// admitted counts the room's admissions: the ordinal of each, kept in
-	// the person's qpos once admitted, names the day a room per centre
-	// sends them to book (steerDay).
-	admitted int64
+	// base counts the places dropped from the front of queue: a place's
+	// rank, as the reference server ranks tickets, is base plus its index.
+	// Kept in the person's qpos once admitted, it names the day a room per
+	// centre sends them to book (steerDay).
+	base int64
 }
 
 // touch reads fields at most 64 bytes apart from the start of us to its
@@ -1348,10 +1349,7 @@ func (m *modelRun) roomTick(id int32, moreArrivals bool) {
 			}
 		}
 	}
-	admit := w.policy.AdmitPerInterval
-	if admit <= 0 {
-		admit = math.MaxInt
-	}
+	admit := m.roundSize(id, w)
 	for admit > 0 && w.head < len(w.queue) && (w.policy.MaxActive <= 0 || w.active < w.policy.MaxActive) {
 		u := w.queue[w.head]
 		w.head++
@@ -1360,8 +1358,7 @@ func (m *modelRun) roomTick(id int32, moreArrivals bool) {
 			continue // a stale place: the person joined again later
 		}
 		admit--
-		us.qpos = int32(w.admitted)
-		w.admitted++
+		us.qpos = int32(w.base + int64(w.head) - 1)
 		us.room = roomAdmitted
 		us.tokenExp = (now + int64(w.policy.TokenTTL)) / int64(time.Millisecond) * int64(time.Millisecond)
 		us.active = true
@@ -1377,6 +1374,7 @@ func (m *modelRun) roomTick(id int32, moreArrivals bool) {
 				m.users[u].qpos = int32(i)
 			}
 		}
+		w.base += int64(w.head)
 		w.head = 0
 	}
 	if w.head < len(w.queue) || moreArrivals {

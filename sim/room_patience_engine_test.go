@@ -90,8 +90,13 @@ func TestCentreRoomsSteerEngines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Every round of the run, at each of the 3 centres, admits 3 at most.
-	most := int64(3 * 3 * (sc.Duration / sc.WaitingRoom.Interval))
+	// Every round of the run, at each of the 3 centres, admits 3 at most,
+	// and those queued when it ends (15 a centre at most: max_wait) may
+	// still be admitted live; about 120 bookings spread over 6 days of 50
+	// places sell none out, so every 409 is a queue_full. How close the
+	// engines come is measured on refresh-storm on an idle machine
+	// (README): here the live run slows with the machine's load.
+	most := int64(3*3*(sc.Duration/sc.WaitingRoom.Interval)) + 3*15
 	for i, r := range []*results.DesignResult{live, &model.Designs[0]} {
 		r.Design = []string{"live", "model"}[i]
 		booked, refused := r.Users.Booked, r.Requests.ByStatus["409"]

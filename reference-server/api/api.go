@@ -72,7 +72,7 @@ type QueueStatus struct {
 	// Date, once admitted by a centre's room (rooms per centre), is the
 	// day (YYYY-MM-DD) the room sends the person to book at its centre:
 	// one of the centre's days with places left, in turn
-	// (models.SteerDay), so that no day's partition gets more than its
+	// (models.SteerPick), so that no day's partition gets more than its
 	// share. The person books it without listing the centre's slots.
 	Date string `json:"date,omitempty"`
 }
