@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync"
 )
 
 // The encoding of a series' seconds (PartitionSeries.Seconds): base64 of
@@ -38,7 +37,10 @@ const (
 
 // zlibWriters reuses the writers of EncodePartitionSeconds: each holds
 // about a megabyte of state.
-var zlibWriters sync.Pool
+var zlibWriters = newFreeList(func() *zlib.Writer {
+	zw, _ := zlib.NewWriterLevel(nil, partitionZlibLevel) // a valid level: no error
+	return zw
+})
 
 // EncodePartitionSeconds returns secs encoded. The seconds must be in
 // increasing order of TS from 0, each consistent: counts not negative,
@@ -81,16 +83,9 @@ func EncodePartitionSeconds(secs []PartitionSecond) (string, error) {
 		}
 	}
 	var z bytes.Buffer
-	zw, _ := zlibWriters.Get().(*zlib.Writer)
-	if zw == nil {
-		var err error
-		if zw, err = zlib.NewWriterLevel(&z, partitionZlibLevel); err != nil {
-			return "", fmt.Errorf("encode partition seconds: %w", err)
-		}
-	} else {
-		zw.Reset(&z)
-	}
-	defer zlibWriters.Put(zw)
+	zw := zlibWriters.get()
+	zw.Reset(&z)
+	defer zlibWriters.put(zw)
 	if _, err := zw.Write(raw); err != nil {
 		return "", fmt.Errorf("encode partition seconds: %w", err)
 	}

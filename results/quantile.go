@@ -58,6 +58,13 @@ func ValuesAtQuantiles(h *hdrhistogram.Histogram, qs ...float64) []int64 {
 	return out
 }
 
+// CountAtQuantile returns the count that ValueAtQuantile's percentile q (0
+// to 100, clamped) of total values must reach: the rank whose bin holds
+// the value. It is at least 1.
+func CountAtQuantile(q float64, total int64) int64 {
+	return countAtQuantile(min(max(q, 0), 100), total)
+}
+
 // countAtQuantile is the count a percentile must reach: q% of total rounded
 // up, less one ulp first so that floating-point error in an exact product
 // does not skip a count, and at least 1.

@@ -400,11 +400,11 @@ type CalibratedParameter struct {
 
 // EncodeHistogram returns h as base64 V2-compressed HdrHistogram text.
 func EncodeHistogram(h *hdrhistogram.Histogram) (string, error) {
-	b, err := h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	s, err := encodeV2Compressed(h)
 	if err != nil {
 		return "", fmt.Errorf("encode histogram: %w", err)
 	}
-	return string(b), nil
+	return s, nil
 }
 
 // DecodeHistogram parses the output of EncodeHistogram. It checks the

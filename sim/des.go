@@ -1,8 +1,10 @@
 package sim
 
 import (
+	"cmp"
 	"math"
 	"math/bits"
+	"slices"
 )
 
 // The discrete-event core of the model engine: a virtual clock, an event set
@@ -12,8 +14,9 @@ import (
 // Events are small values (32 bytes), never boxed, so scheduling allocates
 // nothing once the structures have grown. The event set is a calendar queue
 // (desCalendar: a wheel of 67 ms buckets, each spread over 1 ms buckets
-// when its turn comes, over 4-ary heaps), so its cost does not grow with
-// the hundreds of thousands of events a national crowd keeps pending. Events whose delay is the same for everyone (client
+// when its turn comes, each sorted as it is served, over 4-ary heaps), so
+// its cost does not grow with the hundreds of thousands of events a
+// national crowd keeps pending. Events whose delay is the same for everyone (client
 // timeouts, queue-wait bounds, waiting-room tokens) arrive in the order they
 // are scheduled; they go to FIFO rings instead, which is O(1). Ties are
 // broken by the sequence number given at scheduling, so a run is a pure
@@ -58,13 +61,21 @@ func (h *desHeap) push(e desEvent) {
 
 // pop removes and returns the earliest event; the heap must not be empty.
 func (h *desHeap) pop() desEvent {
+	var e desEvent
+	h.popInto(&e)
+	return e
+}
+
+// popInto removes the earliest event into *top; the heap must not be
+// empty.
+func (h *desHeap) popInto(top *desEvent) {
 	ev := h.ev
-	top := ev[0]
+	*top = ev[0]
 	n := len(ev) - 1
 	last := ev[n]
 	h.ev = ev[:n]
 	if n == 0 {
-		return top
+		return
 	}
 	ev = ev[:n]
 	i := 0
@@ -87,24 +98,29 @@ func (h *desHeap) pop() desEvent {
 		i = m
 	}
 	ev[i] = last
-	return top
 }
 
 // desCalendar is the event set: a two-level calendar queue in front of two
 // heaps. The wheel has calSize coarse buckets, each 2^(calShift+calFineBits)
 // ns wide (67 ms), whose events are stored unsorted in chunks; the coarse
 // bucket being served is spread over calFine fine buckets of 2^calShift ns
-// (1.05 ms), unsorted too. Events of the fine bucket being served, or
-// earlier, are in the small heap near; events beyond the wheel's horizon
-// wait in the heap far and move into the wheel as it turns. Each event is
-// thus sorted only among the few of its own fine bucket, so scheduling and
-// popping cost about O(1) however many events are pending; and the wheel's
-// bookkeeping (a 16-byte list head per coarse bucket, the open chunk of
-// each) stays small enough to stay in the processor's caches, where one
+// (1.05 ms), unsorted too. The fine bucket being served is sorted once, as
+// it turns, into run, which pops in order; events scheduled into it or
+// earlier after that go to the small heap near; events beyond the wheel's
+// horizon wait in the heap far and move into the wheel as it turns. Each
+// event is thus sorted only among the few of its own fine bucket, so
+// scheduling and popping cost about O(1) however many events are pending;
+// and the wheel's bookkeeping (a 24-byte list head per coarse bucket, the
+// open chunk of each) stays small enough to stay in the processor's caches, where one
 // wheel of fine buckets over the whole horizon would cost a cache miss on
 // nearly every push.
 type desCalendar struct {
 	near, far desHeap
+	// run holds the events of fine bucket cur as turnFine sorted them,
+	// those from runAt on still pending; near holds the events pushed at
+	// or before cur since.
+	run   []desEvent
+	runAt int
 	// fine holds the fine buckets of the coarse bucket curC (index: the
 	// fine bucket's number modulo calFine); fineBits has bit i set when
 	// fine[i] holds events.
@@ -121,7 +137,7 @@ type desCalendar struct {
 	inFine     int
 	inCoarse   int
 	// turned holds the events of the fine bucket advance last moved into
-	// near, until the owner reads it (see desQueue.turned).
+	// run, until the owner reads it (see desQueue.turned).
 	turned []desEvent
 }
 
@@ -138,14 +154,20 @@ const (
 // from the bucket's first to its last, which is being filled.
 type desChunk struct {
 	ev   [calChunk]desEvent
-	n    int
 	next *desChunk
 }
 
-// desChunkList is a coarse bucket: its chunks, first to last.
-type desChunkList struct{ head, tail *desChunk }
+// desChunkList is a coarse bucket: its chunks, first to last, and the
+// events in the last (kept here, not in the chunk, so that a push reads
+// no line of the chunk but the one it writes).
+type desChunkList struct {
+	head, tail *desChunk
+	n          int
+}
 
-func (c *desCalendar) len() int { return c.near.len() + c.far.len() + c.inFine + c.inCoarse }
+func (c *desCalendar) len() int {
+	return c.near.len() + len(c.run) - c.runAt + c.far.len() + c.inFine + c.inCoarse
+}
 
 func (c *desCalendar) push(e desEvent) {
 	k := e.at >> calShift
@@ -172,7 +194,7 @@ func (c *desCalendar) pushCoarse(kc int64, e desEvent) {
 	}
 	i := kc & (calSize - 1)
 	l := &c.coarse[i]
-	if l.tail == nil || l.tail.n == calChunk {
+	if l.tail == nil || l.n == calChunk {
 		ch := c.free
 		if ch != nil {
 			c.free = ch.next
@@ -186,10 +208,10 @@ func (c *desCalendar) pushCoarse(kc int64, e desEvent) {
 		} else {
 			l.tail.next = ch
 		}
-		l.tail = ch
+		l.tail, l.n = ch, 0
 	}
-	l.tail.ev[l.tail.n] = e
-	l.tail.n++
+	l.tail.ev[l.n] = e
+	l.n++
 	c.inCoarse++
 }
 
@@ -198,23 +220,39 @@ func (c *desCalendar) pushCoarse(kc int64, e desEvent) {
 // that starts after until: events the caller then schedules between until
 // and that bucket still go to their own buckets, not to near. A caller that
 // moves the clock only forward from until on (the model's crowd arrivals)
-// thus keeps near down to a bucket's events.
+// thus keeps run and near down to a bucket's events.
 func (c *desCalendar) min(until int64) *desEvent {
-	if c.near.len() == 0 && !c.advance(until) {
+	if c.runAt == len(c.run) && c.near.len() == 0 && !c.advance(until) {
 		return nil
+	}
+	if c.fromRun() {
+		return &c.run[c.runAt]
 	}
 	return &c.near.ev[0]
 }
 
-// pop removes the earliest event; min must have returned one.
-func (c *desCalendar) pop() desEvent { return c.near.pop() }
+// fromRun reports whether the earliest event is run's next rather than
+// near's; one of them must hold events.
+func (c *desCalendar) fromRun() bool {
+	return c.runAt < len(c.run) && (c.near.len() == 0 || c.run[c.runAt].before(&c.near.ev[0]))
+}
 
-// advance turns the wheel until near holds events: to the next fine bucket
+// popInto removes the earliest event into *e; min must have returned one.
+func (c *desCalendar) popInto(e *desEvent) {
+	if c.fromRun() {
+		*e = c.run[c.runAt]
+		c.runAt++
+		return
+	}
+	c.near.popInto(e)
+}
+
+// advance turns the wheel until run holds events: to the next fine bucket
 // holding events, else to the next coarse bucket, as long as that bucket
-// starts at or before until. It reports whether near holds events. Call
-// with near empty.
+// starts at or before until. It reports whether run holds events. Call
+// with run and near empty.
 func (c *desCalendar) advance(until int64) bool {
-	for c.near.len() == 0 {
+	for c.runAt == len(c.run) && c.near.len() == 0 {
 		if c.fineBits != 0 {
 			i := int64(bits.TrailingZeros64(c.fineBits))
 			if (c.curC<<calFineBits|i)<<calShift > until {
@@ -230,18 +268,94 @@ func (c *desCalendar) advance(until int64) bool {
 	return true
 }
 
-// turnFine moves fine bucket i, the first holding events, into near and
+// turnFine sorts fine bucket i, the first holding events, into run and
 // serves it. Every fine bucket holding events is after cur.
 func (c *desCalendar) turnFine(i int64) {
 	c.cur = c.curC<<calFineBits | i
 	b := c.fine[i]
-	for _, e := range b {
-		c.near.push(e)
-	}
+	sortEvents(b)
+	c.run, c.runAt = b, 0
 	c.turned = b
 	c.inFine -= len(b)
-	c.fine[i] = b[:0] // reused by the next coarse bucket at the earliest
+	// The array is fine[i]'s again once run is spent: no push reaches
+	// fine bucket i before the next coarse bucket, which comes after.
+	c.fine[i] = b[:0]
 	c.fineBits &^= 1 << i
+}
+
+// sortEvents sorts b, the events of one fine bucket, by desEvent.before.
+// A fine bucket is mostly short, or in order already; a longer one is
+// sorted by a quicksort written for events, whose comparisons inline,
+// unlike those of slices.SortFunc.
+func sortEvents(b []desEvent) {
+	for k := 1; k < len(b); k++ {
+		if b[k].before(&b[k-1]) {
+			quickSortEvents(b, 2*bits.Len(uint(len(b))))
+			return
+		}
+	}
+}
+
+// quickSortEvents sorts b, falling back on slices.SortFunc after depth
+// levels of partitioning, which bounds the work by n log n whatever the
+// order. Events are all distinct: (time, sequence number) is unique.
+func quickSortEvents(b []desEvent, depth int) {
+	for len(b) > 24 {
+		if depth == 0 {
+			slices.SortFunc(b, func(e, f desEvent) int {
+				if e.at != f.at {
+					return cmp.Compare(e.at, f.at)
+				}
+				return cmp.Compare(e.seq, f.seq)
+			})
+			return
+		}
+		depth--
+		// Hoare's partition around the median of the first, middle and
+		// last events: b[:j+1] before the pivot or it, b[j+1:] after.
+		lo, mid, hi := 0, len(b)/2, len(b)-1
+		if b[mid].before(&b[lo]) {
+			b[mid], b[lo] = b[lo], b[mid]
+		}
+		if b[hi].before(&b[mid]) {
+			b[hi], b[mid] = b[mid], b[hi]
+			if b[mid].before(&b[lo]) {
+				b[mid], b[lo] = b[lo], b[mid]
+			}
+		}
+		pivot := b[mid]
+		i, j := -1, len(b)
+		for {
+			i++
+			for b[i].before(&pivot) {
+				i++
+			}
+			j--
+			for pivot.before(&b[j]) {
+				j--
+			}
+			if i >= j {
+				break
+			}
+			b[i], b[j] = b[j], b[i]
+		}
+		// Recurse into the shorter side, loop on the longer.
+		if j+1 < len(b)-j-1 {
+			quickSortEvents(b[:j+1], depth)
+			b = b[j+1:]
+		} else {
+			quickSortEvents(b[j+1:], depth)
+			b = b[:j+1]
+		}
+	}
+	for i := 1; i < len(b); i++ {
+		e := b[i]
+		j := i
+		for ; j > 0 && e.before(&b[j-1]); j-- {
+			b[j] = b[j-1]
+		}
+		b[j] = e
+	}
 }
 
 // turnCoarse makes the next coarse bucket holding events (in the wheel, or
@@ -269,15 +383,19 @@ func (c *desCalendar) turnCoarse(until int64) bool {
 		i := next & (calSize - 1)
 		l := &c.coarse[i]
 		for ch := l.head; ch != nil; {
-			for _, e := range ch.ev[:ch.n] {
+			n := calChunk
+			if ch == l.tail {
+				n = l.n
+			}
+			for _, e := range ch.ev[:n] {
 				f := (e.at >> calShift) & (calFine - 1)
 				c.fine[f] = append(c.fine[f], e)
 				c.fineBits |= 1 << f
 			}
-			c.inFine += ch.n
-			c.inCoarse -= ch.n
+			c.inFine += n
+			c.inCoarse -= n
 			nx := ch.next
-			ch.n, ch.next = 0, c.free
+			ch.next = c.free
 			c.free = ch
 			ch = nx
 		}
@@ -308,7 +426,8 @@ func (c *desCalendar) nextCoarse() int64 {
 	}
 }
 
-// desRing is a FIFO of events pushed in non-decreasing time order.
+// desRing is a FIFO of events pushed in non-decreasing time order. Its
+// buffer's length is a power of two, so that positions wrap with a mask.
 type desRing struct {
 	buf  []desEvent
 	head int
@@ -320,22 +439,22 @@ func (r *desRing) push(e desEvent) {
 	if r.n == len(r.buf) {
 		nb := make([]desEvent, max(64, 2*len(r.buf)))
 		for i := 0; i < r.n; i++ {
-			nb[i] = r.buf[(r.head+i)%len(r.buf)]
+			nb[i] = r.buf[(r.head+i)&(len(r.buf)-1)]
 		}
 		r.buf, r.head = nb, 0
 	}
-	r.buf[(r.head+r.n)%len(r.buf)] = e
+	r.buf[(r.head+r.n)&(len(r.buf)-1)] = e
 	r.n++
 	r.last = e.at
 }
 
 func (r *desRing) peek() *desEvent { return &r.buf[r.head] }
 
-func (r *desRing) pop() desEvent {
-	e := r.buf[r.head]
-	r.head = (r.head + 1) % len(r.buf)
+// popInto removes the first event into *e.
+func (r *desRing) popInto(e *desEvent) {
+	*e = r.buf[r.head]
+	r.head = (r.head + 1) & (len(r.buf) - 1)
 	r.n--
-	return e
 }
 
 // desRings is the number of FIFO rings of a desQueue.
@@ -350,6 +469,10 @@ type desQueue struct {
 	rings [desRings]desRing
 	// popped counts the events taken out.
 	popped uint64
+	// last is the event popFrom took out last. Events move into it as a
+	// whole: returned by value through calls, one would be written field
+	// by field and read back in wider loads, which stall the processor.
+	last desEvent
 }
 
 // schedule adds an event at time at (never before now).
@@ -394,17 +517,17 @@ func (q *desQueue) peekUntil(until int64) (*desEvent, int) {
 }
 
 // popFrom removes the event peekSrc just returned from src, with nothing
-// scheduled since, and advances the clock to it.
-func (q *desQueue) popFrom(src int) desEvent {
-	var e desEvent
+// scheduled since, advances the clock to it and returns it (in q.last,
+// until the next popFrom).
+func (q *desQueue) popFrom(src int) *desEvent {
 	if src < 0 {
-		e = q.heap.pop()
+		q.heap.popInto(&q.last)
 	} else {
-		e = q.rings[src].pop()
+		q.rings[src].popInto(&q.last)
 	}
-	q.now = e.at
+	q.now = q.last.at
 	q.popped++
-	return e
+	return &q.last
 }
 
 // pop removes the earliest pending event and advances the clock to it. It
@@ -414,13 +537,13 @@ func (q *desQueue) pop() (desEvent, bool) {
 	if e == nil {
 		return desEvent{}, false
 	}
-	return q.popFrom(src), true
+	return *q.popFrom(src), true
 }
 
-// turned returns the events the last turn of the wheel brought near, once,
-// then nil until the wheel turns again. It is a hint, never the event set:
-// the events are already in near, and the array may since hold events
-// pushed into a bucket that reused it. The engine uses it to fetch the
+// turned returns the events the last turn of the wheel brought near (into
+// run), once, then nil until the wheel turns again. It is a hint, never
+// the event set: the events are already in run, and the array may since
+// hold events pushed into a bucket that reused it. The engine uses it to fetch the
 // memory those events will need, all at once, before it handles them one
 // by one.
 func (q *desQueue) turned() []desEvent {

@@ -1,9 +1,11 @@
 package sim
 
 import (
+	"cmp"
 	"container/heap"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"testing"
 )
@@ -335,4 +337,55 @@ func (h *refHeap) Pop() any {
 	e := old[len(old)-1]
 	*h = old[:len(old)-1]
 	return e
+}
+
+// TestSortEvents checks sortEvents against slices.SortFunc on events in
+// random, sorted, reversed and nearly sorted orders, of every length up to
+// a few hundred and some long ones, with ties of time broken by sequence.
+func TestSortEvents(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	cmpEv := func(e, f desEvent) int {
+		if e.at != f.at {
+			return cmp.Compare(e.at, f.at)
+		}
+		return cmp.Compare(e.seq, f.seq)
+	}
+	for _, n := range append([]int{0, 1, 2, 3, 24, 25, 26, 100, 300, 5000, 100_000}, rng.IntN(1000)) {
+		for order := range 4 {
+			b := make([]desEvent, n)
+			for i := range b {
+				b[i] = desEvent{at: int64(rng.IntN(max(n/4, 1))), seq: uint64(i), id: int32(i)}
+			}
+			switch order {
+			case 1:
+				slices.SortFunc(b, cmpEv)
+			case 2:
+				slices.SortFunc(b, cmpEv)
+				slices.Reverse(b)
+			case 3:
+				slices.SortFunc(b, cmpEv)
+				for range n / 50 {
+					i, j := rng.IntN(n), rng.IntN(n)
+					b[i], b[j] = b[j], b[i]
+				}
+			default:
+				rng.Shuffle(n, func(i, j int) { b[i], b[j] = b[j], b[i] })
+			}
+			want := slices.Clone(b)
+			slices.SortFunc(want, cmpEv)
+			sortEvents(b)
+			if !slices.Equal(b, want) {
+				t.Fatalf("%d events in order %d: not sorted", n, order)
+			}
+		}
+	}
+	// A depth of 0 sorts through the fallback.
+	b := []desEvent{}
+	for i := range 100 {
+		b = append(b, desEvent{at: int64(100 - i), seq: uint64(i)})
+	}
+	quickSortEvents(b, 0)
+	if !slices.IsSortedFunc(b, cmpEv) {
+		t.Error("fallback: not sorted")
+	}
 }

@@ -145,37 +145,40 @@ const samplerPoints = 4096
 // beyond its 1/8192 and 1-1/8192 quantiles.) Not safe for concurrent use
 // with the same *rand.Rand; the table itself is read-only.
 type sampler struct {
-	kind DistKind
-	c    int64 // constant
-	tab  []int64
+	c   int64   // constant, when tab is nil
+	tab []int64 // the quantile table, nil for a constant
+	// span is len(tab)-1, as a float64.
+	span float64
 }
 
 func newSampler(d Dist) sampler {
 	switch d.Kind {
 	case DistLogNormal:
 		if d.Sigma == 0 {
-			return sampler{kind: DistConstant, c: int64(d.Median)}
+			return sampler{c: int64(d.Median)}
 		}
 		tab := make([]int64, samplerPoints)
 		for i := range tab {
 			tab[i] = int64(d.Quantile((float64(i) + 0.5) / samplerPoints))
 		}
-		return sampler{kind: DistEmpirical, tab: tab}
+		return sampler{tab: tab, span: float64(len(tab) - 1)}
 	case DistEmpirical:
-		return sampler{kind: d.Kind, tab: d.q}
+		if len(d.q) > 0 {
+			return sampler{tab: d.q, span: float64(len(d.q) - 1)}
+		}
 	}
-	return sampler{kind: DistConstant, c: int64(d.Median)}
+	return sampler{c: int64(d.Median)}
 }
 
 // sample draws one value in nanoseconds.
 func (s *sampler) sample(r *rand.Rand) int64 {
-	if s.kind == DistEmpirical {
-		x := r.Float64() * float64(len(s.tab)-1)
+	if tab := s.tab; tab != nil {
+		x := r.Float64() * s.span
 		i := int(x)
-		if i >= len(s.tab)-1 {
-			return s.tab[len(s.tab)-1]
+		if i >= len(tab)-1 {
+			return tab[len(tab)-1]
 		}
-		return s.tab[i] + int64((x-float64(i))*float64(s.tab[i+1]-s.tab[i]))
+		return tab[i] + int64((x-float64(i))*float64(tab[i+1]-tab[i]))
 	}
 	return s.c
 }

@@ -34,10 +34,11 @@ const (
 	// sorted list of ids.
 	modelBookingBytes = 48
 	// modelSecondBytes is a second of virtual time: the latency histogram
-	// of the requests answered in it (HdrHistogram from 1 µs to an hour at
-	// 2 significant digits: 3,328 counts of 8 bytes), its counters and the
-	// timeline point it becomes.
-	modelSecondBytes = 27_000
+	// of the requests answered in it (a secHist, 4 bytes a bin up to the
+	// highest bin used: 1,360 bins for latencies up to 100 ms, which the
+	// presets' seconds stay well within), its counters and the timeline
+	// point it becomes.
+	modelSecondBytes = 5_650
 	// modelSlotBytes is a slot in a run: its mslot, its list_slots view,
 	// its index entries, and its copy in the design's list of partitions
 	// the run is built from.

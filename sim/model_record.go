@@ -66,24 +66,16 @@ func (t *modelTally) mergeInto(r *Recorder) error {
 		if h == nil {
 			continue
 		}
-		name := opNames[op]
-		if s.hists[name] == nil {
-			s.hists[name] = results.NewLatencyHistogram()
-		}
-		if dropped := s.hists[name].Merge(h); dropped != 0 {
-			return fmt.Errorf("merge %s histogram: %d values dropped", name, dropped)
+		if err := s.adopt(opNames[op], h); err != nil {
+			return err
 		}
 	}
 	for k, h := range t.outcomes {
 		if h == nil {
 			continue
 		}
-		name := outcomeOps[k]
-		if s.hists[name] == nil {
-			s.hists[name] = results.NewLatencyHistogram()
-		}
-		if dropped := s.hists[name].Merge(h); dropped != 0 {
-			return fmt.Errorf("merge %s histogram: %d values dropped", name, dropped)
+		if err := s.adopt(outcomeOps[k], h); err != nil {
+			return err
 		}
 	}
 	for st, n := range t.byStatus {
@@ -100,12 +92,25 @@ func (t *modelTally) mergeInto(r *Recorder) error {
 			if a.hist == nil {
 				a.hist = b.hist
 			} else {
-				a.hist.Merge(b.hist)
+				a.hist.add(b.hist)
 			}
 		}
 	}
 	parts := t.parts
 	r.parts, r.partKeys = &parts, t.partKeys
 	*t = modelTally{}
+	return nil
+}
+
+// adopt adds h, which the caller hands over, to the shard's histogram of
+// op: h becomes it when the shard has none. Call with s.mu held.
+func (s *shard) adopt(op string, h *hdrhistogram.Histogram) error {
+	if s.hists[op] == nil {
+		s.hists[op] = h
+		return nil
+	}
+	if dropped := s.hists[op].Merge(h); dropped != 0 {
+		return fmt.Errorf("merge %s histogram: %d values dropped", op, dropped)
+	}
 	return nil
 }

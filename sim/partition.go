@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"math/bits"
 	"slices"
 
 	"github.com/slotrush/slotrush/models"
@@ -66,27 +67,69 @@ func unpackSample(s uint64) (sec int, class uint8, us int64) {
 	return int(s >> sampleSecShift), uint8(s>>sampleClassShift) & 0xf, int64(s & sampleUsMask)
 }
 
+// A tally entry counts booking requests of one partition that completed in
+// the same second (bits 36 and up), of the same class (bits 32-35) and in
+// the same latency bin (bits 20-31: tallyBin), n of them (bits 0-19, at
+// most tallyMaxCount; more are several entries of the same key).
+const (
+	tallyKeyShift   = 20
+	tallyBinMask    = 1<<12 - 1
+	tallyMaxCount   = 1<<tallyKeyShift - 1
+	tallyMinCompact = 64 // below this capacity an entry list only grows
+)
+
+// tallyBin returns the index of the latency bin holding us (clamped to
+// results.HistMinMicros..HistMaxMicros), increasing with
+// results.LatencyBinFrom: the bin's counts index in a 2-significant-digit
+// HdrHistogram from 1 µs (at most 3,327).
+func tallyBin(us int64) uint64 {
+	us = min(max(us, results.HistMinMicros), results.HistMaxMicros)
+	shift := bits.Len64(uint64(us)|(1<<8-1)) - 8
+	return uint64(shift)<<7 + uint64(us)>>shift
+}
+
+// tallyBinFrom returns results.LatencyBinFrom of the values of bin i
+// (tallyBin).
+func tallyBinFrom(i uint64) int64 {
+	shift := max(int(i>>7)-1, 0)
+	return int64(i-uint64(shift)<<7) << shift
+}
+
 // partTally keeps the booking requests of each partition of a run, by
-// partition index: a packed sample each, but answers not_open, which
-// carry no latency worth keeping and can be most of a late opening's
-// requests, only as a count per second.
+// partition index: counted by second, class and latency bin (a tally entry
+// each), but answers not_open, which carry no latency worth keeping and can
+// be most of a late opening's requests, only as a count per second. Each
+// partition's entries are a sorted prefix with one entry a key (merged[p]
+// long) and, after it, entries of one request each as they came; when the
+// list is full, compact sorts those into the prefix, so that a partition's
+// memory grows with the distinct keys, not with its requests.
 type partTally struct {
-	samples [][]uint64
+	entries [][]uint64
+	merged  []int
 	notOpen [][]int32
 	// unattributed counts booking requests that named no slot of the
 	// inventory.
 	unattributed int64
+	scratch      []uint64 // compact's buffer
 }
 
 func newPartTally(parts int) partTally {
-	return partTally{samples: make([][]uint64, parts), notOpen: make([][]int32, parts)}
+	return partTally{entries: make([][]uint64, parts), merged: make([]int, parts), notOpen: make([][]int32, parts)}
+}
+
+// grow adds an empty partition to the tally and returns its index.
+func (t *partTally) grow() int32 {
+	t.entries = append(t.entries, nil)
+	t.merged = append(t.merged, 0)
+	t.notOpen = append(t.notOpen, nil)
+	return int32(len(t.entries) - 1)
 }
 
 // add counts one booking request to partition p (-1: none) of class c,
 // completed in second sec after us µs.
 func (t *partTally) add(p int32, sec int, c uint8, us int64) {
 	switch {
-	case p < 0 || int(p) >= len(t.samples):
+	case p < 0 || int(p) >= len(t.entries):
 		t.unattributed++
 	case c == pcNotOpen:
 		if no := t.notOpen[p]; sec >= len(no) {
@@ -94,8 +137,65 @@ func (t *partTally) add(p int32, sec int, c uint8, us int64) {
 		}
 		t.notOpen[p][sec]++
 	default:
-		t.samples[p] = append(t.samples[p], packSample(sec, c, us))
+		e := t.entries[p]
+		if len(e) == cap(e) && cap(e) >= tallyMinCompact {
+			t.compact(p)
+			e = t.entries[p]
+		}
+		key := uint64(sec)<<(sampleSecShift-tallyKeyShift) | uint64(c)<<(sampleClassShift-tallyKeyShift) | tallyBin(us)
+		t.entries[p] = append(e, key<<tallyKeyShift|1)
 	}
+}
+
+// compact sorts partition p's entries into one a key (a few more when
+// counts overflow), and makes room for as many new ones as there are
+// entries left, at least.
+func (t *partTally) compact(p int32) {
+	e, k := t.entries[p], t.merged[p]
+	tail := combineRuns(e[k:])
+	t.scratch = append(t.scratch[:0], tail...)
+	b := t.scratch
+	// Merge e[:k] and b from the back into e: the write position stays
+	// above the unread part of e[:k].
+	end := k + len(b)
+	w, i, j := end, k, len(b)
+	for i > 0 || j > 0 {
+		var v uint64
+		if j == 0 || (i > 0 && e[i-1]>>tallyKeyShift > b[j-1]>>tallyKeyShift) {
+			i--
+			v = e[i]
+		} else {
+			j--
+			v = b[j]
+		}
+		if w < end && e[w]>>tallyKeyShift == v>>tallyKeyShift && e[w]&tallyMaxCount+v&tallyMaxCount <= tallyMaxCount {
+			e[w] += v & tallyMaxCount
+			continue
+		}
+		w--
+		e[w] = v
+	}
+	n := copy(e, e[w:end])
+	if n > cap(e)/2 {
+		e = append(make([]uint64, 0, 2*cap(e)), e[:n]...)
+	}
+	t.entries[p], t.merged[p] = e[:n], n
+}
+
+// combineRuns sorts e and adds up the counts of entries of one key, in
+// place, and returns the entries left.
+func combineRuns(e []uint64) []uint64 {
+	slices.Sort(e)
+	n := 0
+	for _, v := range e {
+		if n > 0 && e[n-1]>>tallyKeyShift == v>>tallyKeyShift && e[n-1]&tallyMaxCount+v&tallyMaxCount <= tallyMaxCount {
+			e[n-1] += v & tallyMaxCount
+			continue
+		}
+		e[n] = v
+		n++
+	}
+	return e[:n]
 }
 
 // countClass adds n answers of class c to counts.
@@ -123,29 +223,37 @@ func countClass(counts *results.PartitionCounts, c uint8, n int64) {
 
 // build returns the per-partition results of the tally, whose partition i
 // is called keys[i], for a run whose t_s 0 is the Unix second startUnix,
-// keeping the series of the keep hottest. It sorts the samples in place.
+// keeping the series of the keep hottest. It compacts the entries in place.
 func (t *partTally) build(keys []string, startUnix int64, keep int) (*results.PartitionResults, error) {
 	in := make([]results.PartitionInput, 0, len(keys))
-	var scratch []int64
+	var scratch []uint64
 	for i, key := range keys {
-		if len(t.samples[i]) == 0 && len(t.notOpen[i]) == 0 {
+		if len(t.entries[i]) == 0 && len(t.notOpen[i]) == 0 {
 			continue
 		}
+		if t.merged[i] < len(t.entries[i]) {
+			t.compact(int32(i))
+		}
 		var secs []results.PartitionSecond
-		secs, scratch = partitionSeconds(t.samples[i], t.notOpen[i], scratch)
+		secs, scratch = partitionSeconds(t.entries[i], t.notOpen[i], scratch)
 		in = append(in, results.PartitionInput{Key: key, Seconds: secs})
 	}
 	return results.NewPartitionResults(startUnix, keep, t.unattributed, in)
 }
 
-// partitionSeconds returns the seconds of one partition's samples and
-// not_open counts by second; scratch is a buffer it may reuse, returned
-// for the next call. It sorts samples in place.
-func partitionSeconds(samples []uint64, notOpen []int32, scratch []int64) ([]results.PartitionSecond, []int64) {
-	slices.Sort(samples) // by second, then class, then latency
+// entryKey unpacks the key of tally entry e: its second, class and latency
+// bin, and its count.
+func entryKey(e uint64) (sec int, class uint8, bin uint64, n int64) {
+	return int(e >> sampleSecShift), uint8(e>>sampleClassShift) & 0xf, e >> tallyKeyShift & tallyBinMask, int64(e & tallyMaxCount)
+}
+
+// partitionSeconds returns the seconds of one partition's tally entries
+// (sorted, compact) and not_open counts by second; scratch is a buffer it
+// may reuse, returned for the next call.
+func partitionSeconds(entries []uint64, notOpen []int32, scratch []uint64) ([]results.PartitionSecond, []uint64) {
 	n, last := 0, -1
-	for _, s := range samples {
-		if sec, _, _ := unpackSample(s); sec != last {
+	for _, e := range entries {
+		if sec := int(e >> sampleSecShift); sec != last {
 			n, last = n+1, sec
 		}
 	}
@@ -163,8 +271,8 @@ func partitionSeconds(samples []uint64, notOpen []int32, scratch []int64) ([]res
 			}
 		}
 	}
-	for lo := 0; lo < len(samples); {
-		sec, _, _ := unpackSample(samples[lo])
+	for lo := 0; lo < len(entries); {
+		sec := int(entries[lo] >> sampleSecShift)
 		flushNotOpen(sec)
 		s := results.PartitionSecond{TS: sec}
 		if j == sec && j < len(notOpen) {
@@ -173,35 +281,40 @@ func partitionSeconds(samples []uint64, notOpen []int32, scratch []int64) ([]res
 		}
 		scratch = scratch[:0]
 		hi := lo
-		for ; hi < len(samples); hi++ {
-			ssec, c, us := unpackSample(samples[hi])
-			if ssec != sec {
-				break
-			}
-			countClass(&s.PartitionCounts, c, 1)
-			scratch = append(scratch, results.LatencyBinFrom(us))
+		for ; hi < len(entries) && int(entries[hi]>>sampleSecShift) == sec; hi++ {
+			_, c, bin, cnt := entryKey(entries[hi])
+			countClass(&s.PartitionCounts, c, cnt)
+			scratch = append(scratch, bin<<tallyKeyShift|uint64(cnt))
 		}
-		slices.Sort(scratch)
-		bins := 0
-		for k := range scratch {
-			if k == 0 || scratch[k] != scratch[k-1] {
-				bins++
-			}
-		}
-		s.Latency = make([]results.LatencyBin, 0, bins)
-		for k := 0; k < len(scratch); {
-			m := k
-			for m < len(scratch) && scratch[m] == scratch[k] {
-				m++
-			}
-			s.Latency = append(s.Latency, results.LatencyBin{From: scratch[k], Count: int64(m - k)})
-			k = m
-		}
+		s.Latency = latencyBins(scratch)
 		out = append(out, s)
 		lo = hi
 	}
 	flushNotOpen(len(notOpen))
 	return out, scratch
+}
+
+// latencyBins returns the bins of bc, a latency bin (tallyBin) and a count
+// in each element (bits 20 and up, 0-19), by increasing bin. It sorts bc.
+func latencyBins(bc []uint64) []results.LatencyBin {
+	slices.Sort(bc)
+	bins := 0
+	for k := range bc {
+		if k == 0 || bc[k]>>tallyKeyShift != bc[k-1]>>tallyKeyShift {
+			bins++
+		}
+	}
+	lat := make([]results.LatencyBin, 0, bins)
+	for k := 0; k < len(bc); {
+		bin, m := bc[k]>>tallyKeyShift, k
+		var cnt int64
+		for ; m < len(bc) && bc[m]>>tallyKeyShift == bin; m++ {
+			cnt += int64(bc[m] & tallyMaxCount)
+		}
+		lat = append(lat, results.LatencyBin{From: tallyBinFrom(bin), Count: cnt})
+		k = m
+	}
+	return lat
 }
 
 // partitionResults returns the results by partition of what r recorded:
@@ -230,8 +343,7 @@ func (r *Recorder) partitionResults(a results.Assumptions) (*results.PartitionRe
 				p = int32(len(keys))
 				idx[k] = p
 				keys = append(keys, string(k))
-				t.samples = append(t.samples, nil)
-				t.notOpen = append(t.notOpen, nil)
+				t.grow()
 			}
 			sec, c, us := unpackSample(b.sample)
 			t.add(p, sec, c, us)

@@ -37,21 +37,24 @@ type Recorder struct {
 	faults *liveFaults
 }
 
+// userRecord is what the recorder keeps of one user, its fields ordered
+// for size (32 bytes: a national crowd has a million).
 type userRecord struct {
-	arrived  bool
-	outcome  Outcome
-	requests int32
-	retries  int32
-	took     time.Duration
+	took time.Duration
+	// arrivedAt is when the user arrived, from the start.
+	arrivedAt time.Duration
+	requests  int32
+	retries   int32
+	arrived   bool
+	outcome   Outcome
 	// lostBook is set while the user's last booking request got no
 	// answer (a timeout or a reset) and nothing since resolved it.
 	lostBook bool
 	// hit is set once a fault-caused answer reached the user (faults
-	// only); arrivedAt is when the user arrived, from the start; done is
-	// set when the journey ended (took after arriving) before the run.
-	hit       bool
-	done      bool
-	arrivedAt time.Duration
+	// only); done is set when the journey ended (took after arriving)
+	// before the run.
+	hit  bool
+	done bool
 }
 
 type shard struct {
@@ -92,7 +95,73 @@ type second struct {
 	// answer (nil until there is one: most seconds have none).
 	unexpected int64
 	odd        map[oddAnswer]int64
-	hist       *hdrhistogram.Histogram
+	hist       secHist
+}
+
+// secHist counts the latencies of one second (µs, clamped) by bin of a
+// 2-significant-digit HdrHistogram from 1 µs to an hour (tallyBin), up to
+// the highest bin used: 4 bytes a bin used where the HdrHistogram takes 8
+// for each of its 3,328. A second cannot hold 2^32 requests.
+type secHist []uint32
+
+// record counts one latency of us µs (clamped).
+func (h *secHist) record(us int64) {
+	i := int(tallyBin(us))
+	if i >= len(*h) {
+		h.grow(i + 1)
+	}
+	(*h)[i]++
+}
+
+// secHistBins is the number of bins of a full secHist: the counts of a
+// 2-significant-digit HdrHistogram from 1 µs to an hour.
+const secHistBins = 3328
+
+// grow makes h at least n bins long, in whole cache lines, and by half
+// again at least (up to every bin), so that a second whose latencies
+// spread grows it a few times only.
+func (h *secHist) grow(n int) {
+	n = max(n, min(len(*h)+len(*h)/2, secHistBins))
+	g := make(secHist, (n+15)&^15)
+	copy(g, *h)
+	*h = g
+}
+
+// add adds b's counts to h.
+func (h *secHist) add(b secHist) {
+	if len(b) > len(*h) {
+		h.grow(len(b))
+	}
+	for i, c := range b {
+		(*h)[i] += c
+	}
+}
+
+// quantiles returns the values at percentiles qs (0 to 100) of h, as
+// results.ValuesAtQuantiles returns them for an HdrHistogram holding the
+// same values; zeros for an empty h.
+func (h secHist) quantiles(qs ...float64) []int64 {
+	out := make([]int64, len(qs))
+	var total int64
+	for _, c := range h {
+		total += int64(c)
+	}
+	if total == 0 {
+		return out
+	}
+	for k, q := range qs {
+		want, seen := results.CountAtQuantile(q, total), int64(0)
+		for i, c := range h {
+			if seen += int64(c); c > 0 && seen >= want {
+				out[k] = results.LatencyBinTo(tallyBinFrom(uint64(i)))
+				if q <= 0 {
+					out[k] = tallyBinFrom(uint64(i))
+				}
+				break
+			}
+		}
+	}
+	return out
 }
 
 // oddAnswer is an answer outside the API: its status and its kind (a
@@ -133,10 +202,7 @@ func (sec *second) countOdd(a oddAnswer, n int64) {
 // whether it booked (an ok answer to book with an id), for the caller's
 // list of booking ids. Both engines' recorders count through it.
 func (sec *second) add(book bool, resp *Response, lat int64) (booked bool) {
-	if sec.hist == nil {
-		sec.hist = hdrhistogram.New(results.HistMinMicros, results.HistMaxMicros, 2)
-	}
-	_ = sec.hist.RecordValue(lat) // clamped by the caller, cannot fail
+	sec.hist.record(lat)
 	switch k := resp.Classify(); k {
 	case KindTransport:
 		sec.transport++
@@ -372,11 +438,21 @@ func (r *Recorder) merge() (*merged, error) {
 	// second of a model run) needs no copy. A second shard's values go to a
 	// copy, made as the shard-by-shard merge would have made it.
 	var borrowed []bool
+	// own[op] is set once m.hists[op] is a histogram of merge's own; until
+	// then it is the one shard's that has op (a model run's only shard),
+	// read but never written, as with the seconds.
+	own := map[string]bool{}
 	for i := range r.shards {
 		s := &r.shards[i]
 		for op, h := range s.hists {
-			if m.hists[op] == nil {
-				m.hists[op] = results.NewLatencyHistogram()
+			switch {
+			case m.hists[op] == nil:
+				m.hists[op] = h
+				continue
+			case !own[op]:
+				c := results.NewLatencyHistogram()
+				c.Merge(m.hists[op]) // the same bounds: drops nothing
+				m.hists[op], own[op] = c, true
 			}
 			if dropped := m.hists[op].Merge(h); dropped != 0 {
 				return nil, fmt.Errorf("merge %s histograms: %d values dropped", op, dropped)
@@ -409,11 +485,9 @@ func mergeSecond(a, b *second, borrowed bool) bool {
 		a.hist = b.hist
 		return true
 	case borrowed:
-		own := hdrhistogram.New(results.HistMinMicros, results.HistMaxMicros, 2)
-		own.Merge(a.hist)
-		a.hist = own
+		a.hist = slices.Clone(a.hist)
 	}
-	a.hist.Merge(b.hist)
+	a.hist.add(b.hist)
 	return false
 }
 
@@ -551,7 +625,7 @@ func (r *Recorder) timeline(secs []second) []results.TimelinePoint {
 		p.Errors = s.throttled + s.serverErr + s.transport
 		p.RPS = float64(s.ok + s.conflict + s.throttled + s.serverErr + s.transport + s.unexpected)
 		if s.hist != nil {
-			q := results.ValuesAtQuantiles(s.hist, 50, 99)
+			q := s.hist.quantiles(50, 99)
 			p.P50Ms, p.P99Ms = float64(q[0])/1000, float64(q[1])/1000
 		}
 		tl[i] = p
