@@ -475,7 +475,9 @@ func (j *Journey) queued(resp Response, elapsed time.Duration) move {
 	if !j.patient(elapsed + wait) {
 		return j.giveUp("waiting_room")
 	}
-	return j.send(wait, reqQueue, j.queuePPV(), models.Date{}, "")
+	// The same queue again: curPPV is queuePPV's, without reaching the
+	// user's record.
+	return j.send(wait, reqQueue, j.curPPV, models.Date{}, "")
 }
 
 // queuePPV is the centre whose queue the journey joins: its current

@@ -85,7 +85,10 @@ func (m *modelRun) queueRoom(u int32) (*mroom, Response, bool) {
 		return m.room, Response{}, true
 	}
 	us := &m.users[u]
-	c := m.lookupPPV(us.j.curPPV)
+	c := us.croom // a poll is for the room that gave its ticket
+	if us.join {
+		c = m.lookupPPV(us.j.curPPV)
+	}
 	if c < 0 {
 		return nil, Response{Status: 404, Code: "not_found"}, false
 	}
