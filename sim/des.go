@@ -38,6 +38,14 @@ func (e *desEvent) before(f *desEvent) bool {
 	return e.at < f.at || (e.at == f.at && e.seq < f.seq)
 }
 
+// compareEvents orders events as before does, for slices.SortFunc.
+func compareEvents(e, f desEvent) int {
+	if e.at != f.at {
+		return cmp.Compare(e.at, f.at)
+	}
+	return cmp.Compare(e.seq, f.seq)
+}
+
 // desHeap is a 4-ary min-heap of events: shallower than a binary heap, and
 // a node's children share a cache line or two.
 type desHeap struct{ ev []desEvent }
@@ -302,12 +310,7 @@ func sortEvents(b []desEvent) {
 func quickSortEvents(b []desEvent, depth int) {
 	for len(b) > 24 {
 		if depth == 0 {
-			slices.SortFunc(b, func(e, f desEvent) int {
-				if e.at != f.at {
-					return cmp.Compare(e.at, f.at)
-				}
-				return cmp.Compare(e.seq, f.seq)
-			})
+			slices.SortFunc(b, compareEvents)
 			return
 		}
 		depth--

@@ -475,8 +475,9 @@ func (j *Journey) queued(resp Response, elapsed time.Duration) move {
 	if !j.patient(elapsed + wait) {
 		return j.giveUp("waiting_room")
 	}
-	// The same queue again: curPPV is queuePPV's, without reaching the
-	// user's record.
+	// The same queue again: in the queue step curPPV is queuePPV's (the
+	// centre changes only through rejoin, which sends its join), without
+	// reaching the user's record.
 	return j.send(wait, reqQueue, j.curPPV, models.Date{}, "")
 }
 

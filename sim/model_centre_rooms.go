@@ -85,7 +85,10 @@ func (m *modelRun) queueRoom(u int32) (*mroom, Response, bool) {
 		return m.room, Response{}, true
 	}
 	us := &m.users[u]
-	c := us.croom // a poll is for the room that gave its ticket
+	// A poll is for the room that gave its ticket, croom: a journey drops
+	// its ticket whenever it changes centre (rejoin, a refused token, a
+	// return), so only a join names a new one.
+	c := us.croom
 	if us.join {
 		c = m.lookupPPV(us.j.curPPV)
 	}

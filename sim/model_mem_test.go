@@ -4,6 +4,7 @@ import (
 	"context"
 	"runtime"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/slotrush/slotrush/models"
@@ -128,7 +129,7 @@ func TestModelMemoryParallelism(t *testing.T) {
 func TestModelMemoryConstants(t *testing.T) {
 	t.Parallel()
 	var h secHist
-	h.record(100_000) // 100 ms
+	h.record(int64(100 * time.Millisecond / time.Microsecond))
 	sec := int64(len(h))*int64(unsafe.Sizeof(h[0])) + int64(unsafe.Sizeof(second{})) + int64(unsafe.Sizeof(results.TimelinePoint{}))
 	if sec > modelSecondBytes || float64(sec) < 0.95*modelSecondBytes {
 		t.Errorf("a second's histogram, counters and timeline point take %d B; modelSecondBytes = %d", sec, modelSecondBytes)
