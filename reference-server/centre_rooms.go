@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	mrand "math/rand/v2"
 	"net/http"
 
 	"github.com/slotrush/slotrush/models"
@@ -105,20 +104,6 @@ func (s *Server) checkCentre(ctx context.Context, ppv string) *Error {
 	return nil
 }
 
-// centreFull returns whether every slot of centre ppv is sold out, by the
-// server's flags, which never clear.
-func (s *Server) centreFull(ppv string) func() bool {
-	mine, _ := s.centreSlots(ppv)
-	return func() bool {
-		for _, x := range mine {
-			if !x.soldOut.Load() {
-				return false
-			}
-		}
-		return true
-	}
-}
-
 // centreSlots returns the slots of centre ppv in date order, and their
 // dates.
 func (s *Server) centreSlots(ppv string) ([]*slot, []models.Date) {
@@ -151,6 +136,17 @@ func (c *centreDays) open(buf []bool) ([]bool, int) {
 		}
 	}
 	return buf, n
+}
+
+// full reports whether every day is sold out, by the server's flags,
+// which never clear.
+func (c *centreDays) full() bool {
+	for _, x := range c.slots {
+		if !x.soldOut.Load() {
+			return false
+		}
+	}
+	return true
 }
 
 // steer returns the day the room sends the person admitted at rank to
@@ -188,20 +184,12 @@ func (s *Server) openCentreRooms(ctx context.Context, cfg config) error {
 	if err != nil {
 		return err
 	}
-	start := s.now()
-	opensAt := s.opensAt
-	if opensAt.IsZero() {
-		opensAt = start
-	}
-	seed := mrand.Uint64()
-	if cfg.roomSeed != nil {
-		seed = *cfg.roomSeed
-	}
+	base := s.roomBase(cfg)
 	s.centres = make(map[string]*room, len(rooms))
 	for i, rd := range rooms {
-		rm, err := s.openCentreRoom(ctx, cs, rd, roomConfig{
-			opensAt: opensAt, start: start, seed: seed + uint64(i), log: s.log, bookedAt: s.bookedAt,
-		})
+		rc := base
+		rc.seed += uint64(i)
+		rm, err := s.openCentreRoom(ctx, cs, rd, rc)
 		if err != nil {
 			s.closeRooms()
 			return err
@@ -232,7 +220,7 @@ func (s *Server) openCentreRoom(ctx context.Context, cs store.CentreRoomStore, r
 	ppv := rd.PPV
 	cfg.policy, cfg.ppv = rd.Policy, ppv
 	mine, dates := s.centreSlots(ppv)
-	cfg.soldOut, cfg.days = s.centreFull(ppv), &centreDays{slots: mine, dates: dates}
+	cfg.days = &centreDays{slots: mine, dates: dates}
 	rm, err := newRoom(st, state, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("room of centre %q: %w", ppv, err)

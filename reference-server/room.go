@@ -96,9 +96,8 @@ type pendingTicket struct {
 // (group commit); an answer that reveals a change waits for its commit,
 // never holding mu. It is safe for concurrent use.
 type room struct {
-	policy  models.RoomPolicy
-	ppv     string      // the centre of a room per centre, "" for the single room
-	soldOut func() bool // reports that the centre has no place left; nil for the single room
+	policy models.RoomPolicy
+	ppv    string // the centre of a room per centre, "" for the single room
 	// days are a centre room's days: it admits in the share of them open
 	// and names one to each person admitted; nil for the single room.
 	days      *centreDays
@@ -148,10 +147,8 @@ type roomConfig struct {
 	start   time.Time // the server's start: admission resumes here
 	seed    uint64
 	// ppv is the centre of a room per centre ("" for the single room),
-	// and soldOut reports that it has no place left (nil: never).
-	ppv     string
-	soldOut func() bool
-	// days are the days of a centre room (nil: the single room).
+	// and days are its days (nil: the single room).
+	ppv  string
 	days *centreDays
 	// bookedAt returns when person booked, if they hold a booking.
 	bookedAt func(person string) (time.Time, bool)
@@ -168,7 +165,7 @@ func newRoom(st store.Room, state store.RoomState, cfg roomConfig) (*room, error
 		return nil, fmt.Errorf("waiting room key has %d bytes; want at least 32", len(st.Key()))
 	}
 	r := &room{
-		policy: p, ppv: cfg.ppv, soldOut: cfg.soldOut, days: cfg.days,
+		policy: p, ppv: cfg.ppv, days: cfg.days,
 		interval: p.Interval, perRound: int64(p.AdmitPerInterval), maxActive: int64(p.MaxActive),
 		seed: cfg.seed, signer: newSigner(st.Key()), st: st, log: cfg.log,
 		kick: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{}),
@@ -447,7 +444,7 @@ func ticketCentre(id string) string {
 }
 
 // full reports whether the room's centre has no place left.
-func (r *room) full() bool { return r.soldOut != nil && r.soldOut() }
+func (r *room) full() bool { return r.days != nil && r.days.full() }
 
 // waitingLocked returns the number of people waiting: ranked and not yet
 // admitted, or present before the opening.

@@ -408,6 +408,29 @@ func (s *Server) openRoom(ctx context.Context, cfg config) error {
 	if err != nil {
 		return fmt.Errorf("load waiting room: %w", err)
 	}
+	rooms, err := s.design.Rooms(&s.inv) // sizes a policy with Auto
+	if err != nil {
+		return err
+	}
+	rc := s.roomBase(cfg)
+	rc.policy = rooms[0].Policy
+	s.room, err = newRoom(st, state, rc)
+	if err != nil {
+		return err
+	}
+	// Bookings open with the room: a token is only issued after its
+	// opening, which a restart keeps.
+	s.opensAt = s.room.opensAt
+	rst := s.room.stats(rc.start)
+	s.log.Info("waiting room ready", "policy", fmt.Sprintf("%+v", s.design.Room), "opened", rst.Opened,
+		"opens_at", s.room.opensAt, "tickets", rst.Tickets, "admitted", rst.Admitted, "waiting", rst.Waiting)
+	return nil
+}
+
+// roomBase returns what every room of the server starts with: now as the
+// start, the configured opening (now when unset), the configured seed
+// (else a random one), the logger and the booking lookup.
+func (s *Server) roomBase(cfg config) roomConfig {
 	start := s.now()
 	opensAt := s.opensAt
 	if opensAt.IsZero() {
@@ -417,24 +440,7 @@ func (s *Server) openRoom(ctx context.Context, cfg config) error {
 	if cfg.roomSeed != nil {
 		seed = *cfg.roomSeed
 	}
-	rooms, err := s.design.Rooms(&s.inv) // sizes a policy with Auto
-	if err != nil {
-		return err
-	}
-	s.room, err = newRoom(st, state, roomConfig{
-		policy: rooms[0].Policy, opensAt: opensAt, start: start, seed: seed, log: s.log,
-		bookedAt: s.bookedAt,
-	})
-	if err != nil {
-		return err
-	}
-	// Bookings open with the room: a token is only issued after its
-	// opening, which a restart keeps.
-	s.opensAt = s.room.opensAt
-	rst := s.room.stats(start)
-	s.log.Info("waiting room ready", "policy", fmt.Sprintf("%+v", s.design.Room), "opened", rst.Opened,
-		"opens_at", s.room.opensAt, "tickets", rst.Tickets, "admitted", rst.Admitted, "waiting", rst.Waiting)
-	return nil
+	return roomConfig{opensAt: opensAt, start: start, seed: seed, log: s.log, bookedAt: s.bookedAt}
 }
 
 // bookedAt returns when person booked, if they hold a booking.

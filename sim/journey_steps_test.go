@@ -154,15 +154,7 @@ func TestModelGatewayRefusalHoldsNoTurn(t *testing.T) {
 	t.Parallel()
 	sc := loadScenario(t, "ci-smoke")
 	sc.Gateway = models.RateLimit{Rate: 1000, Burst: 100, MaxInFlight: 1}
-	designs, err := sc.BuildDesigns([]string{"per-ppv-day"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	inv := sc.BuildInventory()
-	m, err := newModelRun(sc, designs[0], &inv, sc.Arrivals(sc.Seed), sc.Seed, DefaultModelParams())
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := newTestModelRun(t, sc, "per-ppv-day")
 	if !m.gateway(0) {
 		t.Fatal("the first request was refused")
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/slotrush/slotrush/models"
+	"github.com/slotrush/slotrush/scenarios"
 )
 
 // TestModelSteerDays: the model's centre rooms name the open days in turn
@@ -14,15 +15,7 @@ import (
 func TestModelSteerDays(t *testing.T) {
 	t.Parallel()
 	sc := loadScenario(t, "refresh-storm") // 5 days per centre
-	designs, err := sc.BuildDesigns([]string{"per-ppv-day" + models.CentreRoomsSuffix})
-	if err != nil {
-		t.Fatal(err)
-	}
-	inv := sc.BuildInventory()
-	m, err := newModelRun(sc, designs[0], &inv, sc.Arrivals(sc.Seed), sc.Seed, DefaultModelParams())
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := newTestModelRun(t, sc, "per-ppv-day"+models.CentreRoomsSuffix)
 	pv := &m.ppvs[0]
 	per := m.centre[0].policy.AdmitPerInterval
 	if got := m.roundSize(0, &m.centre[0]); got != per {
@@ -46,4 +39,20 @@ func TestModelSteerDays(t *testing.T) {
 	if r := m.queueFull(); r.Status != 409 || r.Code != "queue_full" {
 		t.Errorf("queueFull() = %+v; want 409 queue_full", r)
 	}
+}
+
+// newTestModelRun builds, without running it, the model of sc's design
+// named design on sc's crowd and seed with the default parameters.
+func newTestModelRun(t *testing.T, sc *scenarios.Scenario, design string) *modelRun {
+	t.Helper()
+	designs, err := sc.BuildDesigns([]string{design})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := sc.BuildInventory()
+	m, err := newModelRun(sc, designs[0], &inv, sc.Arrivals(sc.Seed), sc.Seed, DefaultModelParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

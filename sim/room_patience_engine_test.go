@@ -26,21 +26,7 @@ func TestRoomPatienceEngines(t *testing.T) {
 	sc.Duration = 10 * time.Second
 	sc.Journey.RequestTimeout = 5 * time.Second
 	sc.WaitingRoom = scenarios.WaitingRoomSpec{AdmitPerInterval: 1, Interval: time.Second, Order: "fifo", TokenTTL: time.Minute}
-	room := sc.Designs[len(sc.Designs)-1]
-	room.Name += "+waiting-room"
-	sc.Designs = append(sc.Designs, room)
-	designs, err := sc.BuildDesigns([]string{room.Name})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := designs[0]
-	inv := sc.BuildInventory()
-	crowd := sc.Arrivals(sc.Seed)
-	live, _ := runLive(t, sc, d, inv, crowd)
-	model, _, err := sim.Simulate(context.Background(), sc, designs, sc.Seed)
-	if err != nil {
-		t.Fatal(err)
-	}
+	live, model := runRoomEngines(t, sc, "+waiting-room")
 	for _, c := range []struct {
 		engine                   string
 		waiting, gaveUp, arrived int64
@@ -75,21 +61,7 @@ func TestCentreRoomsSteerEngines(t *testing.T) {
 	// 0.06 x 2 days x 100 writes/s = 12 people/s, 3 a round, per centre.
 	sc.WaitingRoom = scenarios.WaitingRoomSpec{Interval: 250 * time.Millisecond, Order: "fifo", TokenTTL: time.Minute,
 		Headroom: 0.06, MaxWait: time.Second}
-	rooms := sc.Designs[len(sc.Designs)-1]
-	rooms.Name += "+centre-rooms"
-	sc.Designs = append(sc.Designs, rooms)
-	designs, err := sc.BuildDesigns([]string{rooms.Name})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := designs[0]
-	inv := sc.BuildInventory()
-	crowd := sc.Arrivals(sc.Seed)
-	live, _ := runLive(t, sc, d, inv, crowd)
-	model, _, err := sim.Simulate(context.Background(), sc, designs, sc.Seed)
-	if err != nil {
-		t.Fatal(err)
-	}
+	live, model := runRoomEngines(t, sc, "+centre-rooms")
 	// Every round of the run, at each of the 3 centres, admits 3 at most,
 	// and those queued when it ends (15 a centre at most: max_wait) may
 	// still be admitted live; about 120 bookings spread over 6 days of 50
@@ -118,4 +90,24 @@ func keys[V any](m map[string]V) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// runRoomEngines adds to sc its last design behind the room that suffix
+// names, and runs that design live against the reference server and in
+// the model, on sc's crowd.
+func runRoomEngines(t *testing.T, sc *scenarios.Scenario, suffix string) (live *results.DesignResult, model *results.Result) {
+	t.Helper()
+	room := sc.Designs[len(sc.Designs)-1]
+	room.Name += suffix
+	sc.Designs = append(sc.Designs, room)
+	designs, err := sc.BuildDesigns([]string{room.Name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	live, _ = runLive(t, sc, designs[0], sc.BuildInventory(), sc.Arrivals(sc.Seed))
+	model, _, err = sim.Simulate(context.Background(), sc, designs, sc.Seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return live, model
 }
